@@ -1,0 +1,239 @@
+"""AppointmentService: the legacy individual-booking workflow.
+
+book -> confirm -> check in (arrive) -> start -> complete, with cancel, no-show and
+reschedule. Same rules as sessions: scope, no double booking, finance and consent
+gates at check-in; numbers from the shared per-tenant counter.
+"""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from appointments import booking_rules
+from appointments.exceptions import CheckInBlocked, ConflictError, InvalidTransition
+from appointments.models import Appointment
+from appointments.workflow import copy_state, save_with_history, transition
+from core.models import Clinic, Patient, Provider, Room, User
+
+Status = Appointment.Status
+EXPECTED = (Status.BOOKED, Status.CONFIRMED)
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    # Row lock: two clicks on the same button apply the transition once.
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("clinic__tenant", "patient", "provider__user", "room")
+        .get(pk=appointment.pk)
+    )
+
+
+def _lock_parties(provider: Provider, room: Room | None, patient: Patient) -> None:
+    # Same lock order as SessionService (provider, room, patient): the overlap check
+    # spans sessions and appointments, which no single constraint covers.
+    Provider.objects.select_for_update().filter(pk=provider.pk).first()
+    if room is not None:
+        Room.objects.select_for_update().filter(pk=room.pk).first()
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+
+
+def _save_slot(appointment: Appointment, user: User | None, fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            save_with_history(appointment, user, fields)
+    except IntegrityError as error:
+        raise ConflictError(
+            _("The provider, room or patient is already booked at that time.")
+        ) from error
+
+
+class AppointmentService:
+    """The only writer of legacy appointment statuses."""
+
+    @staticmethod
+    @transaction.atomic
+    def book_appointment(
+        patient: Patient,
+        provider: Provider,
+        clinic: Clinic,
+        scheduled_date: datetime.date,
+        scheduled_time: datetime.time,
+        duration: int,
+        service_type: str,
+        room: Room | None = None,
+        notes: str = "",
+        user: User | None = None,
+    ) -> Appointment:
+        """Book an appointment with a new number. Raises OutOfScope or ConflictError."""
+        booking_rules.validate_slot_scope(
+            provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
+        )
+        _lock_parties(provider, room, patient)
+        booking_rules.raise_on_conflicts(
+            provider=provider,
+            room=room,
+            patients=(patient,),
+            day=scheduled_date,
+            start=scheduled_time,
+            minutes=duration,
+        )
+        appointment = Appointment(
+            patient=patient,
+            provider=provider,
+            clinic=clinic,
+            room=room,
+            scheduled_date=scheduled_date,
+            scheduled_time=scheduled_time,
+            duration=duration,
+            service_type=service_type,
+            notes=notes,
+            created_by=user,
+        )
+        _save_slot(appointment, user)
+        return appointment
+
+    @staticmethod
+    @transaction.atomic
+    def confirm(appointment: Appointment, user: User | None = None) -> Appointment:
+        locked = _lock(appointment)
+        transition(locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user)
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def clear_finance(appointment: Appointment, user: User | None = None) -> Appointment:
+        """Record finance clearance (idempotent). InvalidTransition once cancelled or done."""
+        locked = _lock(appointment)
+        if locked.finance_cleared:
+            return copy_state(appointment, locked)
+        if locked.status not in (*EXPECTED, Status.ARRIVED):
+            raise InvalidTransition(
+                _("Finance can't clear an appointment that is %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        locked.finance_cleared = True
+        locked.finance_cleared_by = user
+        locked.finance_cleared_at = timezone.now()
+        save_with_history(locked, user, ["finance_cleared", "finance_cleared_by", "finance_cleared_at", "updated_at"])
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def check_in(appointment: Appointment, user: User | None = None) -> Appointment:
+        """Booked/confirmed -> arrived, behind the clinic's finance and consent gates."""
+        locked = _lock(appointment)
+        if locked.status not in EXPECTED:
+            raise InvalidTransition(
+                _("%(patient)s can't be checked in: the appointment is %(status)s.")
+                % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
+            )
+        booking_rules.raise_unless_checkin_day(locked.scheduled_date, timezone.localdate())
+        consent_valid, refusals = booking_rules.check_in_gates(
+            patient=locked.patient,
+            clinic=locked.clinic,
+            day=locked.scheduled_date,
+            finance_cleared=locked.finance_cleared,
+        )
+        if refusals:
+            raise CheckInBlocked(refusals)
+        transition(
+            locked,
+            allowed_from=EXPECTED,
+            to=Status.ARRIVED,
+            stamp_field="arrived_at",
+            user=user,
+            consent_verified=consent_valid,
+            consent_verified_at=timezone.now() if consent_valid else None,
+        )
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def start(appointment: Appointment, user: User | None = None) -> Appointment:
+        locked = _lock(appointment)
+        transition(locked, allowed_from=[Status.ARRIVED], to=Status.IN_PROGRESS, stamp_field="started_at", user=user)
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def complete(appointment: Appointment, user: User | None = None) -> Appointment:
+        locked = _lock(appointment)
+        transition(
+            locked,
+            allowed_from=[Status.ARRIVED, Status.IN_PROGRESS],
+            to=Status.COMPLETED,
+            stamp_field="completed_at",
+            user=user,
+        )
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def cancel(appointment: Appointment, reason: str, user: User | None = None) -> Appointment:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidTransition(_("Give a reason for the cancellation."))
+        locked = _lock(appointment)
+        transition(
+            locked,
+            allowed_from=EXPECTED,
+            to=Status.CANCELLED,
+            stamp_field="cancelled_at",
+            user=user,
+            cancel_reason=reason,
+        )
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def mark_no_show(appointment: Appointment, user: User | None = None) -> Appointment:
+        locked = _lock(appointment)
+        transition(locked, allowed_from=EXPECTED, to=Status.NO_SHOW, stamp_field="no_show_at", user=user)
+        return copy_state(appointment, locked)
+
+    @staticmethod
+    @transaction.atomic
+    def reschedule(
+        appointment: Appointment,
+        scheduled_date: datetime.date,
+        scheduled_time: datetime.time,
+        room: Room | None = None,
+        duration: int | None = None,
+        user: User | None = None,
+    ) -> Appointment:
+        """Move a booked/confirmed appointment; it keeps its number and needs confirming again.
+
+        The new slot is checked like a new booking (ConflictError); the old one is freed.
+        """
+        locked = _lock(appointment)
+        if locked.status not in EXPECTED:
+            raise InvalidTransition(
+                _("Only a booked or confirmed appointment can be rescheduled; this one is %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        new_room = room if room is not None else locked.room
+        new_duration = duration if duration is not None else locked.duration
+        booking_rules.validate_slot_scope(
+            provider=locked.provider, clinic=locked.clinic, room=new_room, duration=new_duration
+        )
+        _lock_parties(locked.provider, new_room, locked.patient)
+        booking_rules.raise_on_conflicts(
+            provider=locked.provider,
+            room=new_room,
+            patients=(locked.patient,),
+            day=scheduled_date,
+            start=scheduled_time,
+            minutes=new_duration,
+            exclude_appointment=locked,
+        )
+        locked.scheduled_date = scheduled_date
+        locked.scheduled_time = scheduled_time
+        locked.room = new_room
+        locked.duration = new_duration
+        locked.status = Status.BOOKED
+        locked.confirmed_at = None
+        locked.reschedule_count += 1
+        _save_slot(locked, user)
+        return copy_state(appointment, locked)

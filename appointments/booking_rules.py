@@ -1,0 +1,202 @@
+"""Rules shared by Session and legacy Appointment bookings: scope, overlaps, check-in gates."""
+
+import datetime
+
+from django.db.models import DateField, IntegerField, Q, QuerySet, TimeField, Value
+from django.db.models.functions import Cast
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
+
+from appointments.exceptions import CheckInBlocked, ConflictError, OutOfScope
+from appointments.models import (
+    MAX_DURATION_MINUTES,
+    MIN_DURATION_MINUTES,
+    Appointment,
+    Session,
+    SessionParticipant,
+)
+from appointments.time_slots import SlotRange
+from core.models import Clinic, Patient, Provider, Room, local_day
+
+
+def validate_slot_scope(
+    *, provider: Provider, clinic: Clinic, room: Room | None, duration: int, patient: Patient | None = None
+) -> None:
+    """Raise OutOfScope unless provider, room and patient belong to the clinic and its tenant."""
+    if not MIN_DURATION_MINUTES <= duration <= MAX_DURATION_MINUTES:
+        raise OutOfScope(
+            _("Duration must be between %(min)d and %(max)d minutes (got %(got)d).")
+            % {"min": MIN_DURATION_MINUTES, "max": MAX_DURATION_MINUTES, "got": duration}
+        )
+    if not provider.is_active or not provider.clinics.filter(pk=clinic.pk).exists():
+        raise OutOfScope(
+            _("%(provider)s does not work in %(clinic)s.") % {"provider": provider, "clinic": clinic}
+        )
+    if room is not None and room.clinic_id != clinic.pk:
+        raise OutOfScope(_("Room %(room)s is not in %(clinic)s.") % {"room": room.name, "clinic": clinic})
+    if patient is not None:
+        validate_patient_scope(patient, clinic)
+
+
+def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
+    if patient.tenant_id != clinic.tenant_id:
+        raise OutOfScope(
+            _("%(patient)s is registered with another organisation and can't be booked here.")
+            % {"patient": patient.full_name_en}
+        )
+
+
+def _slot_label(slot: Session | Appointment) -> str:
+    return "%s %s-%s" % (
+        date_format(slot.scheduled_date, "SHORT_DATE_FORMAT"),
+        time_format(slot.scheduled_time, "H:i"),
+        time_format(slot.end_time, "H:i"),
+    )
+
+
+def _overlapping(queryset: QuerySet, day: datetime.date, start: datetime.time, minutes: int) -> QuerySet:
+    wanted = SlotRange(
+        Cast(Value(day), DateField()), Cast(Value(start), TimeField()), Cast(Value(minutes), IntegerField())
+    )
+    return queryset.filter(scheduled_date=day).alias(slot=SlotRange()).filter(slot__overlap=wanted)
+
+
+def find_conflicts(
+    *,
+    provider: Provider | None = None,
+    room: Room | None = None,
+    patients: tuple[Patient, ...] = (),
+    day: datetime.date,
+    start: datetime.time,
+    minutes: int,
+    exclude_session: Session | None = None,
+    exclude_appointment: Appointment | None = None,
+) -> list[str]:
+    """Messages for every active booking of the provider, room or patients that overlaps.
+
+    A back-filled participant and its own legacy appointment are one booking, so
+    the legacy appointment of an excluded session's participants is excluded too.
+    """
+    sessions = Session.objects.exclude(status=Session.Status.CANCELLED)
+    appointments = Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+    participants = SessionParticipant.objects.exclude(status=SessionParticipant.Status.CANCELLED).exclude(
+        session__status=Session.Status.CANCELLED
+    )
+    if exclude_session is not None and exclude_session.pk:
+        sessions = sessions.exclude(pk=exclude_session.pk)
+        participants = participants.exclude(session=exclude_session)
+        appointments = appointments.exclude(session_participant__session=exclude_session)
+    if exclude_appointment is not None and exclude_appointment.pk:
+        appointments = appointments.exclude(pk=exclude_appointment.pk)
+        sessions = sessions.exclude(participants__legacy_appointment=exclude_appointment)
+        participants = participants.exclude(legacy_appointment=exclude_appointment)
+
+    messages: list[str] = []
+    who_or_where = Q(pk__in=[])
+    if provider is not None:
+        who_or_where |= Q(provider=provider)
+    if room is not None:
+        who_or_where |= Q(room=room)
+    for bookings in (sessions, appointments):
+        overlapping = _overlapping(bookings.filter(who_or_where), day, start, minutes)
+        for booking in overlapping.select_related("provider__user", "room"):
+            messages.append(_conflict_message(booking, provider))
+    if patients:
+        patient_sessions = participants.filter(patient__in=patients).select_related("session", "patient")
+        overlapping_ids = _overlapping(
+            Session.objects.filter(pk__in=patient_sessions.values("session_id")), day, start, minutes
+        ).values("pk")
+        for participation in patient_sessions.filter(session_id__in=overlapping_ids):
+            messages.append(
+                _("%(patient)s is already booked %(slot)s.")
+                % {"patient": participation.patient.full_name_en, "slot": _slot_label(participation.session)}
+            )
+        for booking in _overlapping(
+            appointments.filter(patient__in=patients), day, start, minutes
+        ).select_related("patient"):
+            messages.append(
+                _("%(patient)s already has appointment %(number)s %(slot)s.")
+                % {
+                    "patient": booking.patient.full_name_en,
+                    "number": booking.appointment_number,
+                    "slot": _slot_label(booking),
+                }
+            )
+    return messages
+
+
+def _conflict_message(booking: Session | Appointment, provider: Provider | None) -> str:
+    if provider is not None and booking.provider_id == provider.pk:
+        return _("%(provider)s already has a booking %(slot)s.") % {
+            "provider": booking.provider,
+            "slot": _slot_label(booking),
+        }
+    return _("Room %(room)s is already booked %(slot)s.") % {
+        "room": booking.room.name,
+        "slot": _slot_label(booking),
+    }
+
+
+def raise_on_conflicts(**slot) -> None:
+    messages = find_conflicts(**slot)
+    if messages:
+        raise ConflictError(messages)
+
+
+def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str | None:
+    """Why the patient has no consent valid on ``day`` for this clinic, or None if one is.
+
+    The reason given is the one of the most recently signed covering consent, which
+    is the one staff will look for on file.
+    """
+    covering = sorted(
+        (consent for consent in patient.consents.all() if consent.covers(clinic.specialty)),
+        key=lambda consent: consent.signed_at,
+        reverse=True,
+    )
+    if any(consent.is_valid_on(day) for consent in covering):
+        return None
+    name = patient.full_name_en
+    if not covering:
+        return _("No valid consent on file for %(patient)s.") % {"patient": name}
+    latest = covering[0]
+    if latest.revoked_at is not None and local_day(latest.revoked_at) <= day:
+        return _("The consent of %(patient)s was revoked on %(day)s.") % {
+            "patient": name,
+            "day": date_format(local_day(latest.revoked_at), "SHORT_DATE_FORMAT"),
+        }
+    if latest.expires_at is not None and local_day(latest.expires_at) < day:
+        return _("The consent of %(patient)s expired on %(day)s.") % {
+            "patient": name,
+            "day": date_format(local_day(latest.expires_at), "SHORT_DATE_FORMAT"),
+        }
+    return _("No valid consent on file for %(patient)s on %(day)s.") % {
+        "patient": name,
+        "day": date_format(day, "SHORT_DATE_FORMAT"),
+    }
+
+
+def check_in_gates(
+    *, patient: Patient, clinic: Clinic, day: datetime.date, finance_cleared: bool
+) -> tuple[bool, list[str]]:
+    """(consent valid, refusal messages) for checking a patient in on ``day``."""
+    refusals: list[str] = []
+    if clinic.requires_finance_clearance and not finance_cleared:
+        refusals.append(
+            _("Finance clearance is missing for %(patient)s: ask finance to clear the visit.")
+            % {"patient": patient.full_name_en}
+        )
+    problem = consent_problem(patient, clinic, day)
+    if clinic.requires_consent and problem:
+        refusals.append(problem)
+    return problem is None, refusals
+
+
+def raise_unless_checkin_day(day: datetime.date, today: datetime.date) -> None:
+    if today < day:
+        raise CheckInBlocked(
+            _("Check-in opens on the day of the visit (%(day)s).")
+            % {"day": date_format(day, "SHORT_DATE_FORMAT")}
+        )
+
+

@@ -1,0 +1,31 @@
+"""Domain errors raised by the scheduling services.
+
+All are ``ValidationError`` subclasses, so forms and the admin show them like any
+other validation message, and each message tells front-desk staff what to do.
+"""
+
+from django.core.exceptions import ValidationError
+
+
+class SchedulingError(ValidationError):
+    """Base class for every scheduling rule a request broke."""
+
+
+class CapacityError(SchedulingError):
+    """A seat count or capacity rule was broken (full session, capacity out of range)."""
+
+
+class ConflictError(SchedulingError):
+    """A provider, room or patient would be double-booked, or booked twice in one session."""
+
+
+class CheckInBlocked(SchedulingError):
+    """Check-in is refused: the session is closed, finance or consent is missing."""
+
+
+class InvalidTransition(SchedulingError):
+    """The requested status change is not allowed from the current status."""
+
+
+class OutOfScope(SchedulingError):
+    """Patient, provider, room or clinic don't belong together (tenant, clinic, duration)."""

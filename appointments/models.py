@@ -1,0 +1,374 @@
+"""Scheduling: the legacy Appointment, the central Session and its participants.
+
+Statuses, seats and numbers are written only by the services in
+``session_service`` and ``appointment_service``; the models hold fields,
+constraints and small derived properties.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from appointments.time_slots import SlotRange
+
+MIN_DURATION_MINUTES = 15
+MAX_DURATION_MINUTES = 480
+MAX_GROUP_CAPACITY = 20
+APPOINTMENT_NUMBER_PATTERN = r"^APT-[A-Z0-9]+-[0-9]{4}-[0-9]{5,}$"
+
+
+class AppointmentNumberCounter(models.Model):
+    """One gap-free counter per tenant and year, shared by appointments and participants."""
+
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("appointment number counter")
+        verbose_name_plural = _("appointment number counters")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "year"], name="counter_one_per_tenant_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.code}-{self.year}: {self.last_number}"
+
+
+class ScheduledSlot(models.Model):
+    """Where and when: the fields a Session and a legacy Appointment share."""
+
+    provider = models.ForeignKey(
+        "core.Provider",
+        verbose_name=_("provider"),
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+    )
+    clinic = models.ForeignKey(
+        "core.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="%(class)ss"
+    )
+    room = models.ForeignKey(
+        "core.Room",
+        verbose_name=_("room"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+    )
+    scheduled_date = models.DateField(_("date"))
+    scheduled_time = models.TimeField(_("start time"))
+    duration = models.PositiveSmallIntegerField(_("duration (minutes)"), default=60)
+    service_type = models.CharField(_("service type"), max_length=120)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def starts_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.scheduled_date, self.scheduled_time)
+
+    @property
+    def ends_at(self) -> datetime.datetime:
+        return self.starts_at + datetime.timedelta(minutes=self.duration)
+
+    @property
+    def end_time(self) -> datetime.time:
+        return self.ends_at.time()
+
+
+def duration_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(duration__gte=MIN_DURATION_MINUTES, duration__lte=MAX_DURATION_MINUTES),
+        name=name,
+        violation_error_message=_("Duration must be between 15 and 480 minutes."),
+    )
+
+
+def no_overlap_constraint(name: str, field: str, active: models.Q) -> ExclusionConstraint:
+    return ExclusionConstraint(
+        name=name,
+        expressions=[(field, RangeOperators.EQUAL), (SlotRange(), RangeOperators.OVERLAPS)],
+        condition=active,
+    )
+
+
+class Appointment(ScheduledSlot):
+    """The legacy individual booking, kept working unchanged beside Session."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CONFIRMED = "confirmed", _("Confirmed")
+        ARRIVED = "arrived", _("Arrived")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    INACTIVE_STATUSES = (Status.CANCELLED,)
+
+    patient = models.ForeignKey(
+        "core.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    appointment_number = models.CharField(
+        _("appointment number"), max_length=32, unique=True, blank=True, editable=False
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
+    notes = models.TextField(_("notes"), blank=True)
+    finance_cleared = models.BooleanField(_("finance cleared"), default=False)
+    finance_cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("finance cleared by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finance_cleared_at = models.DateTimeField(_("finance cleared at"), null=True, blank=True)
+    consent_verified = models.BooleanField(_("consent verified"), default=False)
+    consent_verified_at = models.DateTimeField(_("consent verified at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("no-show at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["scheduled_date", "scheduled_time"]
+        indexes = [models.Index(fields=["clinic", "scheduled_date"], name="appointment_clinic_day_idx")]
+        constraints = [
+            duration_constraint("appointment_duration_range"),
+            models.CheckConstraint(
+                condition=models.Q(appointment_number__regex=APPOINTMENT_NUMBER_PATTERN),
+                name="appointment_number_format",
+            ),
+            no_overlap_constraint(
+                "appointment_provider_no_overlap", "provider", ~models.Q(status="cancelled")
+            ),
+            no_overlap_constraint("appointment_room_no_overlap", "room", ~models.Q(status="cancelled")),
+            no_overlap_constraint(
+                "appointment_patient_no_overlap", "patient", ~models.Q(status="cancelled")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_number} - {self.patient.full_name_en}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The seed books with Appointment.objects.create(...): the number is issued
+        # here, in the same transaction as the insert, so a rollback returns it.
+        if self.appointment_number:
+            super().save(*args, **kwargs)
+            return
+        from appointments.numbering import issue_appointment_number
+
+        with transaction.atomic():
+            self.appointment_number = issue_appointment_number(self.clinic.tenant)
+            super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointments:appointment_detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in self.INACTIVE_STATUSES
+
+
+class Session(ScheduledSlot):
+    """Every booked slot, individual or group: the single source of truth for scheduling."""
+
+    class SessionType(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual")
+        GROUP = "group", _("Group")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS)
+
+    session_type = models.CharField(
+        _("session type"), max_length=20, choices=SessionType.choices, default=SessionType.INDIVIDUAL
+    )
+    max_capacity = models.PositiveSmallIntegerField(_("capacity"), default=1)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED
+    )
+    group_notes = models.TextField(_("group notes"), blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["scheduled_date", "scheduled_time"]
+        indexes = [models.Index(fields=["clinic", "scheduled_date"], name="session_clinic_day_idx")]
+        constraints = [
+            duration_constraint("session_duration_range"),
+            models.CheckConstraint(
+                condition=models.Q(max_capacity__gte=1, max_capacity__lte=MAX_GROUP_CAPACITY),
+                name="session_capacity_range",
+                violation_error_message=_("Capacity must be between 1 and 20."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session_type="individual", max_capacity=1)
+                | models.Q(session_type="group", max_capacity__gte=2),
+                name="session_capacity_matches_type",
+                violation_error_message=_(
+                    "An individual session has capacity 1; a group session 2 to 20."
+                ),
+            ),
+            no_overlap_constraint(
+                "session_provider_no_overlap", "provider", ~models.Q(status="cancelled")
+            ),
+            no_overlap_constraint("session_room_no_overlap", "room", ~models.Q(status="cancelled")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type} - {self.scheduled_date:%Y-%m-%d} {self.scheduled_time:%H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointments:session_detail", args=[self.pk])
+
+    @property
+    def is_group(self) -> bool:
+        return self.session_type == self.SessionType.GROUP
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def current_capacity(self) -> int:
+        """Seats taken: active participants. Uses the selectors' ``seats_taken`` annotation."""
+        annotated = getattr(self, "seats_taken", None)
+        if annotated is not None:
+            return annotated
+        return self.participants.exclude(status=SessionParticipant.Status.CANCELLED).count()
+
+    @property
+    def available_spots(self) -> int:
+        return max(self.max_capacity - self.current_capacity, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.current_capacity >= self.max_capacity
+
+    @property
+    def capacity_display(self) -> str:
+        return f"{self.current_capacity}/{self.max_capacity}"
+
+
+class SessionParticipant(models.Model):
+    """One patient in one session, with their own number, status and gates."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CONFIRMED = "confirmed", _("Confirmed")
+        ARRIVED = "arrived", _("Arrived")
+        ATTENDED = "attended", _("Attended")
+        NO_SHOW = "no_show", _("No-show")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="participants"
+    )
+    patient = models.ForeignKey(
+        "core.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="session_participations",
+    )
+    appointment_number = models.CharField(
+        _("appointment number"), max_length=32, unique=True, editable=False
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
+    legacy_appointment = models.OneToOneField(
+        Appointment,
+        verbose_name=_("legacy appointment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="session_participant",
+        help_text=_("Set when this participation was back-filled from a legacy appointment."),
+    )
+    finance_cleared = models.BooleanField(_("finance cleared"), default=False)
+    finance_cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("finance cleared by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finance_cleared_at = models.DateTimeField(_("finance cleared at"), null=True, blank=True)
+    consent_verified = models.BooleanField(_("consent verified"), default=False)
+    consent_verified_at = models.DateTimeField(_("consent verified at"), null=True, blank=True)
+    booked_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    attended_at = models.DateTimeField(_("attended at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("no-show at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("session participant")
+        verbose_name_plural = _("session participants")
+        ordering = ["session", "booked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "patient"],
+                condition=~models.Q(status="cancelled"),
+                name="participant_one_active_per_patient",
+                violation_error_message=_("This patient is already booked in this session."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(appointment_number__regex=APPOINTMENT_NUMBER_PATTERN),
+                name="participant_number_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_number} - {self.patient.full_name_en}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED

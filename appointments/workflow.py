@@ -1,0 +1,55 @@
+"""Status transitions shared by SessionParticipant, Session and legacy Appointment."""
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from appointments.exceptions import InvalidTransition
+
+
+def save_with_history(instance: models.Model, user, update_fields: Iterable[str] | None = None) -> None:
+    """Save, recording ``user`` as the acting user of the history row."""
+    if user is not None:
+        instance._history_user = user
+    instance.save(update_fields=list(update_fields) if update_fields is not None else None)
+
+
+def transition(
+    instance: models.Model,
+    *,
+    allowed_from: Iterable[str],
+    to: str,
+    stamp_field: str | None,
+    user,
+    **changes,
+) -> None:
+    """Move ``instance.status`` to ``to`` if its current status allows it, stamping the time."""
+    allowed = tuple(allowed_from)
+    if instance.status not in allowed:
+        raise InvalidTransition(
+            _("Can't change %(what)s from %(current)s to %(target)s.")
+            % {
+                "what": instance._meta.verbose_name,
+                "current": instance.get_status_display(),
+                "target": type(instance).Status(to).label,
+            }
+        )
+    instance.status = to
+    fields = ["status", *changes]
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    if stamp_field is not None:
+        setattr(instance, stamp_field, timezone.now())
+        fields.append(stamp_field)
+    if any(field.name == "updated_at" for field in instance._meta.concrete_fields):
+        fields.append("updated_at")
+    save_with_history(instance, user, fields)
+
+
+def copy_state(target: models.Model, source: models.Model) -> models.Model:
+    """Give the caller's instance the saved state, so code holding it sees the change."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    return target

@@ -1,0 +1,237 @@
+"""Who and where: tenants, staff, clinics, rooms, providers, patients and consents."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Tenant(models.Model):
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        help_text=_("Short upper-case code used in appointment numbers, e.g. AGDAR."),
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z0-9]+$"),
+                name="tenant_code_upper_alnum",
+                violation_error_message=_("Tenant code must be upper-case letters and digits."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        FRONT_DESK = "front_desk", _("Front desk")
+        FINANCE = "finance", _("Finance")
+        PSYCHOLOGIST = "psychologist", _("Psychologist")
+        OCCUPATIONAL_THERAPIST = "occupational_therapist", _("Occupational therapist")
+        ABA_THERAPIST = "aba_therapist", _("ABA therapist")
+
+    tenant = models.ForeignKey(
+        Tenant,
+        verbose_name=_("tenant"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.FRONT_DESK)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Clinic(models.Model):
+    class Specialty(models.TextChoices):
+        PSYCHOLOGY = "psychology", _("Psychology")
+        OT = "ot", _("Occupational therapy")
+        ABA = "aba", _("Applied behaviour analysis")
+        SLP = "slp", _("Speech-language pathology")
+        MEDICAL = "medical", _("Medical")
+        NURSING = "nursing", _("Nursing")
+
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="clinics"
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    specialty = models.CharField(_("specialty"), max_length=20, choices=Specialty.choices)
+    requires_finance_clearance = models.BooleanField(
+        _("check-in requires finance clearance"), default=True
+    )
+    requires_consent = models.BooleanField(_("check-in requires a valid consent"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name_en"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name_en"], name="clinic_unique_name_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Room(models.Model):
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="rooms"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["clinic__name_en", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="room_unique_name_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.clinic})"
+
+
+class Provider(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="provider",
+    )
+    specialty = models.CharField(_("specialty"), max_length=20, choices=Clinic.Specialty.choices)
+    clinics = models.ManyToManyField(
+        Clinic, verbose_name=_("clinics"), related_name="providers", blank=True
+    )
+    title = models.CharField(_("title"), max_length=40, blank=True, help_text=_("e.g. Dr"))
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(m2m_fields=[clinics])
+
+    class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.username
+        return f"{self.title} {name}".strip()
+
+    @property
+    def tenant(self) -> Tenant | None:
+        return self.user.tenant
+
+
+class Patient(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="patients"
+    )
+    mrn = models.CharField(_("medical record number"), max_length=30, unique=True)
+    first_name_en = models.CharField(_("first name (English)"), max_length=100)
+    last_name_en = models.CharField(_("last name (English)"), max_length=100)
+    first_name_ar = models.CharField(_("first name (Arabic)"), max_length=100, blank=True)
+    last_name_ar = models.CharField(_("last name (Arabic)"), max_length=100, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    guardian_name = models.CharField(_("guardian name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["last_name_en", "first_name_en"]
+        indexes = [models.Index(fields=["tenant", "last_name_en"], name="patient_tenant_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name_en} ({self.mrn})"
+
+    @property
+    def full_name_en(self) -> str:
+        return f"{self.first_name_en} {self.last_name_en}".strip()
+
+    @property
+    def full_name_ar(self) -> str:
+        return f"{self.first_name_ar} {self.last_name_ar}".strip()
+
+
+class Consent(models.Model):
+    class ConsentType(models.TextChoices):
+        GENERAL = "general", _("General treatment")
+        PSYCHOLOGY = Clinic.Specialty.PSYCHOLOGY.value, Clinic.Specialty.PSYCHOLOGY.label
+        OT = Clinic.Specialty.OT.value, Clinic.Specialty.OT.label
+        ABA = Clinic.Specialty.ABA.value, Clinic.Specialty.ABA.label
+        SLP = Clinic.Specialty.SLP.value, Clinic.Specialty.SLP.label
+        MEDICAL = Clinic.Specialty.MEDICAL.value, Clinic.Specialty.MEDICAL.label
+        NURSING = Clinic.Specialty.NURSING.value, Clinic.Specialty.NURSING.label
+
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.CASCADE, related_name="consents"
+    )
+    consent_type = models.CharField(_("consent type"), max_length=20, choices=ConsentType.choices)
+    signed_by = models.CharField(_("signed by"), max_length=200, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gte=models.F("signed_at")),
+                name="consent_expires_after_signing",
+                violation_error_message=_("A consent can't expire before it is signed."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_consent_type_display()} - {self.patient.full_name_en}"
+
+    def covers(self, specialty: str) -> bool:
+        return self.consent_type in (self.ConsentType.GENERAL, specialty)
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        """Signed on or before ``day``, not revoked by then, not expired before it (clinic time)."""
+        if local_day(self.signed_at) > day:
+            return False
+        if self.revoked_at is not None and local_day(self.revoked_at) <= day:
+            return False
+        return self.expires_at is None or local_day(self.expires_at) >= day
+
+
+def local_day(moment: datetime.date | datetime.datetime) -> datetime.date:
+    """The clinic-time calendar day of a timestamp (a plain date is already a day)."""
+    if isinstance(moment, datetime.datetime):
+        return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+    return moment

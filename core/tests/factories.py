@@ -1,0 +1,115 @@
+"""Reference data with consistent tenants: one organisation unless told otherwise."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+
+from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("code",)
+
+    code = "AGDAR"
+    name_en = "Agdar Centre"
+    name_ar = "مركز أجدر"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    tenant = factory.SubFactory(TenantFactory)
+    role = User.Role.FRONT_DESK
+    password = factory.PostGenerationMethodCall("set_password", "pass12345")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    tenant = factory.SubFactory(TenantFactory)
+    name_en = factory.Sequence(lambda n: f"Clinic {n}")
+    name_ar = factory.Sequence(lambda n: f"عيادة {n}")
+    specialty = Clinic.Specialty.PSYCHOLOGY
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    clinic = factory.SubFactory(ClinicFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+ROLE_BY_SPECIALTY = {
+    Clinic.Specialty.PSYCHOLOGY: User.Role.PSYCHOLOGIST,
+    Clinic.Specialty.OT: User.Role.OCCUPATIONAL_THERAPIST,
+    Clinic.Specialty.ABA: User.Role.ABA_THERAPIST,
+}
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    """A provider working in ``clinic`` (one is made when not given)."""
+
+    class Meta:
+        model = Provider
+
+    clinic = factory.SubFactory(ClinicFactory)
+    specialty = factory.LazyAttribute(lambda provider: provider.clinic.specialty)
+    user = factory.SubFactory(
+        UserFactory,
+        tenant=factory.SelfAttribute("..clinic.tenant"),
+        role=factory.LazyAttribute(
+            lambda user: ROLE_BY_SPECIALTY.get(user.factory_parent.clinic.specialty, User.Role.PSYCHOLOGIST)
+        ),
+    )
+    title = "Dr"
+
+    @classmethod
+    def _create(cls, model_class, *args, clinic, **kwargs):
+        provider = super()._create(model_class, *args, **kwargs)
+        provider.clinics.add(clinic)
+        return provider
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    tenant = factory.SubFactory(TenantFactory)
+    mrn = factory.Sequence(lambda n: f"MRN{n:06d}")
+    first_name_en = factory.Faker("first_name")
+    last_name_en = factory.Faker("last_name")
+    first_name_ar = factory.Sequence(lambda n: f"سارة{n}")
+    last_name_ar = "العتيبي"
+    date_of_birth = datetime.date(2018, 5, 1)
+    sex = Patient.Sex.FEMALE
+    guardian_name = factory.Faker("name")
+    phone = "+966500000000"
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    patient = factory.SubFactory(PatientFactory)
+    consent_type = Consent.ConsentType.GENERAL
+    signed_by = factory.LazyAttribute(lambda consent: consent.patient.guardian_name or "Guardian")
+    signed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=365 * 3))
+    expires_at = None
+    revoked_at = None

@@ -1,0 +1,67 @@
+"""Find or start PostgreSQL for `make run` / `make test` and print its DATABASE_URL.
+
+Order: $DATABASE_URL if set; else the server on 127.0.0.1:5432 if one answers;
+else an embedded PostgreSQL 16 (the `pgserver` wheel) whose data lives in the
+git-ignored `.pgdata/`. The database named on the command line is created when
+missing. Progress goes to stderr; stdout carries only the URL.
+"""
+
+import os
+import socket
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+LOCAL_SERVER = ("127.0.0.1", 5432)
+
+
+def server_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def embedded_server_url() -> str:
+    import pgserver
+
+    print("Starting the embedded PostgreSQL in .pgdata/ ...", file=sys.stderr)
+    # cleanup_mode=None keeps the server up after this script exits; pgserver
+    # discards a postmaster.pid whose process is gone, so a killed run restarts.
+    server = pgserver.get_server(PROJECT_DIR / ".pgdata", cleanup_mode=None)
+    return server.get_uri("postgres")
+
+
+def ensure_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            print(f"Creating database {name} ...", file=sys.stderr)
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def main() -> None:
+    name = sys.argv[1] if len(sys.argv) > 1 else "clinic"
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        if server_answers(*LOCAL_SERVER):
+            url = f"postgres://postgres@{LOCAL_SERVER[0]}:{LOCAL_SERVER[1]}/{name}"
+        else:
+            url = with_database(embedded_server_url(), name)
+    ensure_database(url)
+    print(url)
+
+
+if __name__ == "__main__":
+    main()
