@@ -44,9 +44,7 @@ def _save_slot(appointment: Appointment, user: User | None, fields: list[str] | 
         with transaction.atomic():
             save_with_history(appointment, user, fields)
     except IntegrityError as error:
-        raise ConflictError(
-            _("The provider, room or patient is already booked at that time.")
-        ) from error
+        raise ConflictError(_("The provider, room or patient is already booked at that time.")) from error
 
 
 class AppointmentService:
@@ -98,7 +96,9 @@ class AppointmentService:
     @transaction.atomic
     def confirm(appointment: Appointment, user: User | None = None) -> Appointment:
         locked = _lock(appointment)
-        transition(locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user)
+        transition(
+            locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user
+        )
         return copy_state(appointment, locked)
 
     @staticmethod
@@ -116,7 +116,9 @@ class AppointmentService:
         locked.finance_cleared = True
         locked.finance_cleared_by = user
         locked.finance_cleared_at = timezone.now()
-        save_with_history(locked, user, ["finance_cleared", "finance_cleared_by", "finance_cleared_at", "updated_at"])
+        save_with_history(
+            locked, user, ["finance_cleared", "finance_cleared_by", "finance_cleared_at", "updated_at"]
+        )
         return copy_state(appointment, locked)
 
     @staticmethod
@@ -153,7 +155,9 @@ class AppointmentService:
     @transaction.atomic
     def start(appointment: Appointment, user: User | None = None) -> Appointment:
         locked = _lock(appointment)
-        transition(locked, allowed_from=[Status.ARRIVED], to=Status.IN_PROGRESS, stamp_field="started_at", user=user)
+        transition(
+            locked, allowed_from=[Status.ARRIVED], to=Status.IN_PROGRESS, stamp_field="started_at", user=user
+        )
         return copy_state(appointment, locked)
 
     @staticmethod

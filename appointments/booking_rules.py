@@ -47,11 +47,8 @@ def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
 
 
 def _slot_label(slot: Session | Appointment) -> str:
-    return "%s %s-%s" % (
-        date_format(slot.scheduled_date, "SHORT_DATE_FORMAT"),
-        time_format(slot.scheduled_time, "H:i"),
-        time_format(slot.end_time, "H:i"),
-    )
+    day = date_format(slot.scheduled_date, "SHORT_DATE_FORMAT")
+    return f"{day} {time_format(slot.scheduled_time, 'H:i')}-{time_format(slot.end_time, 'H:i')}"
 
 
 def _overlapping(queryset: QuerySet, day: datetime.date, start: datetime.time, minutes: int) -> QuerySet:
@@ -198,5 +195,3 @@ def raise_unless_checkin_day(day: datetime.date, today: datetime.date) -> None:
             _("Check-in opens on the day of the visit (%(day)s).")
             % {"day": date_format(day, "SHORT_DATE_FORMAT")}
         )
-
-

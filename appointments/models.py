@@ -33,9 +33,7 @@ class AppointmentNumberCounter(models.Model):
     class Meta:
         verbose_name = _("appointment number counter")
         verbose_name_plural = _("appointment number counters")
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "year"], name="counter_one_per_tenant_year")
-        ]
+        constraints = [models.UniqueConstraint(fields=["tenant", "year"], name="counter_one_per_tenant_year")]
 
     def __str__(self) -> str:
         return f"{self.tenant.code}-{self.year}: {self.last_number}"
@@ -167,9 +165,7 @@ class Appointment(ScheduledSlot):
                 "appointment_provider_no_overlap", "provider", ~models.Q(status="cancelled")
             ),
             no_overlap_constraint("appointment_room_no_overlap", "room", ~models.Q(status="cancelled")),
-            no_overlap_constraint(
-                "appointment_patient_no_overlap", "patient", ~models.Q(status="cancelled")
-            ),
+            no_overlap_constraint("appointment_patient_no_overlap", "patient", ~models.Q(status="cancelled")),
         ]
 
     def __str__(self) -> str:
@@ -214,9 +210,7 @@ class Session(ScheduledSlot):
         _("session type"), max_length=20, choices=SessionType.choices, default=SessionType.INDIVIDUAL
     )
     max_capacity = models.PositiveSmallIntegerField(_("capacity"), default=1)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     group_notes = models.TextField(_("group notes"), blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -250,13 +244,9 @@ class Session(ScheduledSlot):
                 condition=models.Q(session_type="individual", max_capacity=1)
                 | models.Q(session_type="group", max_capacity__gte=2),
                 name="session_capacity_matches_type",
-                violation_error_message=_(
-                    "An individual session has capacity 1; a group session 2 to 20."
-                ),
+                violation_error_message=_("An individual session has capacity 1; a group session 2 to 20."),
             ),
-            no_overlap_constraint(
-                "session_provider_no_overlap", "provider", ~models.Q(status="cancelled")
-            ),
+            no_overlap_constraint("session_provider_no_overlap", "provider", ~models.Q(status="cancelled")),
             no_overlap_constraint("session_room_no_overlap", "room", ~models.Q(status="cancelled")),
         ]
 
@@ -315,9 +305,7 @@ class SessionParticipant(models.Model):
         on_delete=models.PROTECT,
         related_name="session_participations",
     )
-    appointment_number = models.CharField(
-        _("appointment number"), max_length=32, unique=True, editable=False
-    )
+    appointment_number = models.CharField(_("appointment number"), max_length=32, unique=True, editable=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
     legacy_appointment = models.OneToOneField(
         Appointment,

@@ -220,9 +220,7 @@ class SessionService:
         InvalidTransition when the patient holds no cancellable seat there.
         """
         _lock_session(session.pk)
-        participant = (
-            session.participants.filter(patient=patient).exclude(status=Status.CANCELLED).first()
-        )
+        participant = session.participants.filter(patient=patient).exclude(status=Status.CANCELLED).first()
         if participant is None:
             raise InvalidTransition(
                 _("%(patient)s has no active booking in this session.") % {"patient": patient.full_name_en}
@@ -235,7 +233,9 @@ class SessionService:
         """Booked -> confirmed. Raises InvalidTransition from any other status or a closed session."""
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
-        transition(locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user)
+        transition(
+            locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user
+        )
         return copy_state(participant, locked)
 
     @staticmethod
@@ -299,20 +299,28 @@ class SessionService:
 
     @staticmethod
     @transaction.atomic
-    def mark_participant_attended(participant: SessionParticipant, user: User | None = None) -> SessionParticipant:
+    def mark_participant_attended(
+        participant: SessionParticipant, user: User | None = None
+    ) -> SessionParticipant:
         """Arrived -> attended. Raises InvalidTransition otherwise (check in first)."""
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
-        transition(locked, allowed_from=[Status.ARRIVED], to=Status.ATTENDED, stamp_field="attended_at", user=user)
+        transition(
+            locked, allowed_from=[Status.ARRIVED], to=Status.ATTENDED, stamp_field="attended_at", user=user
+        )
         return copy_state(participant, locked)
 
     @staticmethod
     @transaction.atomic
-    def mark_participant_no_show(participant: SessionParticipant, user: User | None = None) -> SessionParticipant:
+    def mark_participant_no_show(
+        participant: SessionParticipant, user: User | None = None
+    ) -> SessionParticipant:
         """Booked/confirmed -> no-show; the seat stays taken. InvalidTransition otherwise."""
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
-        transition(locked, allowed_from=ACTIVE_BEFORE_ARRIVAL, to=Status.NO_SHOW, stamp_field="no_show_at", user=user)
+        transition(
+            locked, allowed_from=ACTIVE_BEFORE_ARRIVAL, to=Status.NO_SHOW, stamp_field="no_show_at", user=user
+        )
         return copy_state(participant, locked)
 
     @staticmethod

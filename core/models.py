@@ -78,9 +78,7 @@ class Clinic(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
     specialty = models.CharField(_("specialty"), max_length=20, choices=Specialty.choices)
-    requires_finance_clearance = models.BooleanField(
-        _("check-in requires finance clearance"), default=True
-    )
+    requires_finance_clearance = models.BooleanField(_("check-in requires finance clearance"), default=True)
     requires_consent = models.BooleanField(_("check-in requires a valid consent"), default=True)
     history = HistoricalRecords()
 
@@ -107,9 +105,7 @@ class Room(models.Model):
         verbose_name = _("room")
         verbose_name_plural = _("rooms")
         ordering = ["clinic__name_en", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["clinic", "name"], name="room_unique_name_per_clinic")
-        ]
+        constraints = [models.UniqueConstraint(fields=["clinic", "name"], name="room_unique_name_per_clinic")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.clinic})"
@@ -123,9 +119,7 @@ class Provider(models.Model):
         related_name="provider",
     )
     specialty = models.CharField(_("specialty"), max_length=20, choices=Clinic.Specialty.choices)
-    clinics = models.ManyToManyField(
-        Clinic, verbose_name=_("clinics"), related_name="providers", blank=True
-    )
+    clinics = models.ManyToManyField(Clinic, verbose_name=_("clinics"), related_name="providers", blank=True)
     title = models.CharField(_("title"), max_length=40, blank=True, help_text=_("e.g. Dr"))
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords(m2m_fields=[clinics])
@@ -208,8 +202,7 @@ class Consent(models.Model):
         ordering = ["-signed_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(expires_at__isnull=True)
-                | models.Q(expires_at__gte=models.F("signed_at")),
+                condition=models.Q(expires_at__isnull=True) | models.Q(expires_at__gte=models.F("signed_at")),
                 name="consent_expires_after_signing",
                 violation_error_message=_("A consent can't expire before it is signed."),
             )

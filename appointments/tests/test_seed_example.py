@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from appointments.models import Session, SessionParticipant
 from appointments.session_service import SessionService
-from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 from core.models import User
+from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
