@@ -15,7 +15,7 @@ from appointments import booking_rules
 from appointments.exceptions import CheckInBlocked, ConflictError, InvalidTransition
 from appointments.models import Appointment
 from appointments.workflow import copy_state, save_with_history, transition
-from core.models import Clinic, Patient, Provider, Room, User
+from core.models import Clinic, Patient, Provider, Room, User, clinic_today
 
 Status = Appointment.Status
 EXPECTED = (Status.BOOKED, Status.CONFIRMED)
@@ -131,7 +131,7 @@ class AppointmentService:
                 _("%(patient)s can't be checked in: the appointment is %(status)s.")
                 % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
             )
-        booking_rules.raise_unless_checkin_day(locked.scheduled_date, timezone.localdate())
+        booking_rules.raise_unless_checkin_day(locked.scheduled_date, clinic_today())
         consent_valid, refusals = booking_rules.check_in_gates(
             patient=locked.patient,
             clinic=locked.clinic,

@@ -1,10 +1,9 @@
 """Appointment numbers: APT-<TENANT>-<YEAR>-<NNNNN>, gap-free per tenant and year."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from appointments.models import AppointmentNumberCounter
-from core.models import Tenant
+from core.models import Tenant, clinic_today
 
 
 def issue_appointment_number(tenant: Tenant) -> str:
@@ -16,7 +15,7 @@ def issue_appointment_number(tenant: Tenant) -> str:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("issue_appointment_number must run inside transaction.atomic")
-    year = timezone.localdate().year
+    year = clinic_today().year
     AppointmentNumberCounter.objects.bulk_create(
         [AppointmentNumberCounter(tenant=tenant, year=year)], ignore_conflicts=True
     )

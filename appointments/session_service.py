@@ -19,7 +19,7 @@ from appointments.models import MAX_GROUP_CAPACITY, Session, SessionParticipant
 from appointments.numbering import issue_appointment_number
 from appointments.selectors import available_group_sessions
 from appointments.workflow import copy_state, save_with_history, transition
-from core.models import Clinic, Patient, Provider, Room, User
+from core.models import Clinic, Patient, Provider, Room, User, clinic_today
 
 Status = SessionParticipant.Status
 ACTIVE_BEFORE_ARRIVAL = (Status.BOOKED, Status.CONFIRMED)
@@ -277,7 +277,7 @@ class SessionService:
                 _("%(patient)s can't be checked in: the booking is %(status)s.")
                 % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
             )
-        booking_rules.raise_unless_checkin_day(session.scheduled_date, timezone.localdate())
+        booking_rules.raise_unless_checkin_day(session.scheduled_date, clinic_today())
         consent_valid, refusals = booking_rules.check_in_gates(
             patient=locked.patient,
             clinic=session.clinic,

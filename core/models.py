@@ -224,7 +224,18 @@ class Consent(models.Model):
 
 
 def local_day(moment: datetime.date | datetime.datetime) -> datetime.date:
-    """The clinic-time calendar day of a timestamp (a plain date is already a day)."""
+    """The clinic-time calendar day of a timestamp (a plain date is already a day).
+
+    Clinic time is the configured ``TIME_ZONE``, not whatever zone is active for the
+    request, so a consent's validity and a number's year don't depend on who looks.
+    """
     if isinstance(moment, datetime.datetime):
-        return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+        if timezone.is_naive(moment):
+            return moment.date()
+        return timezone.localdate(moment, timezone.get_default_timezone())
     return moment
+
+
+def clinic_today() -> datetime.date:
+    """Today's date in clinic time."""
+    return local_day(timezone.now())
