@@ -55,7 +55,15 @@ def _overlapping(queryset: QuerySet, day: datetime.date, start: datetime.time, m
     wanted = SlotRange(
         Cast(Value(day), DateField()), Cast(Value(start), TimeField()), Cast(Value(minutes), IntegerField())
     )
-    return queryset.filter(scheduled_date=day).alias(slot=SlotRange()).filter(slot__overlap=wanted)
+    # A booking lasts at most 480 minutes, so only the day before and the day after
+    # can reach into this slot (a late session runs past midnight); the date filter
+    # keeps the index on scheduled_date useful.
+    nearby_days = (day - datetime.timedelta(days=1), day + datetime.timedelta(days=1))
+    return (
+        queryset.filter(scheduled_date__range=nearby_days)
+        .alias(slot=SlotRange())
+        .filter(slot__overlap=wanted)
+    )
 
 
 def find_conflicts(
