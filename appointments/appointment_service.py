@@ -126,9 +126,13 @@ class AppointmentService:
     def check_in(appointment: Appointment, user: User | None = None) -> Appointment:
         """Booked/confirmed -> arrived, behind the clinic's finance and consent gates."""
         locked = _lock(appointment)
+        if locked.status in (Status.ARRIVED, Status.IN_PROGRESS):
+            raise InvalidTransition(
+                _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name_en}
+            )
         if locked.status not in EXPECTED:
             raise InvalidTransition(
-                _("%(patient)s can't be checked in: the appointment is %(status)s.")
+                _("%(patient)s can't be checked in: the appointment is marked %(status)s.")
                 % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
             )
         booking_rules.raise_unless_checkin_day(locked.scheduled_date, clinic_today())

@@ -272,9 +272,13 @@ class SessionService:
                 _("Check-in is closed: the session is %(status)s.")
                 % {"status": session.get_status_display().lower()}
             )
+        if locked.status == Status.ARRIVED:
+            raise InvalidTransition(
+                _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name_en}
+            )
         if locked.status not in ACTIVE_BEFORE_ARRIVAL:
             raise InvalidTransition(
-                _("%(patient)s can't be checked in: the booking is %(status)s.")
+                _("%(patient)s can't be checked in: the booking is marked %(status)s.")
                 % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
             )
         booking_rules.raise_unless_checkin_day(session.scheduled_date, clinic_today())
