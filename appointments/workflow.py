@@ -28,14 +28,14 @@ def transition(
     """Move ``instance.status`` to ``to`` if its current status allows it, stamping the time."""
     allowed = tuple(allowed_from)
     if instance.status not in allowed:
-        raise InvalidTransition(
-            _("Can't change %(what)s from %(current)s to %(target)s.")
-            % {
-                "what": instance._meta.verbose_name,
-                "current": instance.get_status_display(),
-                "target": type(instance).Status(to).label,
-            }
-        )
+        names = {
+            "what": instance._meta.verbose_name,
+            "current": instance.get_status_display().lower(),
+            "target": type(instance).Status(to).label.lower(),
+        }
+        if instance.status == to:
+            raise InvalidTransition(_("This %(what)s is already %(target)s.") % names)
+        raise InvalidTransition(_("Can't change this %(what)s from %(current)s to %(target)s.") % names)
     instance.status = to
     fields = ["status", *changes]
     for name, value in changes.items():

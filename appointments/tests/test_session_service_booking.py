@@ -391,7 +391,7 @@ def test_remove_patient_from_session_after_arrival_refused(provider, clinic):
     with pytest.raises(InvalidTransition) as refused:
         SessionService.remove_patient_from_session(session, participant.patient, reason="Left early")
 
-    assert refused.value.messages == ["Can't change session participant from Arrived to Cancelled."]
+    assert refused.value.messages == ["Can't change this session participant from arrived to cancelled."]
 
 
 def test_get_available_group_sessions_lists_open_groups_with_seats_by_date_and_time(provider, clinic):
