@@ -179,9 +179,15 @@ class Appointment(ScheduledSlot):
             return
         from appointments.numbering import issue_appointment_number
 
-        with transaction.atomic():
-            self.appointment_number = issue_appointment_number(self.clinic.tenant)
-            super().save(*args, **kwargs)
+        try:
+            with transaction.atomic():
+                self.appointment_number = issue_appointment_number(self.clinic.tenant)
+                super().save(*args, **kwargs)
+        except BaseException:
+            # The rollback returned the number to the counter; keeping it here would
+            # make a retried save reuse a number the counter will issue again.
+            self.appointment_number = ""
+            raise
 
     def get_absolute_url(self) -> str:
         return reverse("appointments:appointment_detail", args=[self.pk])
