@@ -1,0 +1,449 @@
+"""Back-fill: bring legacy appointments into the central Session model (the seed's Phase 2).
+
+Each legacy ``Appointment`` without a Session becomes an INDIVIDUAL ``Session`` with one
+``SessionParticipant`` that carries the appointment's own number (same billing event,
+DESIGN "Decisions") and links back to it through ``legacy_appointment``. The
+appointment's clinical notes are then pointed at the new session and participant and
+keep their ``appointment`` link.
+
+This is not a booking: it draws no number and runs none of ``SessionService``'s
+booking rules (scope, check-in gates), because the legacy rows were already booked.
+What it does check, set-based per batch before writing, is what the database would
+refuse or what would break an invariant: overlapping bookings of the provider, room
+or patient, a number already carried by a participant, and notes that can't be
+linked consistently. Such rows are reported with their ids and skipped.
+
+Status mapping (appointment -> session / participant):
+
+==============  =============  ==========
+appointment     session        participant
+==============  =============  ==========
+booked          scheduled      booked
+confirmed       scheduled      confirmed
+arrived         scheduled      arrived      (checked in; the appointment was never started)
+in_progress     in_progress    arrived
+completed       completed      attended
+cancelled       cancelled      cancelled
+no_show         completed      no_show      (as ``complete_session`` leaves a no-show)
+==============  =============  ==========
+
+Batches run in their own transaction, in primary-key order, so an interruption
+loses nothing already committed and a rerun resumes: a rerun only sees
+appointments that still have no participant. History is written for every row
+created or changed (simple-history's bulk helpers), with the change reason
+``CHANGE_REASON``.
+"""
+
+import datetime
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
+
+from appointments.integrity import expand_slots
+from appointments.models import Appointment, Session, SessionParticipant
+from core.models import Clinic
+
+CHANGE_REASON = "backfill_sessions: from legacy appointment"
+DEFAULT_BATCH_SIZE = 500
+
+AppointmentStatus = Appointment.Status
+ParticipantStatus = SessionParticipant.Status
+
+SESSION_STATUS: dict[str, str] = {
+    AppointmentStatus.BOOKED: Session.Status.SCHEDULED,
+    AppointmentStatus.CONFIRMED: Session.Status.SCHEDULED,
+    AppointmentStatus.ARRIVED: Session.Status.SCHEDULED,
+    AppointmentStatus.IN_PROGRESS: Session.Status.IN_PROGRESS,
+    AppointmentStatus.COMPLETED: Session.Status.COMPLETED,
+    AppointmentStatus.CANCELLED: Session.Status.CANCELLED,
+    AppointmentStatus.NO_SHOW: Session.Status.COMPLETED,
+}
+PARTICIPANT_STATUS: dict[str, str] = {
+    AppointmentStatus.BOOKED: ParticipantStatus.BOOKED,
+    AppointmentStatus.CONFIRMED: ParticipantStatus.CONFIRMED,
+    AppointmentStatus.ARRIVED: ParticipantStatus.ARRIVED,
+    AppointmentStatus.IN_PROGRESS: ParticipantStatus.ARRIVED,
+    AppointmentStatus.COMPLETED: ParticipantStatus.ATTENDED,
+    AppointmentStatus.CANCELLED: ParticipantStatus.CANCELLED,
+    AppointmentStatus.NO_SHOW: ParticipantStatus.NO_SHOW,
+}
+
+
+class SkipReason:
+    """Why a legacy row was left as it is; the value is what operators grep for."""
+
+    PROVIDER_OVERLAP = "provider_overlap"
+    ROOM_OVERLAP = "room_overlap"
+    PATIENT_OVERLAP = "patient_overlap"
+    NUMBER_IN_USE = "number_in_use"
+    DATABASE_REFUSED = "database_refused"
+
+    LABELS = {
+        PROVIDER_OVERLAP: _("provider double-booked"),
+        ROOM_OVERLAP: _("room double-booked"),
+        PATIENT_OVERLAP: _("patient double-booked"),
+        NUMBER_IN_USE: _("appointment number already used by a session participant"),
+        DATABASE_REFUSED: _("refused by a database constraint"),
+    }
+
+
+@dataclass(frozen=True)
+class BackfillScope:
+    """Which legacy appointments to consider: one clinic and/or a date range (inclusive)."""
+
+    clinic: Clinic | None = None
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    kind: str  # "appointment" or a note model label such as "psychology.PsychologySession"
+    pk: int
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    appointment_id: int
+    appointment_number: str
+    session_id: int
+    participant_id: int
+    session_status: str
+    participant_status: str
+
+
+@dataclass
+class BatchResult:
+    number: int
+    seen: int = 0
+    created: list[CreatedSession] = field(default_factory=list)
+    linked_notes: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+
+@dataclass
+class BackfillReport:
+    seen: int = 0
+    created: int = 0
+    linked_notes: int = 0
+    batches: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def skipped_by_reason(self) -> Counter[str]:
+        return Counter(row.reason for row in self.skipped)
+
+    def add(self, batch: BatchResult) -> None:
+        self.batches += 1
+        self.seen += batch.seen
+        self.created += len(batch.created)
+        self.linked_notes += batch.linked_notes
+        self.skipped.extend(batch.skipped)
+
+
+class BackfillInterrupted(Exception):
+    """A batch failed; every earlier batch is committed (unless dry run), this one rolled back."""
+
+    def __init__(self, report: BackfillReport, batch_number: int):
+        super().__init__(batch_number)
+        self.report = report
+        self.batch_number = batch_number
+
+
+class _DryRunRollback(Exception):
+    """Raised to roll back a dry run after the real code ran."""
+
+
+def pending_appointments(scope: BackfillScope) -> QuerySet[Appointment]:
+    """Legacy appointments in scope that no SessionParticipant carries yet."""
+    appointments = Appointment.objects.filter(
+        ~Exists(SessionParticipant.objects.filter(legacy_appointment=OuterRef("pk")))
+    )
+    if scope.clinic is not None:
+        appointments = appointments.filter(clinic=scope.clinic)
+    if scope.since is not None:
+        appointments = appointments.filter(scheduled_date__gte=scope.since)
+    if scope.until is not None:
+        appointments = appointments.filter(scheduled_date__lte=scope.until)
+    return appointments.order_by("pk")
+
+
+def backfill_sessions(
+    scope: BackfillScope | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+    on_batch: Callable[[BatchResult], None] | None = None,
+) -> BackfillReport:
+    """Back-fill every pending appointment in ``scope``, ``batch_size`` at a time.
+
+    Each batch commits alone and ``on_batch`` is called after it. A dry run runs the
+    same code inside one outer transaction (the batches become savepoints) and rolls
+    it back at the end. Raises ``BackfillInterrupted``, chained to the cause, when a
+    batch fails: that batch is rolled back, earlier ones stay committed.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    scope = scope or BackfillScope()
+    report = BackfillReport(dry_run=dry_run)
+    started = time.monotonic()
+    if dry_run:
+        try:
+            with transaction.atomic():
+                _run_batches(scope, batch_size, report, on_batch)
+                raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+    else:
+        _run_batches(scope, batch_size, report, on_batch)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run_batches(
+    scope: BackfillScope,
+    batch_size: int,
+    report: BackfillReport,
+    on_batch: Callable[[BatchResult], None] | None,
+) -> None:
+    for number, batch_ids in enumerate(_pending_batches(scope, batch_size), start=1):
+        result = BatchResult(number=number)
+        try:
+            with transaction.atomic():
+                backfill_batch(batch_ids, result)
+        except Exception as error:
+            raise BackfillInterrupted(report, number) from error
+        report.add(result)
+        if on_batch is not None:
+            on_batch(result)
+
+
+def _pending_batches(scope: BackfillScope, batch_size: int) -> Iterator[list[int]]:
+    # Keyset pagination on the primary key: skipped rows stay pending but are never
+    # fetched twice in one run, and each query reads one index range.
+    last_pk = 0
+    pending = pending_appointments(scope)
+    while True:
+        ids = list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return
+        last_pk = ids[-1]
+        yield ids
+
+
+def backfill_batch(appointment_ids: list[int], result: BatchResult) -> None:
+    """Back-fill one batch inside the caller's transaction; dirty rows go to ``result.skipped``."""
+    # Lock the batch's appointments: a reschedule or cancellation running meanwhile
+    # waits, so the session is built from the appointment as it is committed. Rows
+    # back-filled by a concurrent run since the batch was listed drop out here.
+    appointments = list(
+        pending_appointments(BackfillScope()).filter(pk__in=appointment_ids).select_for_update(of=("self",))
+    )
+    result.seen = len(appointments)
+    dirty = find_dirty_appointments([appointment.pk for appointment in appointments])
+    for appointment_id, reasons in dirty.items():
+        result.skipped.extend(
+            SkippedRow("appointment", appointment_id, reason, detail) for reason, detail in reasons.items()
+        )
+    clean = [appointment for appointment in appointments if appointment.pk not in dirty]
+    result.created.extend(_create_sessions(clean, result))
+
+
+def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Appointments that can't become a session, by id: {reason: "overlaps appointment 3, session 9"}.
+
+    One set-based query. An active appointment is dirty when another active booking
+    of its provider, room or patient overlaps it (appointments, sessions, and the
+    patient's participations), or when a participant already carries its number.
+    """
+    if not appointment_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(DIRTY_APPOINTMENTS_SQL, {"ids": appointment_ids})
+        rows = cursor.fetchall()
+    others: dict[int, dict[str, list[str]]] = {}
+    for appointment_id, reason, other_kind, other_id in rows:
+        others.setdefault(appointment_id, {}).setdefault(reason, []).append(f"{other_kind} {other_id}")
+    return {
+        appointment_id: {reason: _describe(reason, found) for reason, found in by_reason.items()}
+        for appointment_id, by_reason in others.items()
+    }
+
+
+def _describe(reason: str, others: list[str]) -> str:
+    verb = "number also on" if reason == SkipReason.NUMBER_IN_USE else "overlaps"
+    return f"{verb} {', '.join(others)}"
+
+
+# One set-based query per batch. SLOT(x) expands to ``time_slots.SlotRange``'s
+# expression, so the exclusion constraints' GiST indexes (partial on
+# status <> 'cancelled') serve the lookups of the other booking.
+DIRTY_APPOINTMENTS_SQL = expand_slots("""
+WITH batch AS MATERIALIZED (
+    SELECT a.id, a.provider_id, a.room_id, a.patient_id, SLOT(a) AS slot
+    FROM appointments_appointment a
+    WHERE a.id = ANY(%(ids)s) AND a.status <> 'cancelled'
+)
+SELECT b.id, 'provider_overlap', 'appointment', o.id
+FROM batch b JOIN appointments_appointment o
+  ON o.provider_id = b.provider_id AND o.id <> b.id AND o.status <> 'cancelled'
+ AND SLOT(o) && b.slot
+UNION ALL
+SELECT b.id, 'provider_overlap', 'session', s.id
+FROM batch b JOIN appointments_session s
+  ON s.provider_id = b.provider_id AND s.status <> 'cancelled'
+ AND SLOT(s) && b.slot
+UNION ALL
+SELECT b.id, 'room_overlap', 'appointment', o.id
+FROM batch b JOIN appointments_appointment o
+  ON o.room_id = b.room_id AND o.id <> b.id AND o.status <> 'cancelled'
+ AND SLOT(o) && b.slot
+UNION ALL
+SELECT b.id, 'room_overlap', 'session', s.id
+FROM batch b JOIN appointments_session s
+  ON s.room_id = b.room_id AND s.status <> 'cancelled'
+ AND SLOT(s) && b.slot
+UNION ALL
+SELECT b.id, 'patient_overlap', 'appointment', o.id
+FROM batch b JOIN appointments_appointment o
+  ON o.patient_id = b.patient_id AND o.id <> b.id AND o.status <> 'cancelled'
+ AND SLOT(o) && b.slot
+UNION ALL
+SELECT b.id, 'patient_overlap', 'participant', p.id
+FROM batch b JOIN appointments_sessionparticipant p
+  ON p.patient_id = b.patient_id AND p.status <> 'cancelled'
+JOIN appointments_session s ON s.id = p.session_id AND s.status <> 'cancelled' AND SLOT(s) && b.slot
+UNION ALL
+SELECT a.id, 'number_in_use', 'participant', p.id
+FROM appointments_appointment a
+JOIN appointments_sessionparticipant p ON p.appointment_number = a.appointment_number
+WHERE a.id = ANY(%(ids)s)
+ORDER BY 1, 2, 3, 4
+""")
+
+
+def _create_sessions(appointments: list[Appointment], result: BatchResult) -> list[CreatedSession]:
+    """Insert the batch at once; if the database refuses it, insert row by row and skip the refused."""
+    if not appointments:
+        return []
+    try:
+        with transaction.atomic():
+            return _insert_sessions(appointments)
+    except IntegrityError:
+        # The pre-check missed something (a booking committed meanwhile): find the
+        # offending rows one savepoint each, so the rest of the batch still lands.
+        pass
+    created: list[CreatedSession] = []
+    for appointment in appointments:
+        try:
+            with transaction.atomic():
+                created.extend(_insert_sessions([appointment]))
+        except IntegrityError as error:
+            constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+            result.skipped.append(
+                SkippedRow(
+                    "appointment", appointment.pk, SkipReason.DATABASE_REFUSED, constraint or str(error)
+                )
+            )
+    return created
+
+
+def _insert_sessions(appointments: list[Appointment]) -> list[CreatedSession]:
+    sessions = bulk_create_with_history(
+        [_session_from(appointment) for appointment in appointments],
+        Session,
+        default_change_reason=CHANGE_REASON,
+    )
+    participants = bulk_create_with_history(
+        [
+            _participant_from(appointment, session)
+            for appointment, session in zip(appointments, sessions, strict=True)
+        ],
+        SessionParticipant,
+        default_change_reason=CHANGE_REASON,
+    )
+    _carry_booking_times([participant.pk for participant in participants])
+    return [
+        CreatedSession(
+            appointment_id=participant.legacy_appointment_id,
+            appointment_number=participant.appointment_number,
+            session_id=session.pk,
+            participant_id=participant.pk,
+            session_status=session.status,
+            participant_status=participant.status,
+        )
+        for session, participant in zip(sessions, participants, strict=True)
+    ]
+
+
+def _session_from(appointment: Appointment) -> Session:
+    status = appointment.status
+    completed_at = appointment.completed_at
+    if status == AppointmentStatus.NO_SHOW:
+        completed_at = appointment.no_show_at
+    return Session(
+        session_type=Session.SessionType.INDIVIDUAL,
+        max_capacity=1,
+        provider_id=appointment.provider_id,
+        clinic_id=appointment.clinic_id,
+        room_id=appointment.room_id,
+        scheduled_date=appointment.scheduled_date,
+        scheduled_time=appointment.scheduled_time,
+        duration=appointment.duration,
+        service_type=appointment.service_type,
+        status=SESSION_STATUS[status],
+        started_at=appointment.started_at,
+        completed_at=completed_at,
+        cancelled_at=appointment.cancelled_at,
+        cancel_reason=appointment.cancel_reason,
+        created_by_id=appointment.created_by_id,
+    )
+
+
+def _participant_from(appointment: Appointment, session: Session) -> SessionParticipant:
+    status = appointment.status
+    return SessionParticipant(
+        session=session,
+        patient_id=appointment.patient_id,
+        appointment_number=appointment.appointment_number,
+        legacy_appointment_id=appointment.pk,
+        status=PARTICIPANT_STATUS[status],
+        finance_cleared=appointment.finance_cleared,
+        finance_cleared_by_id=appointment.finance_cleared_by_id,
+        finance_cleared_at=appointment.finance_cleared_at,
+        consent_verified=appointment.consent_verified,
+        consent_verified_at=appointment.consent_verified_at,
+        confirmed_at=appointment.confirmed_at,
+        arrived_at=appointment.arrived_at,
+        attended_at=appointment.completed_at if status == AppointmentStatus.COMPLETED else None,
+        no_show_at=appointment.no_show_at,
+        cancelled_at=appointment.cancelled_at,
+        cancel_reason=appointment.cancel_reason,
+    )
+
+
+def _carry_booking_times(participant_ids: list[int]) -> None:
+    # booked_at is auto_now_add, which every INSERT path overwrites with now(); the
+    # participant was booked when its appointment was, so set it from there - on the
+    # row and on its creation history row alike, which keeps the history truthful.
+    appointments = Appointment._meta.db_table
+    with connection.cursor() as cursor:
+        for table, only_creation in (
+            (SessionParticipant._meta.db_table, ""),
+            (SessionParticipant.history.model._meta.db_table, "AND target.history_type = '+'"),
+        ):
+            cursor.execute(
+                f"UPDATE {table} target SET booked_at = a.created_at FROM {appointments} a "  # noqa: S608 - table names only
+                f"WHERE a.id = target.legacy_appointment_id AND target.id = ANY(%s) {only_creation}",
+                [participant_ids],
+            )

@@ -1,0 +1,398 @@
+"""manage.py backfill_sessions: legacy appointments become Sessions, once, safely."""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from appointments import backfill_service
+from appointments.backfill_service import CHANGE_REASON
+from appointments.models import Appointment, Session, SessionParticipant
+from appointments.tests.legacy_data import build_legacy_clinic, legacy_session_of, set_columns
+from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Appointment.Status
+SUMMARY = re.compile(r"(?P<text>.+), \d+\.\d s\.")
+
+
+def run(*args: str) -> list[str]:
+    out = io.StringIO()
+    call_command("backfill_sessions", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue().splitlines()
+
+
+def summary(lines: list[str]) -> str:
+    match = SUMMARY.fullmatch(lines[-1])
+    assert match, lines[-1]
+    return match["text"]
+
+
+def row_counts() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - introspected names
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.fixture
+def legacy(clinic, provider, room):
+    return build_legacy_clinic(clinic, provider, room)
+
+
+def test_backfill_sessions_creates_one_individual_session_per_clean_appointment(legacy):
+    # when
+    run()
+
+    # then
+    assert Session.objects.count() == len(legacy.clean) + 1  # and the group session planted beside them
+    for appointment in legacy.clean:
+        participant = SessionParticipant.objects.get(legacy_appointment=appointment)
+        session = participant.session
+        assert session.session_type == Session.SessionType.INDIVIDUAL
+        assert session.max_capacity == 1
+        assert session.participants.count() == 1
+        assert (
+            session.provider_id,
+            session.clinic_id,
+            session.room_id,
+            session.scheduled_date,
+            session.scheduled_time,
+            session.duration,
+            session.service_type,
+        ) == (
+            appointment.provider_id,
+            appointment.clinic_id,
+            appointment.room_id,
+            appointment.scheduled_date,
+            appointment.scheduled_time,
+            appointment.duration,
+            appointment.service_type,
+        )
+        assert participant.patient_id == appointment.patient_id
+        assert participant.appointment_number == appointment.appointment_number
+    assert not SessionParticipant.objects.filter(legacy_appointment_id__in=legacy.dirty_ids).exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "session_status", "participant_status"),
+    [
+        (Status.BOOKED, Session.Status.SCHEDULED, SessionParticipant.Status.BOOKED),
+        (Status.CONFIRMED, Session.Status.SCHEDULED, SessionParticipant.Status.CONFIRMED),
+        (Status.ARRIVED, Session.Status.SCHEDULED, SessionParticipant.Status.ARRIVED),
+        (Status.IN_PROGRESS, Session.Status.IN_PROGRESS, SessionParticipant.Status.ARRIVED),
+        (Status.COMPLETED, Session.Status.COMPLETED, SessionParticipant.Status.ATTENDED),
+        (Status.CANCELLED, Session.Status.CANCELLED, SessionParticipant.Status.CANCELLED),
+        (Status.NO_SHOW, Session.Status.COMPLETED, SessionParticipant.Status.NO_SHOW),
+    ],
+)
+def test_backfill_sessions_maps_the_appointment_status(legacy, status, session_status, participant_status):
+    # given
+    appointment = legacy.by_status[status]
+
+    # when
+    run()
+
+    # then
+    participant = SessionParticipant.objects.select_related("session").get(legacy_appointment=appointment)
+    assert (participant.session.status, participant.status) == (session_status, participant_status)
+
+
+def test_backfill_sessions_carries_every_timestamp_gate_and_reason(legacy):
+    # given
+    completed = legacy.by_status[Status.COMPLETED]
+    cancelled = legacy.by_status[Status.CANCELLED]
+    no_show = legacy.by_status[Status.NO_SHOW]
+
+    # when
+    run()
+
+    # then
+    done = SessionParticipant.objects.get(legacy_appointment=completed)
+    assert (done.finance_cleared, done.finance_cleared_by_id, done.finance_cleared_at) == (
+        True,
+        completed.finance_cleared_by_id,
+        completed.finance_cleared_at,
+    )
+    assert (done.consent_verified, done.consent_verified_at) == (True, completed.consent_verified_at)
+    assert (done.booked_at, done.arrived_at, done.attended_at) == (
+        completed.created_at,
+        completed.arrived_at,
+        completed.completed_at,
+    )
+    assert (done.session.started_at, done.session.completed_at) == (
+        completed.started_at,
+        completed.completed_at,
+    )
+    dropped = SessionParticipant.objects.get(legacy_appointment=cancelled)
+    assert (dropped.cancelled_at, dropped.cancel_reason) == (cancelled.cancelled_at, "Family travel")
+    assert (dropped.session.cancelled_at, dropped.session.cancel_reason) == (
+        cancelled.cancelled_at,
+        "Family travel",
+    )
+    absent = SessionParticipant.objects.get(legacy_appointment=no_show)
+    assert (absent.confirmed_at, absent.no_show_at) == (no_show.confirmed_at, no_show.no_show_at)
+    assert absent.session.completed_at == no_show.no_show_at
+
+
+def test_backfill_sessions_writes_history_for_every_created_row(legacy):
+    # given
+    appointment = legacy.by_status[Status.CONFIRMED]
+
+    # when
+    run()
+
+    # then
+    participant = SessionParticipant.objects.get(legacy_appointment=appointment)
+    [session_record] = participant.session.history.all()
+    [participant_record] = participant.history.all()
+    assert (session_record.history_type, session_record.history_change_reason) == ("+", CHANGE_REASON)
+    assert (participant_record.history_type, participant_record.history_change_reason) == ("+", CHANGE_REASON)
+    assert participant_record.booked_at == participant.booked_at == appointment.created_at
+    assert participant_record.appointment_number == appointment.appointment_number
+
+
+def test_backfill_sessions_reports_and_skips_each_dirty_row_by_reason(legacy):
+    # given
+    provider_a, provider_b = legacy.dirty["provider_overlap"]
+    room_a, room_b = legacy.dirty["room_overlap"]
+    patient_a, patient_b = legacy.dirty["patient_overlap"]
+    [number_taken] = legacy.dirty["number_in_use"]
+    holder = SessionParticipant.objects.get(appointment_number=number_taken.appointment_number)
+
+    # when
+    lines = run()
+
+    # then
+    assert lines[:-1] == [
+        f"skipped appointment {provider_a.pk}: provider_overlap (overlaps appointment {provider_b.pk})",
+        f"skipped appointment {provider_b.pk}: provider_overlap (overlaps appointment {provider_a.pk})",
+        f"skipped appointment {room_a.pk}: room_overlap (overlaps appointment {room_b.pk})",
+        f"skipped appointment {room_b.pk}: room_overlap (overlaps appointment {room_a.pk})",
+        f"skipped appointment {patient_a.pk}: patient_overlap (overlaps appointment {patient_b.pk})",
+        f"skipped appointment {patient_b.pk}: patient_overlap (overlaps appointment {patient_a.pk})",
+        f"skipped appointment {number_taken.pk}: number_in_use (number also on participant {holder.pk})",
+    ]
+    assert summary(lines) == (
+        "Back-fill done: 16 appointments seen, 9 sessions created, 0 notes linked, 7 skipped "
+        "(number_in_use 1, patient_overlap 2, provider_overlap 2, room_overlap 2)"
+    )
+
+
+def test_backfill_sessions_skips_an_appointment_overlapping_an_existing_session(clinic, provider, room):
+    # given a legacy appointment and a session of the same provider written over it past the rules
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    booked = legacy.by_status[Status.BOOKED]
+    run()
+    new = Appointment.objects.create(
+        patient=booked.patient,
+        provider=ProviderFactory(clinic=clinic),
+        clinic=clinic,
+        room=room,
+        scheduled_date=legacy.day,
+        scheduled_time=datetime.time(16),
+        duration=60,
+        service_type="Individual Therapy",
+    )
+    session = legacy_session_of(legacy.by_status[Status.CONFIRMED])
+    set_columns(Session, session.pk, scheduled_time=datetime.time(16, 30))
+
+    # when
+    lines = run()
+
+    # then
+    assert lines[0] == f"skipped appointment {new.pk}: room_overlap (overlaps session {session.pk})"
+    assert summary(lines) == (
+        "Back-fill done: 1 appointments seen, 0 sessions created, 0 notes linked, 1 skipped (room_overlap 1)"
+    )
+
+
+def test_backfill_sessions_second_run_creates_nothing(legacy):
+    # given
+    run()
+    counts = row_counts()
+
+    # when
+    lines = run()
+
+    # then
+    assert row_counts() == counts
+    assert summary(lines) == (
+        "Back-fill done: 7 appointments seen, 0 sessions created, 0 notes linked, 7 skipped "
+        "(number_in_use 1, patient_overlap 2, provider_overlap 2, room_overlap 2)"
+    )
+
+
+def test_backfill_sessions_dry_run_writes_nothing_and_prints_the_plan(legacy):
+    # given
+    counts = row_counts()
+
+    # when
+    lines = run("--dry-run", "--batch-size", "10")
+
+    # then
+    assert row_counts() == counts
+    assert lines[:2] == [
+        "batch 1: 10 appointments, 9 sessions, 0 notes linked, 1 skipped",
+        "batch 2: 6 appointments, 0 sessions, 0 notes linked, 6 skipped",
+    ]
+    assert summary(lines) == (
+        "Dry run, rolled back: 16 appointments seen, 9 sessions would be created, 0 notes linked, 7 skipped "
+        "(number_in_use 1, patient_overlap 2, provider_overlap 2, room_overlap 2)"
+    )
+
+
+def test_backfill_sessions_verbose_plan_names_each_session(clinic, provider, room):
+    # given
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    completed = legacy.by_status[Status.COMPLETED]
+
+    # when
+    lines = run("--dry-run", "--verbosity", "2")
+
+    # then
+    session_line = next(line for line in lines if f"appointment {completed.pk} " in line)
+    assert re.fullmatch(
+        rf"  appointment {completed.pk} \({completed.appointment_number}\) -> session \d+ completed, "
+        r"participant \d+ attended",
+        session_line,
+    )
+    assert not SessionParticipant.objects.exists()
+
+
+def test_backfill_sessions_database_refusal_skips_only_the_refused_rows(legacy, monkeypatch):
+    # given a pre-check that misses everything, as if the rows were booked meanwhile
+    monkeypatch.setattr(backfill_service, "find_dirty_appointments", lambda ids: {})
+    provider_a, provider_b = legacy.dirty["provider_overlap"]
+    room_a, room_b = legacy.dirty["room_overlap"]
+    [number_taken] = legacy.dirty["number_in_use"]
+
+    # when
+    lines = run()
+
+    # then the database refuses the second of each overlapping pair and the reused number
+    assert lines[:-1] == [
+        f"skipped appointment {provider_b.pk}: database_refused (session_provider_no_overlap)",
+        f"skipped appointment {room_b.pk}: database_refused (session_room_no_overlap)",
+        f"skipped appointment {number_taken.pk}: database_refused "
+        "(appointments_sessionparticipant_appointment_number_key)",
+    ]
+    assert SessionParticipant.objects.filter(legacy_appointment__in=[provider_a, room_a]).count() == 2
+    assert Session.objects.count() == len(legacy.clean) + 5  # group, provider_a, room_a, patient pair
+
+
+@pytest.mark.parametrize("clinic_option", ["id", "name"])
+def test_backfill_sessions_clinic_option_limits_the_run(legacy, clinic_option):
+    # given another clinic's appointment
+    other = ClinicFactory(tenant=legacy.clinic.tenant, name_en="Second Clinic")
+    elsewhere = build_legacy_clinic(
+        other, ProviderFactory(clinic=other), RoomFactory(clinic=other), dirty=False
+    )
+    value = str(other.pk) if clinic_option == "id" else "second clinic"
+
+    # when
+    lines = run("--clinic", value)
+
+    # then
+    assert (
+        summary(lines) == "Back-fill done: 9 appointments seen, 9 sessions created, 0 notes linked, 0 skipped"
+    )
+    assert SessionParticipant.objects.filter(legacy_appointment__clinic=other).count() == len(elsewhere.clean)
+    assert not SessionParticipant.objects.filter(legacy_appointment__clinic=legacy.clinic).exists()
+
+
+def test_backfill_sessions_since_and_until_limit_the_dates(clinic, provider, room):
+    # given appointments a week ago and a week ahead
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    ahead = Appointment.objects.create(
+        patient=legacy.seed_style.patient,
+        provider=provider,
+        clinic=clinic,
+        scheduled_date=legacy.day + datetime.timedelta(14),
+        scheduled_time=datetime.time(9),
+        duration=45,
+        service_type="Individual Therapy",
+    )
+    day = legacy.day.isoformat()
+
+    # when
+    lines = run("--since", day, "--until", day)
+
+    # then
+    assert (
+        summary(lines) == "Back-fill done: 9 appointments seen, 9 sessions created, 0 notes linked, 0 skipped"
+    )
+    assert not SessionParticipant.objects.filter(legacy_appointment=ahead).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2025-02-30"], "--since must be a date written YYYY-MM-DD (got '2025-02-30')."),
+        (["--until", "last week"], "--until must be a date written YYYY-MM-DD (got 'last week')."),
+        (["--since", "2025-03-02", "--until", "2025-03-01"], "--since must not be after --until."),
+        (["--batch-size", "0"], "--batch-size must be at least 1 (got 0)."),
+        (["--clinic", "Nowhere"], "No clinic has the id or name 'Nowhere'."),
+    ],
+)
+def test_backfill_sessions_refuses_bad_input(clinic, args, message):
+    with pytest.raises(CommandError, match=f"^{re.escape(message)}$"):
+        run(*args)
+
+
+def test_backfill_sessions_refuses_an_ambiguous_clinic_name(clinic):
+    # given two organisations with a clinic of the same name
+    twin = ClinicFactory(name_en=clinic.name_en, tenant__code="OTHER")
+
+    # when / then
+    with pytest.raises(CommandError, match=rf"ids {clinic.pk}, {twin.pk}\); pass the id instead\.$"):
+        run("--clinic", clinic.name_en)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backfill_sessions_interrupted_in_batch_3_keeps_batches_1_and_2_and_rerun_finishes(
+    clinic, provider, room, monkeypatch
+):
+    # given nine clean appointments and a failure after batch 3 has written its sessions
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    ordered = sorted(legacy.clean, key=lambda appointment: appointment.pk)
+    real_insert = backfill_service._insert_sessions
+    calls = []
+
+    def insert_then_fail_in_batch_3(appointments):
+        calls.append(appointments)
+        created = real_insert(appointments)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        return created
+
+    monkeypatch.setattr(backfill_service, "_insert_sessions", insert_then_fail_in_batch_3)
+
+    # when
+    with pytest.raises(CommandError) as interrupted:
+        run("--batch-size", "2")
+
+    # then batches 1-2 are committed and batch 3 left no trace
+    assert str(interrupted.value) == (
+        "Batch 3 failed and was rolled back (disk full); batches 1-2 are saved. Run again to resume."
+    )
+    backfilled = set(SessionParticipant.objects.values_list("legacy_appointment_id", flat=True))
+    assert backfilled == {appointment.pk for appointment in ordered[:4]}
+    assert Session.objects.count() == 4
+    assert Session.history.count() == SessionParticipant.history.count() == 4
+
+    # when the run is repeated
+    monkeypatch.setattr(backfill_service, "_insert_sessions", real_insert)
+    lines = run("--batch-size", "2")
+
+    # then it resumes with the rest
+    assert (
+        summary(lines) == "Back-fill done: 5 appointments seen, 5 sessions created, 0 notes linked, 0 skipped"
+    )
+    assert SessionParticipant.objects.count() == len(ordered)
