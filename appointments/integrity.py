@@ -83,7 +83,7 @@ CROSS JOIN (VALUES {shifts}) AS shift(days)
 JOIN bookings y ON y.owner = x.owner AND y.day = x.day + shift.days
 WHERE x.slot && y.slot
   AND (shift.days > 0 OR (x.kind, x.id) < (y.kind, y.id))
-  AND x.booking IS DISTINCT FROM y.booking
+  AND NOT coalesce(x.booking = y.booking, false)
 ORDER BY 1, 2, 3, 4, 5
 """)  # noqa: S608 - only constants and column names are interpolated
 

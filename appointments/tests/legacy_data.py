@@ -34,6 +34,12 @@ def drop_constraint(model, name: str) -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def drop_unique_index(name: str) -> None:
+    """Drop a partial unique constraint, which PostgreSQL holds as an index, until rollback."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP INDEX "{name}"')
+
+
 def set_columns(model, pk: int, **values) -> None:
     """A raw UPDATE past the model's save(), as legacy scripts and restores write."""
     assignments = ", ".join(f'"{column}" = %s' for column in values)

@@ -1,0 +1,328 @@
+"""manage.py check_integrity: passes on clean data, names every planted violation by id."""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.session_service import SessionService
+from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
+from appointments.tests.legacy_data import (
+    at,
+    build_legacy_clinic,
+    drop_constraint,
+    drop_unique_index,
+    set_columns,
+)
+from core.models import clinic_today
+from core.tests.factories import PatientFactory, ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+FAILED = re.compile(r"Integrity check failed: (?P<count>\d+) violations \((?P<checks>[^)]*)\), \d+\.\d s\.")
+
+
+def check_fails() -> tuple[list[str], str]:
+    """Run the command expecting violations: (violation lines, summary without the time)."""
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("check_integrity", stdout=out, stderr=io.StringIO())
+    assert failed.value.returncode == 1
+    match = FAILED.fullmatch(str(failed.value))
+    assert match, str(failed.value)
+    return out.getvalue().splitlines(), f"{match['count']} ({match['checks']})"
+
+
+def group(provider, start: datetime.time, day: datetime.date | None = None, **extra) -> Session:
+    return GroupSessionFactory(
+        provider=provider,
+        clinic=provider.clinics.get(),
+        scheduled_date=day or clinic_today(),
+        scheduled_time=start,
+        **extra,
+    )
+
+
+def test_check_integrity_passes_on_clean_backfilled_data(clinic, provider, room):
+    # given legacy appointments in every status, back-filled, beside a live group session
+    build_legacy_clinic(clinic, provider, room, dirty=False)
+    call_command("backfill_sessions", stdout=io.StringIO(), stderr=io.StringIO())
+    session = group(provider, at(9), max_capacity=3)
+    for _ in range(3):
+        ParticipantFactory(session=session)
+    out = io.StringIO()
+
+    # when
+    call_command("check_integrity", stdout=out, stderr=io.StringIO())
+
+    # then
+    assert re.fullmatch(r"Integrity check passed: 11 checks, no violations, \d+\.\d s\.\n", out.getvalue())
+
+
+def test_check_integrity_reports_a_capacity_out_of_range_for_the_type(clinic, provider):
+    # given an individual session with two seats
+    session = SessionService.create_individual_session(
+        provider,
+        clinic,
+        PatientFactory(tenant=clinic.tenant),
+        clinic_today(),
+        at(9),
+        60,
+        "Individual Therapy",
+    )
+    drop_constraint(Session, "session_capacity_matches_type")
+    set_columns(Session, session.pk, max_capacity=2)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [f"capacity_range: session {session.pk}: individual session with capacity 2"]
+    assert summary == "1 (capacity_range 1)"
+
+
+def test_check_integrity_reports_more_active_participants_than_seats(provider):
+    # given three participants in a session whose capacity was lowered past the service
+    session = group(provider, at(9), max_capacity=3)
+    for _ in range(3):
+        ParticipantFactory(session=session)
+    set_columns(Session, session.pk, max_capacity=2)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [f"capacity_exceeded: session {session.pk}: 3 active participants for 2 seats"]
+    assert summary == "1 (capacity_exceeded 1)"
+
+
+def test_check_integrity_reports_a_patient_active_twice_in_one_session(provider):
+    # given two active participations of one patient
+    session = group(provider, at(9))
+    first, second = ParticipantFactory(session=session), ParticipantFactory(session=session)
+    drop_unique_index("participant_one_active_per_patient")
+    set_columns(SessionParticipant, second.pk, patient_id=first.patient_id)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"active_participation: session {session.pk}: patient {first.patient_id} is active in participants "
+        f"{first.pk}, {second.pk}",
+        f"patient_overlap: patient {first.patient_id}: participant {first.pk} overlaps "
+        f"participant {second.pk}",
+    ]
+    assert summary == "2 (active_participation 1, patient_overlap 1)"
+
+
+def test_check_integrity_reports_a_participant_still_expected_in_a_closed_session(provider):
+    # given a completed session whose participant was never marked
+    session = group(provider, at(9))
+    participant = ParticipantFactory(session=session)
+    set_columns(Session, session.pk, status=Session.Status.COMPLETED)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"participant_status: session {session.pk} is completed but participant {participant.pk} is booked"
+    ]
+    assert summary == "1 (participant_status 1)"
+
+
+def test_check_integrity_reports_malformed_numbers_and_foreign_tenant_codes(clinic, provider):
+    # given a participant number past the format constraint and an appointment of another tenant's code
+    participant = ParticipantFactory(session=group(provider, at(9)))
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(11))
+    drop_constraint(SessionParticipant, "participant_number_format")
+    set_columns(SessionParticipant, participant.pk, appointment_number="APT-agdar-2025-7")
+    set_columns(Appointment, appointment.pk, appointment_number="APT-OTHER-2025-00001")
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"number_format: appointment {appointment.pk}: number APT-OTHER-2025-00001 is not of the form "
+        "APT-AGDAR-YYYY-NNNNN",
+        f"number_format: participant {participant.pk}: number APT-agdar-2025-7 is not of the form "
+        "APT-AGDAR-YYYY-NNNNN",
+    ]
+    assert summary == "2 (number_format 2)"
+
+
+def test_check_integrity_reports_a_number_shared_by_an_appointment_and_another_booking(clinic, provider):
+    # given a participant given an unrelated appointment's number
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(11))
+    participant = ParticipantFactory(session=group(provider, at(9)))
+    set_columns(SessionParticipant, participant.pk, appointment_number=appointment.appointment_number)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"number_unique: number {appointment.appointment_number} is held by appointment {appointment.pk}, "
+        f"participant {participant.pk}"
+    ]
+    assert summary == "1 (number_unique 1)"
+
+
+def test_check_integrity_reports_a_backfilled_participant_with_another_number(clinic, provider):
+    # given a back-filled participant renumbered past the rules
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(11))
+    call_command("backfill_sessions", stdout=io.StringIO(), stderr=io.StringIO())
+    participant = SessionParticipant.objects.get(legacy_appointment=appointment)
+    set_columns(SessionParticipant, participant.pk, appointment_number="APT-AGDAR-2020-00001")
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"backfilled_number: participant {participant.pk} has number APT-AGDAR-2020-00001 but its "
+        f"appointment {appointment.pk} has {appointment.appointment_number}",
+        "number_counter: tenant AGDAR, 2020: numbers go up to 1 but the counter is at 0 "
+        "(the next bookings would reuse numbers)",
+    ]
+    assert summary == "2 (backfilled_number 1, number_counter 1)"
+
+
+def test_check_integrity_reports_a_counter_behind_the_numbers_issued(clinic, provider):
+    # given three numbers issued and the counter set back
+    for hour in (9, 10, 11):
+        AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(hour))
+    year = clinic_today().year
+    AppointmentNumberCounter.objects.filter(tenant=clinic.tenant, year=year).update(last_number=1)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"number_counter: tenant AGDAR, {year}: numbers go up to 3 but the counter is at 1 "
+        "(the next bookings would reuse numbers)"
+    ]
+    assert summary == "1 (number_counter 1)"
+
+
+def test_check_integrity_reports_a_provider_booked_in_a_session_and_an_appointment_at_once(clinic, provider):
+    # given a session moved over the provider's appointment past the service
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(10))
+    session = group(provider, at(12))
+    set_columns(Session, session.pk, scheduled_time=at(10, 30))
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"provider_overlap: provider {provider.pk}: appointment {appointment.pk} overlaps "
+        f"session {session.pk}"
+    ]
+    assert summary == "1 (provider_overlap 1)"
+
+
+def test_check_integrity_reports_two_sessions_of_one_provider_at_once(provider):
+    # given two sessions of the provider, one moved over the other past the exclusion constraint
+    first, second = group(provider, at(9)), group(provider, at(11))
+    drop_constraint(Session, "session_provider_no_overlap")
+    set_columns(Session, second.pk, scheduled_time=at(9, 30))
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"provider_overlap: provider {provider.pk}: session {first.pk} overlaps session {second.pk}"
+    ]
+    assert summary == "1 (provider_overlap 1)"
+
+
+def test_check_integrity_reports_a_room_booked_twice_across_midnight(clinic, provider, room):
+    # given a late session running past midnight into another provider's early appointment in that room
+    today = clinic_today()
+    session = group(provider, at(23, 30), room=room)
+    appointment = AppointmentFactory(
+        clinic=clinic,
+        provider=ProviderFactory(clinic=clinic),
+        room=room,
+        scheduled_date=today + datetime.timedelta(1),
+        scheduled_time=at(1),
+    )
+    set_columns(Session, session.pk, duration=120)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"room_overlap: room {room.pk}: session {session.pk} overlaps appointment {appointment.pk}"
+    ]
+    assert summary == "1 (room_overlap 1)"
+
+
+def test_check_integrity_reports_a_patient_in_a_session_and_an_appointment_at_once(clinic, provider):
+    # given a patient's appointment and a group session of another provider moved over it
+    patient = PatientFactory(tenant=clinic.tenant)
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, patient=patient, scheduled_time=at(10))
+    session = group(ProviderFactory(clinic=clinic), at(12))
+    participant = ParticipantFactory(session=session, patient=patient)
+    set_columns(Session, session.pk, scheduled_time=at(10, 15))
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"patient_overlap: patient {patient.pk}: appointment {appointment.pk} overlaps "
+        f"participant {participant.pk}"
+    ]
+    assert summary == "1 (patient_overlap 1)"
+
+
+def test_check_integrity_ignores_cancelled_bookings_and_a_backfilled_pair(clinic, provider, room):
+    # given a back-filled appointment (its session overlaps it by design) and a cancelled overlap
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, room=room, scheduled_time=at(10))
+    call_command("backfill_sessions", stdout=io.StringIO(), stderr=io.StringIO())
+    cancelled = group(provider, at(12), room=room)
+    SessionService.cancel_session(cancelled, reason="Therapist ill")
+    set_columns(Session, cancelled.pk, scheduled_time=at(10))
+    out = io.StringIO()
+
+    # when
+    call_command("check_integrity", stdout=out, stderr=io.StringIO())
+
+    # then
+    assert out.getvalue().startswith("Integrity check passed: 11 checks, no violations")
+    assert SessionParticipant.objects.get(legacy_appointment=appointment).session.provider == provider
+
+
+def test_check_integrity_runs_only_the_named_checks(provider):
+    # given a capacity violation
+    session = group(provider, at(9), max_capacity=3)
+    for _ in range(3):
+        ParticipantFactory(session=session)
+    set_columns(Session, session.pk, max_capacity=2)
+    out = io.StringIO()
+
+    # when only the overlap checks run
+    call_command("check_integrity", "--check", "provider_overlap", "--check", "room_overlap", stdout=out)
+
+    # then
+    assert out.getvalue().startswith("Integrity check passed: 2 checks, no violations")
+
+
+def test_check_integrity_lists_every_check_with_its_invariant():
+    out = io.StringIO()
+
+    call_command("check_integrity", "--list", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 11
+    assert lines[0] == "capacity_range: Capacity is 1 for an individual session and 2-20 for a group."
