@@ -1,0 +1,393 @@
+"""The shared shape of a clinical note - psychology, OT and ABA - and invariant 7.
+
+Each discipline's model (``psychology.PsychologySession``, ``ot.OTSession``,
+``aba.ABASession``) inherits ``ClinicalNote`` and declares the three links itself,
+exactly as the seed gives them: ``session`` and ``session_participant`` (CASCADE,
+related name ``<app>_notes``) and the legacy ``appointment`` (SET_NULL, related
+name ``<app>_sessions``).
+
+The seed writes notes with ``objects.create(...)``, so ``save()`` itself enforces
+the rules: the participant belongs to the session, the patient is the
+participant's, a participant given alone fills in the session, a group-session
+note names its participant, an individual session without one takes its only
+participant, one note per participant per discipline, and a signed note is
+read-only. PostgreSQL repeats the rules it can state (constraints, triggers), so
+a raw write can't break them either.
+"""
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from appointments.models import SessionParticipant
+from core.models import Clinic
+from core.note_exceptions import (
+    DuplicateNoteError,
+    NoteContentError,
+    NoteLinkError,
+    SignedNoteError,
+)
+
+NOTE_MODEL_BY_SPECIALTY: dict[str, str] = {
+    Clinic.Specialty.PSYCHOLOGY: "psychology.PsychologySession",
+    Clinic.Specialty.OT: "ot.OTSession",
+    Clinic.Specialty.ABA: "aba.ABASession",
+}
+
+# Link columns a signed note still lets change: the back-fill fills in a missing
+# session and participant, and deleting a legacy appointment clears its link
+# (SET_NULL). Every other column of a signed note is frozen.
+BACKFILLED_LINKS = ("session_id", "session_participant_id")
+CLEARABLE_LINKS = ("appointment_id",)
+UNGUARDED_COLUMNS = ("updated_at",)
+
+
+def note_models() -> dict[str, type["ClinicalNote"]]:
+    """Every discipline's note model by ``Clinic.Specialty`` value (loaded lazily: no import cycle)."""
+    return {specialty: apps.get_model(label) for specialty, label in NOTE_MODEL_BY_SPECIALTY.items()}
+
+
+def note_state_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """Status is draft or signed, and only a signed note has a signer and a signing time."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(status__in=["draft", "signed"]),
+            name=f"{prefix}_note_status_valid",
+        ),
+        models.CheckConstraint(
+            condition=models.Q(status="draft", signed_by__isnull=True, signed_at__isnull=True)
+            | models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False),
+            name=f"{prefix}_note_signature_matches_status",
+            violation_error_message=gettext_lazy("A signed note records who signed it and when."),
+        ),
+    ]
+
+
+def note_link_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """A participant implies its session; one note per participant in each discipline."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(session_participant__isnull=True) | models.Q(session__isnull=False),
+            name=f"{prefix}_note_participant_needs_session",
+            violation_error_message=gettext_lazy("A note for a participant is also linked to the session."),
+        ),
+        models.UniqueConstraint(
+            fields=["session_participant"],
+            name=f"{prefix}_one_note_per_participant",
+            violation_error_message=gettext_lazy("This participant already has a note of this discipline."),
+        ),
+    ]
+
+
+def _constraint_name(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _as_content_error(error: ValidationError) -> NoteContentError:
+    return NoteContentError(error.error_dict if hasattr(error, "error_dict") else error.error_list)
+
+
+class ClinicalNote(models.Model):
+    """One clinician's note about one patient for one session or legacy appointment."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", gettext_lazy("Draft")
+        SIGNED = "signed", gettext_lazy("Signed")
+
+    # Set by each discipline: its ``Clinic.Specialty`` value, the content fields a
+    # clinician writes, and the related names of its child rows (skills, records).
+    specialty: str = ""
+    CONTENT_FIELDS: tuple[str, ...] = ()
+    CHILD_ROWS: tuple[str, ...] = ()
+
+    patient = models.ForeignKey(
+        "core.Patient",
+        verbose_name=gettext_lazy("patient"),
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_notes",
+    )
+    provider = models.ForeignKey(
+        "core.Provider",
+        verbose_name=gettext_lazy("provider"),
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_notes",
+    )
+    session_date = models.DateField(gettext_lazy("session date"))
+    status = models.CharField(
+        gettext_lazy("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("signed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(gettext_lazy("signed at"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(gettext_lazy("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(gettext_lazy("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} - {self.patient.full_name_en} - {self.session_date:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            self._refuse_change_if_signed()
+        self.check_links()
+        self.check_content()
+        self._refuse_duplicate()
+        try:
+            # A savepoint, so a lost race on the unique constraint leaves the
+            # caller's transaction usable and no partial row behind.
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+        except IntegrityError as error:
+            if _constraint_name(error) == self.one_note_constraint_name():
+                raise DuplicateNoteError(self._duplicate_message()) from error
+            raise
+
+    def delete(self, *args, **kwargs):
+        if type(self)._base_manager.filter(pk=self.pk, status=self.Status.SIGNED).exists():
+            raise SignedNoteError(_("A signed note is part of the record and can't be deleted."))
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.clean_content()
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+    @classmethod
+    def one_note_constraint_name(cls) -> str:
+        return f"{cls._meta.app_label}_one_note_per_participant"
+
+    def check_links(self) -> None:
+        """Fill in what the links imply and refuse links that don't belong together.
+
+        Raises NoteLinkError: participant of another session, group session without a
+        participant, individual session without an active participant, appointment and
+        participant of different bookings, patient other than the booking's, or no
+        patient/provider/date to be found.
+        """
+        participant = self.session_participant if self.session_participant_id else None
+        if participant is not None:
+            if self.session_id is None:
+                self.session = participant.session
+            elif participant.session_id != self.session_id:
+                raise NoteLinkError(
+                    _("Participation %(number)s belongs to another session, not to this note's session.")
+                    % {"number": participant.appointment_number}
+                )
+        session = self.session if self.session_id else None
+        if session is not None and participant is None:
+            participant = self._only_participant_of(session)
+            self.session_participant = participant
+        appointment = self.appointment if self.appointment_id else None
+        if participant is not None and appointment is not None:
+            if participant.legacy_appointment_id != appointment.pk:
+                raise NoteLinkError(
+                    _(
+                        "Appointment %(appointment)s and participation %(number)s are different bookings; "
+                        "link the note to one of them."
+                    )
+                    % {
+                        "appointment": appointment.appointment_number,
+                        "number": participant.appointment_number,
+                    }
+                )
+        self._check_patient(participant, appointment)
+        slot = session or appointment
+        if self.provider_id is None:
+            if slot is None:
+                raise NoteLinkError(_("A note needs a provider."))
+            self.provider_id = slot.provider_id
+        if self.session_date is None:
+            if slot is None:
+                raise NoteLinkError(_("A note needs a session date."))
+            self.session_date = slot.scheduled_date
+
+    def check_content(self) -> None:
+        """Validate the clinical content (choices, lengths, cross-field rules). Raises NoteContentError."""
+        content = set(self.CONTENT_FIELDS)
+        others = [field.name for field in self._meta.concrete_fields if field.name not in content]
+        try:
+            self.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            raise _as_content_error(error) from error
+
+    def clean_content(self) -> None:
+        """Cross-field rules of the discipline's content; each discipline overrides as needed."""
+
+    def has_content(self) -> bool:
+        written = any(str(getattr(self, name) or "").strip() for name in self.CONTENT_FIELDS)
+        return written or any(getattr(self, name).exists() for name in self.CHILD_ROWS)
+
+    def _only_participant_of(self, session) -> SessionParticipant:
+        if session.is_group:
+            raise NoteLinkError(_("A note on a group session must name the participant it is about."))
+        active = list(session.participants.exclude(status=SessionParticipant.Status.CANCELLED)[:2])
+        if len(active) != 1:
+            raise NoteLinkError(_("This individual session has no active participant to write a note for."))
+        return active[0]
+
+    def _check_patient(self, participant, appointment) -> None:
+        bookings = [
+            (participant, _("participation")),
+            (appointment, _("appointment")),
+        ]
+        for booking, kind in bookings:
+            if booking is None:
+                continue
+            if self.patient_id is None:
+                self.patient_id = booking.patient_id
+            elif booking.patient_id != self.patient_id:
+                raise NoteLinkError(
+                    _("This note is about %(patient)s, but %(kind)s %(number)s is %(other)s's.")
+                    % {
+                        "patient": self.patient.full_name_en,
+                        "kind": kind,
+                        "number": booking.appointment_number,
+                        "other": booking.patient.full_name_en,
+                    }
+                )
+        if self.patient_id is None:
+            raise NoteLinkError(_("A note needs a patient."))
+
+    def _refuse_duplicate(self) -> None:
+        if self.session_participant_id is None:
+            return
+        others = type(self)._base_manager.filter(session_participant_id=self.session_participant_id)
+        if others.exclude(pk=self.pk).exists():
+            raise DuplicateNoteError(self._duplicate_message())
+
+    def _duplicate_message(self) -> str:
+        return _(
+            "%(patient)s already has a %(note)s for participation %(number)s; edit that note instead."
+        ) % {
+            "patient": self.session_participant.patient.full_name_en,
+            "note": self._meta.verbose_name,
+            "number": self.session_participant.appointment_number,
+        }
+
+    def _refuse_change_if_signed(self) -> None:
+        columns = [field.attname for field in self._meta.concrete_fields]
+        stored = type(self)._base_manager.filter(pk=self.pk).values(*columns).first()
+        if stored is None or stored["status"] != self.Status.SIGNED:
+            return
+        changed = {name for name in columns if stored[name] != getattr(self, name)} - set(UNGUARDED_COLUMNS)
+        link_only = all(
+            (name in BACKFILLED_LINKS and stored[name] is None)
+            or (name in CLEARABLE_LINKS and getattr(self, name) is None)
+            for name in changed
+        )
+        if not changed or not link_only:
+            raise SignedNoteError(
+                _("This note was signed on %(day)s and can't be changed; add an addendum instead.")
+                % {"day": date_format(timezone.localtime(stored["signed_at"]), "SHORT_DATE_FORMAT")}
+            )
+
+
+class NoteChildRow(models.Model):
+    """A row of a note's content (an OT target skill, an ABA record): frozen once the note is signed.
+
+    Subclasses declare ``note`` (a ForeignKey to their note model) and ``ROW_FIELDS``,
+    the fields the note service accepts for a row.
+    """
+
+    ROW_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.refuse_if_note_signed()
+        self.check_row()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.refuse_if_note_signed()
+        return super().delete(*args, **kwargs)
+
+    def check_row(self) -> None:
+        """Validate the row's fields and rules. Raises NoteContentError."""
+        try:
+            self.full_clean(exclude=["note"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            raise _as_content_error(error) from error
+
+    def refuse_if_note_signed(self) -> None:
+        note_model = self._meta.get_field("note").related_model
+        if note_model._base_manager.filter(pk=self.note_id, status=ClinicalNote.Status.SIGNED).exists():
+            raise SignedNoteError(
+                _("The note is signed; its rows can't be changed. Add an addendum instead.")
+            )
+
+
+class ClinicalNoteAddendum(models.Model):
+    """A correction or later remark on a signed note: written once, never changed.
+
+    Subclasses declare ``note`` (a ForeignKey to their note model, related name
+    ``addenda``).
+    """
+
+    text = models.TextField(gettext_lazy("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(gettext_lazy("created at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return _("Addendum by %(author)s on %(day)s") % {
+            "author": self.author,
+            "day": date_format(timezone.localtime(self.created_at), "SHORT_DATE_FORMAT")
+            if self.created_at
+            else "-",
+        }
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise SignedNoteError(_("An addendum can't be changed; add another one."))
+        if not (self.text or "").strip():
+            raise NoteContentError({"text": _("Write the text of the addendum.")})
+        note_model = self._meta.get_field("note").related_model
+        if not note_model._base_manager.filter(pk=self.note_id, status=ClinicalNote.Status.SIGNED).exists():
+            raise SignedNoteError(_("Only a signed note takes addenda; edit the draft instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SignedNoteError(_("An addendum is part of the record and can't be deleted."))
+
+
+def addendum_text_constraint(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(text__regex=r"\S"),
+        name=f"{prefix}_addendum_text_not_blank",
+        violation_error_message=gettext_lazy("Write the text of the addendum."),
+    )

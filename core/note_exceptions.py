@@ -1,0 +1,27 @@
+"""Errors raised when a clinical note would break invariant 7 or its discipline's rules.
+
+All are ``ValidationError`` subclasses, so forms and the admin show them like any
+other validation message; each message says what is wrong and what to do instead.
+"""
+
+from django.core.exceptions import ValidationError
+
+
+class NoteError(ValidationError):
+    """Base class for every clinical-note rule a request broke."""
+
+
+class NoteLinkError(NoteError):
+    """Patient, session, participant and appointment of a note don't belong together."""
+
+
+class DuplicateNoteError(NoteError):
+    """The participant already has a note of this discipline."""
+
+
+class SignedNoteError(NoteError):
+    """The note is signed (read-only), or an addendum was asked for on a draft."""
+
+
+class NoteContentError(NoteError):
+    """The clinical content is invalid: a rating off its scale, correct above trials, no safety plan."""
