@@ -11,8 +11,9 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
-from core.models import Clinic, User
+from core.models import Clinic, Consent, Patient, User
 
 Role = User.Role
 
@@ -33,6 +34,7 @@ class Capability:
     RUN_SESSION = "run_session"
     CLEAR_FINANCE = "clear_finance"
     VIEW_PATIENTS = "view_patients"
+    REGISTER_PATIENTS = "register_patients"
     MANAGE_CONSENTS = "manage_consents"
 
 
@@ -43,6 +45,7 @@ ROLES_WITH: dict[str, tuple[str, ...]] = {
     Capability.RUN_SESSION: (Role.FRONT_DESK, *CLINICIAN_ROLES),
     Capability.CLEAR_FINANCE: (Role.FINANCE,),
     Capability.VIEW_PATIENTS: (Role.FRONT_DESK, Role.FINANCE, *CLINICIAN_ROLES),
+    Capability.REGISTER_PATIENTS: (Role.FRONT_DESK,),
     Capability.MANAGE_CONSENTS: (Role.FRONT_DESK,),
 }
 
@@ -89,14 +92,31 @@ def scope_to_tenant(queryset: QuerySet, user: User, tenant_field: str = "tenant"
     return queryset.filter(**{f"{tenant_field}_id": user.tenant_id})
 
 
+def check_capability(user: User, capability: str) -> None:
+    """Raise PermissionDenied (403) unless ``user`` holds ``capability``."""
+    if not has_capability(user, capability):
+        raise PermissionDenied
+
+
+def access_patient(user: User, pk: int, capability: str = Capability.VIEW_PATIENTS) -> Patient:
+    """The patient ``pk`` if ``user`` may act on it: 403 without the capability, 404 outside the tenant."""
+    check_capability(user, capability)
+    return get_object_or_404(scope_to_tenant(Patient.objects.all(), user), pk=pk)
+
+
+def access_consent(user: User, pk: int, capability: str = Capability.MANAGE_CONSENTS) -> Consent:
+    check_capability(user, capability)
+    consents = scope_to_tenant(Consent.objects.select_related("patient"), user, "patient__tenant")
+    return get_object_or_404(consents, pk=pk)
+
+
 def require_capability(capability: str) -> Callable:
     """View decorator: 403 unless the user holds ``capability`` (login is enforced globally)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not has_capability(request.user, capability):
-                raise PermissionDenied
+            check_capability(request.user, capability)
             return view(request, *args, **kwargs)
 
         wrapped.required_capability = capability

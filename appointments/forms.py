@@ -1,0 +1,253 @@
+"""Forms of the scheduling pages: they parse and check input; services do the booking."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appointments.models import (
+    MAX_DURATION_MINUTES,
+    MAX_GROUP_CAPACITY,
+    MIN_DURATION_MINUTES,
+    Appointment,
+    Session,
+)
+from core.models import Clinic, Patient, Provider, Room, User
+from core.permissions import scope_to_tenant
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def _date_field(label: str, required: bool = True) -> forms.DateField:
+    return forms.DateField(label=label, required=required, widget=DATE_WIDGET)
+
+
+def refuse_past(day: datetime.date) -> datetime.date:
+    """Booking forms refuse past dates (the services accept them for after-the-fact records)."""
+    if day < timezone.localdate():
+        raise forms.ValidationError(_("The date is in the past; choose today or a later day."))
+    return day
+
+
+class TenantChoicesMixin:
+    """Limit clinic, provider, room and patient choices to the user's organisation."""
+
+    def limit_choices_to_tenant(self, user: User) -> None:
+        querysets = {
+            "clinic": scope_to_tenant(Clinic.objects.all(), user),
+            "provider": scope_to_tenant(
+                Provider.objects.filter(is_active=True).select_related("user"), user, "user__tenant"
+            ),
+            "room": scope_to_tenant(Room.objects.select_related("clinic"), user, "clinic__tenant"),
+        }
+        for name, queryset in querysets.items():
+            if name in self.fields:
+                self.fields[name].queryset = queryset
+
+
+class PatientByMrnField(forms.CharField):
+    """A patient picked by medical record number, inside the user's organisation."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Patient MRN"))
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+        self.patients = Patient.objects.none()
+
+    def clean(self, value):
+        mrn = super().clean(value).strip()
+        patient = self.patients.filter(mrn__iexact=mrn).first()
+        if patient is None:
+            raise forms.ValidationError(
+                _("No patient with MRN %(mrn)s in your organisation."), params={"mrn": mrn}, code="unknown"
+            )
+        return patient
+
+
+class ListFilterForm(TenantChoicesMixin, forms.Form):
+    """Filters of a list page. Invalid input filters nothing and its error is shown."""
+
+    date_from = _date_field(_("From"), required=False)
+    date_to = _date_field(_("To"), required=False)
+    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none(), required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_choices_to_tenant(user)
+
+    def filters(self) -> dict:
+        self.is_valid()
+        return self.cleaned_data
+
+
+class SessionFilterForm(ListFilterForm):
+    provider = forms.ModelChoiceField(label=_("Provider"), queryset=Provider.objects.none(), required=False)
+    session_type = forms.ChoiceField(
+        label=_("Type"), choices=[("", _("Any type")), *Session.SessionType.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *Session.Status.choices], required=False
+    )
+    free_seats_only = forms.BooleanField(label=_("Only with free seats"), required=False)
+
+
+class AppointmentFilterForm(ListFilterForm):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *Appointment.Status.choices], required=False
+    )
+
+
+class GroupSessionCreateForm(TenantChoicesMixin, forms.ModelForm):
+    """The seed's form for a new group session; SessionService.create_group_session saves it."""
+
+    class Meta:
+        model = Session
+        fields = [
+            "clinic",
+            "provider",
+            "room",
+            "scheduled_date",
+            "scheduled_time",
+            "duration",
+            "service_type",
+            "max_capacity",
+            "group_notes",
+        ]
+        widgets = {
+            "scheduled_date": DATE_WIDGET,
+            "scheduled_time": TIME_WIDGET,
+            "group_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.session_type = Session.SessionType.GROUP
+        self.limit_choices_to_tenant(user)
+        self.fields["max_capacity"].initial = 6
+        self.fields["scheduled_date"].initial = timezone.localdate
+        self.fields["max_capacity"].help_text = _("Between 2 and %(max)d patients.") % {
+            "max": MAX_GROUP_CAPACITY
+        }
+        self.fields["duration"].help_text = _("Between %(min)d and %(max)d minutes.") % {
+            "min": MIN_DURATION_MINUTES,
+            "max": MAX_DURATION_MINUTES,
+        }
+
+    def clean_scheduled_date(self) -> datetime.date:
+        return refuse_past(self.cleaned_data["scheduled_date"])
+
+    def clean_max_capacity(self) -> int:
+        capacity = self.cleaned_data["max_capacity"]
+        if not 2 <= capacity <= MAX_GROUP_CAPACITY:
+            raise forms.ValidationError(
+                _("A group session needs between 2 and %(max)d seats."), params={"max": MAX_GROUP_CAPACITY}
+            )
+        return capacity
+
+    def _get_validation_exclusions(self):
+        # Double-booking of provider or room is checked by SessionService, which
+        # names the clashing booking; the model's exclusion constraints would only
+        # say "constraint violated", so they are left to the service here.
+        return {*super()._get_validation_exclusions(), "provider", "room"}
+
+
+class GroupSessionNotesForm(forms.ModelForm):
+    """Notes shared by every participant; saved through SessionService.update_group_notes."""
+
+    class Meta:
+        model = Session
+        fields = ["group_notes"]
+        widgets = {"group_notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class IndividualSessionForm(TenantChoicesMixin, forms.Form):
+    patient = PatientByMrnField()
+    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none())
+    provider = forms.ModelChoiceField(label=_("Provider"), queryset=Provider.objects.none())
+    room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none(), required=False)
+    scheduled_date = _date_field(_("Date"))
+    scheduled_time = forms.TimeField(label=_("Start time"), widget=TIME_WIDGET)
+    duration = forms.IntegerField(
+        label=_("Duration (minutes)"),
+        initial=60,
+        min_value=MIN_DURATION_MINUTES,
+        max_value=MAX_DURATION_MINUTES,
+    )
+    service_type = forms.CharField(label=_("Service type"), max_length=120)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_choices_to_tenant(user)
+        self.fields["patient"].patients = scope_to_tenant(Patient.objects.all(), user)
+
+    def clean_scheduled_date(self) -> datetime.date:
+        return refuse_past(self.cleaned_data["scheduled_date"])
+
+
+class AppointmentBookForm(IndividualSessionForm):
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class AvailableSessionsForm(TenantChoicesMixin, forms.Form):
+    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none())
+    date_from = _date_field(_("From"))
+    date_to = _date_field(_("To"))
+    service_type = forms.CharField(label=_("Service type"), max_length=120, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_choices_to_tenant(user)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class AddPatientForm(forms.Form):
+    patient = forms.ModelChoiceField(
+        label=_("Patient"),
+        queryset=Patient.objects.none(),
+        error_messages={"invalid_choice": _("That patient is not registered in your organisation.")},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = scope_to_tenant(Patient.objects.all(), user)
+
+
+class CapacityForm(forms.Form):
+    max_capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=MAX_GROUP_CAPACITY)
+
+
+class DayForm(forms.Form):
+    day = _date_field(_("Day"), required=False)
+
+
+class RescheduleForm(TenantChoicesMixin, forms.Form):
+    scheduled_date = _date_field(_("New date"))
+    scheduled_time = forms.TimeField(label=_("New start time"), widget=TIME_WIDGET)
+    room = forms.ModelChoiceField(
+        label=_("Room"),
+        queryset=Room.objects.none(),
+        required=False,
+        help_text=_("Leave empty to keep the current room."),
+    )
+    duration = forms.IntegerField(
+        label=_("Duration (minutes)"),
+        min_value=MIN_DURATION_MINUTES,
+        max_value=MAX_DURATION_MINUTES,
+        required=False,
+        help_text=_("Leave empty to keep the current duration."),
+    )
+
+    def __init__(self, *args, user: User, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_choices_to_tenant(user)
+        self.fields["room"].queryset = self.fields["room"].queryset.filter(clinic=appointment.clinic_id)
+
+    def clean_scheduled_date(self) -> datetime.date:
+        return refuse_past(self.cleaned_data["scheduled_date"])

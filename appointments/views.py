@@ -1,0 +1,454 @@
+"""Scheduling pages for staff.
+
+Views are thin: parse a form, call one service method, show a domain error on
+the form or as a message, redirect (post/redirect/get). Who may do what is
+decided by ``core.permissions`` through ``require_capability`` and the
+``access_*`` helpers.
+"""
+
+import datetime
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from appointments.access import access_appointment, access_participant, access_session
+from appointments.appointment_service import AppointmentService
+from appointments.exceptions import SchedulingError
+from appointments.forms import (
+    AddPatientForm,
+    AppointmentBookForm,
+    AppointmentFilterForm,
+    AvailableSessionsForm,
+    CapacityForm,
+    DayForm,
+    GroupSessionCreateForm,
+    GroupSessionNotesForm,
+    IndividualSessionForm,
+    RescheduleForm,
+    SessionFilterForm,
+)
+from appointments.models import Appointment, SessionParticipant
+from appointments.selectors import (
+    appointments_visible_to,
+    day_schedule,
+    filter_appointments,
+    filter_sessions,
+    session_participants,
+    sessions_visible_to,
+)
+from appointments.session_service import SessionService
+from core.forms import PatientSearchForm
+from core.permissions import Capability, require_capability
+from core.selectors import search_patients
+
+PAGE_SIZE = 25
+PATIENT_RESULTS = 20
+AVAILABLE_DAYS_AHEAD = 30
+
+
+def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Back to the page the action was taken on (``next``), if it is one of ours."""
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect(fallback)
+
+
+def _report(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _page(request: HttpRequest, rows):
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _with_default_start(query: dict, key: str = "date_from"):
+    """List filters start today unless the user chose otherwise (an empty value means no limit)."""
+    data = query.copy()
+    if key not in data:
+        data[key] = timezone.localdate().isoformat()
+    return data
+
+
+# Sessions
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    form = SessionFilterForm(_with_default_start(request.GET), user=request.user)
+    sessions = filter_sessions(sessions_visible_to(request.user), **form.filters())
+    return render(
+        request, "appointments/session_list.html", {"form": form, "page_obj": _page(request, sessions)}
+    )
+
+
+@require_capability(Capability.BOOK)
+def session_create(request: HttpRequest) -> HttpResponse:
+    form = GroupSessionCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = SessionService.create_group_session(**form.cleaned_data, user=request.user)
+        except SchedulingError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Group session created."))
+            return redirect(session)
+    return render(request, "appointments/session_create.html", {"form": form})
+
+
+@require_capability(Capability.BOOK)
+def session_book_individual(request: HttpRequest) -> HttpResponse:
+    form = IndividualSessionForm(
+        request.POST or None, user=request.user, initial={"patient": request.GET.get("patient", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = SessionService.create_individual_session(**form.cleaned_data, user=request.user)
+        except SchedulingError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Individual session booked."))
+            return redirect(session)
+    return render(request, "appointments/session_book_individual.html", {"form": form})
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def session_available(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = AvailableSessionsForm(
+        request.GET if "clinic" in request.GET else None,
+        user=request.user,
+        initial={"date_from": today, "date_to": today + datetime.timedelta(days=AVAILABLE_DAYS_AHEAD)},
+    )
+    page_obj = None
+    if form.is_valid():
+        page_obj = _page(request, SessionService.get_available_group_sessions(**form.cleaned_data))
+    return render(request, "appointments/session_available.html", {"form": form, "page_obj": page_obj})
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access_session(request.user, pk)
+    context = {
+        "session": session,
+        "participants": session_participants(session),
+        "notes_form": GroupSessionNotesForm(instance=session),
+        "capacity_form": CapacityForm(initial={"max_capacity": session.max_capacity}),
+    }
+    return render(request, "appointments/session_detail.html", context)
+
+
+@require_capability(Capability.BOOK)
+def session_add_patient(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access_session(request.user, pk, Capability.BOOK)
+    form = AddPatientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        patient = form.cleaned_data["patient"]
+        try:
+            participant = SessionService.add_patient_to_session(session, patient, user=request.user)
+        except SchedulingError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("%(patient)s was added with appointment number %(number)s.")
+                % {"patient": patient.full_name_en, "number": participant.appointment_number},
+            )
+            return redirect(session)
+    search = PatientSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    context = {
+        "session": session,
+        "form": form,
+        "search": search,
+        "query": query,
+        "results": list(search_patients(request.user, query)[:PATIENT_RESULTS]) if query else [],
+        "booked_patient_ids": set(
+            session.participants.exclude(status=SessionParticipant.Status.CANCELLED).values_list(
+                "patient_id", flat=True
+            )
+        ),
+    }
+    return render(request, "appointments/session_add_patient.html", context)
+
+
+def _session_action(capability: str, run: Callable, done: str) -> Callable:
+    """A one-click POST on a session: run the service step, report, go back to the session."""
+
+    @require_capability(capability)
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        session = access_session(request.user, pk, capability)
+        try:
+            run(request, session)
+        except SchedulingError as error:
+            _report(request, error)
+        else:
+            messages.success(request, done)
+        return redirect(session)
+
+    return view
+
+
+session_start = _session_action(
+    Capability.RUN_SESSION,
+    lambda request, session: SessionService.start_session(session, user=request.user),
+    gettext_lazy("Session started."),
+)
+session_complete = _session_action(
+    Capability.RUN_SESSION,
+    lambda request, session: SessionService.complete_session(session, user=request.user),
+    gettext_lazy("Session completed: checked-in patients attended, the others are marked no-show."),
+)
+session_cancel = _session_action(
+    Capability.BOOK,
+    lambda request, session: SessionService.cancel_session(
+        session, request.POST.get("reason", ""), user=request.user
+    ),
+    gettext_lazy("Session cancelled."),
+)
+
+
+@require_capability(Capability.BOOK)
+@require_POST
+def session_capacity(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access_session(request.user, pk, Capability.BOOK)
+    form = CapacityForm(request.POST)
+    if not form.is_valid():
+        for message in form.errors["max_capacity"]:
+            messages.error(request, _("Capacity: %(error)s") % {"error": message})
+        return redirect(session)
+    try:
+        SessionService.change_capacity(session, form.cleaned_data["max_capacity"], user=request.user)
+    except SchedulingError as error:
+        _report(request, error)
+    else:
+        messages.success(request, _("Capacity changed."))
+    return redirect(session)
+
+
+@require_capability(Capability.RUN_SESSION)
+@require_POST
+def session_group_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    session = access_session(request.user, pk, Capability.RUN_SESSION)
+    form = GroupSessionNotesForm(request.POST, instance=session)
+    if form.is_valid():
+        try:
+            SessionService.update_group_notes(session, form.cleaned_data["group_notes"], user=request.user)
+        except SchedulingError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("Group notes saved."))
+    return redirect(session)
+
+
+def _participant_action(capability: str, run: Callable, done: str) -> Callable:
+    """A one-click POST on a participant, from the session page or a work queue (``next``)."""
+
+    @require_capability(capability)
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        participant = access_participant(request.user, pk, capability)
+        try:
+            run(request, participant)
+        except SchedulingError as error:
+            _report(request, error)
+        else:
+            messages.success(request, done % {"patient": participant.patient.full_name_en})
+        return _redirect_back(request, participant.session.get_absolute_url())
+
+    return view
+
+
+participant_confirm = _participant_action(
+    Capability.BOOK,
+    lambda request, participant: SessionService.confirm_participant(participant, user=request.user),
+    gettext_lazy("%(patient)s is confirmed."),
+)
+participant_clear_finance = _participant_action(
+    Capability.CLEAR_FINANCE,
+    lambda request, participant: SessionService.clear_finance(participant, user=request.user),
+    gettext_lazy("%(patient)s is cleared by finance."),
+)
+participant_check_in = _participant_action(
+    Capability.CHECK_IN,
+    lambda request, participant: SessionService.check_in_participant(participant, user=request.user),
+    gettext_lazy("%(patient)s is checked in."),
+)
+participant_attended = _participant_action(
+    Capability.RUN_SESSION,
+    lambda request, participant: SessionService.mark_participant_attended(participant, user=request.user),
+    gettext_lazy("%(patient)s attended."),
+)
+participant_no_show = _participant_action(
+    Capability.RUN_SESSION,
+    lambda request, participant: SessionService.mark_participant_no_show(participant, user=request.user),
+    gettext_lazy("%(patient)s is marked as no-show."),
+)
+participant_cancel = _participant_action(
+    Capability.BOOK,
+    lambda request, participant: SessionService.cancel_participant(
+        participant, request.POST.get("reason", ""), user=request.user
+    ),
+    gettext_lazy("The booking of %(patient)s is cancelled."),
+)
+
+
+# Day schedule
+
+
+def _schedule(request: HttpRequest, group_by: str) -> HttpResponse:
+    form = DayForm(request.GET)
+    day = (form.cleaned_data["day"] if form.is_valid() else None) or timezone.localdate()
+    context = {
+        "form": form,
+        "day": day,
+        "previous_day": day - datetime.timedelta(days=1),
+        "next_day": day + datetime.timedelta(days=1),
+        "group_by": group_by,
+        "columns": day_schedule(request.user, day, group_by),
+    }
+    return render(request, "appointments/schedule_day.html", context)
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def schedule_by_provider(request: HttpRequest) -> HttpResponse:
+    return _schedule(request, "provider")
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def schedule_by_room(request: HttpRequest) -> HttpResponse:
+    return _schedule(request, "room")
+
+
+# Legacy appointments
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def appointment_list(request: HttpRequest) -> HttpResponse:
+    form = AppointmentFilterForm(_with_default_start(request.GET), user=request.user)
+    appointments = filter_appointments(appointments_visible_to(request.user), **form.filters())
+    context = {"form": form, "page_obj": _page(request, appointments)}
+    return render(request, "appointments/appointment_list.html", context)
+
+
+@require_capability(Capability.BOOK)
+def appointment_book(request: HttpRequest) -> HttpResponse:
+    form = AppointmentBookForm(
+        request.POST or None, user=request.user, initial={"patient": request.GET.get("patient", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = AppointmentService.book_appointment(**form.cleaned_data, user=request.user)
+        except SchedulingError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Appointment %(number)s booked.") % {"number": appointment.appointment_number}
+            )
+            return redirect(appointment)
+    return render(request, "appointments/appointment_book.html", {"form": form})
+
+
+@require_capability(Capability.VIEW_SCHEDULE)
+@require_GET
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = access_appointment(request.user, pk)
+    return render(request, "appointments/appointment_detail.html", {"appointment": appointment})
+
+
+@require_capability(Capability.BOOK)
+def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = access_appointment(request.user, pk, Capability.BOOK)
+    form = RescheduleForm(
+        request.POST or None,
+        user=request.user,
+        appointment=appointment,
+        initial={"scheduled_date": appointment.scheduled_date, "scheduled_time": appointment.scheduled_time},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            AppointmentService.reschedule(appointment, **form.cleaned_data, user=request.user)
+        except SchedulingError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Appointment rescheduled; confirm it again with the family."))
+            return redirect(appointment)
+    return render(
+        request, "appointments/appointment_reschedule.html", {"appointment": appointment, "form": form}
+    )
+
+
+def _appointment_action(capability: str, run: Callable, done: str) -> Callable:
+    """A one-click POST on a legacy appointment."""
+
+    @require_capability(capability)
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        appointment: Appointment = access_appointment(request.user, pk, capability)
+        try:
+            run(request, appointment)
+        except SchedulingError as error:
+            _report(request, error)
+        else:
+            messages.success(request, done % {"number": appointment.appointment_number})
+        return _redirect_back(request, appointment.get_absolute_url())
+
+    return view
+
+
+appointment_confirm = _appointment_action(
+    Capability.BOOK,
+    lambda request, appointment: AppointmentService.confirm(appointment, user=request.user),
+    gettext_lazy("Appointment %(number)s is confirmed."),
+)
+appointment_clear_finance = _appointment_action(
+    Capability.CLEAR_FINANCE,
+    lambda request, appointment: AppointmentService.clear_finance(appointment, user=request.user),
+    gettext_lazy("Appointment %(number)s is cleared by finance."),
+)
+appointment_check_in = _appointment_action(
+    Capability.CHECK_IN,
+    lambda request, appointment: AppointmentService.check_in(appointment, user=request.user),
+    gettext_lazy("Appointment %(number)s: the patient is checked in."),
+)
+appointment_start = _appointment_action(
+    Capability.RUN_SESSION,
+    lambda request, appointment: AppointmentService.start(appointment, user=request.user),
+    gettext_lazy("Appointment %(number)s started."),
+)
+appointment_complete = _appointment_action(
+    Capability.RUN_SESSION,
+    lambda request, appointment: AppointmentService.complete(appointment, user=request.user),
+    gettext_lazy("Appointment %(number)s completed."),
+)
+appointment_no_show = _appointment_action(
+    Capability.RUN_SESSION,
+    lambda request, appointment: AppointmentService.mark_no_show(appointment, user=request.user),
+    gettext_lazy("Appointment %(number)s is marked as no-show."),
+)
+appointment_cancel = _appointment_action(
+    Capability.BOOK,
+    lambda request, appointment: AppointmentService.cancel(
+        appointment, request.POST.get("reason", ""), user=request.user
+    ),
+    gettext_lazy("Appointment %(number)s is cancelled."),
+)

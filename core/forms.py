@@ -1,0 +1,94 @@
+"""Forms of the patient pages; PatientService does the writing."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Consent, Patient, Tenant, User
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Name in English or Arabic, or MRN"), "autofocus": True}
+        ),
+    )
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "first_name_en",
+            "last_name_en",
+            "first_name_ar",
+            "last_name_ar",
+            "date_of_birth",
+            "sex",
+            "guardian_name",
+            "phone",
+        ]
+        widgets = {"date_of_birth": DATE_WIDGET}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff register patients of their own organisation; a superuser picks one.
+        if user.tenant_id is None:
+            self.fields["tenant"] = forms.ModelChoiceField(
+                label=_("Organisation"), queryset=Tenant.objects.all()
+            )
+        else:
+            self.instance.tenant = user.tenant
+
+    def clean_date_of_birth(self) -> datetime.date:
+        born = self.cleaned_data["date_of_birth"]
+        if born > timezone.localdate():
+            raise forms.ValidationError(_("The date of birth is in the future."))
+        return born
+
+
+class ConsentForm(forms.Form):
+    consent_type = forms.ChoiceField(label=_("Consent type"), choices=Consent.ConsentType.choices)
+    signed_by = forms.CharField(label=_("Signed by"), max_length=200)
+    signed_on = forms.DateField(label=_("Signed on"), widget=DATE_WIDGET)
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        widget=DATE_WIDGET,
+        required=False,
+        help_text=_("Leave empty if it doesn't expire."),
+    )
+
+    def clean_signed_on(self) -> datetime.date:
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on > timezone.localdate():
+            raise forms.ValidationError(_("A consent can't be signed in the future."))
+        return signed_on
+
+    def clean(self):
+        cleaned = super().clean()
+        signed_on, expires_on = cleaned.get("signed_on"), cleaned.get("expires_on")
+        if signed_on and expires_on and expires_on < signed_on:
+            self.add_error("expires_on", _("A consent can't expire before it is signed."))
+        return cleaned
+
+    def signed_at(self) -> datetime.datetime:
+        """Now when signed today, else the start of the signing day (clinic time)."""
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on == timezone.localdate():
+            return timezone.now()
+        return timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time.min))
+
+    def expires_at(self) -> datetime.datetime | None:
+        """The end of the expiry day: a consent expiring on a day still covers that day."""
+        expires_on = self.cleaned_data["expires_on"]
+        if expires_on is None:
+            return None
+        return timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time(23, 59, 59)))

@@ -1,0 +1,106 @@
+"""PatientService: registering patients and recording their consents.
+
+Each write is one transaction and records the acting user in the history.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import Consent, Patient, Tenant, User
+
+
+class PatientError(ValidationError):
+    """A patient or consent write broke a rule (duplicate MRN, impossible dates, revoked twice)."""
+
+
+def _save_with_history(
+    instance: Patient | Consent, user: User | None, update_fields: list[str] | None = None
+):
+    if user is not None:
+        instance._history_user = user
+    instance.save(update_fields=update_fields)
+
+
+class PatientService:
+    """The only writer of patients and consents outside the admin."""
+
+    @staticmethod
+    @transaction.atomic
+    def register_patient(
+        *,
+        tenant: Tenant,
+        mrn: str,
+        first_name_en: str,
+        last_name_en: str,
+        date_of_birth: datetime.date,
+        first_name_ar: str = "",
+        last_name_ar: str = "",
+        sex: str = "",
+        guardian_name: str = "",
+        phone: str = "",
+        user: User | None = None,
+    ) -> Patient:
+        """Register a patient of ``tenant``. PatientError: MRN taken or birth date in the future."""
+        mrn = mrn.strip()
+        if date_of_birth > timezone.localdate():
+            raise PatientError(_("The date of birth is in the future."))
+        patient = Patient(
+            tenant=tenant,
+            mrn=mrn,
+            first_name_en=first_name_en,
+            last_name_en=last_name_en,
+            first_name_ar=first_name_ar,
+            last_name_ar=last_name_ar,
+            date_of_birth=date_of_birth,
+            sex=sex,
+            guardian_name=guardian_name,
+            phone=phone,
+        )
+        try:
+            # The unique MRN index decides between two clerks registering at once.
+            with transaction.atomic():
+                _save_with_history(patient, user)
+        except IntegrityError as error:
+            raise PatientError(_("A patient with MRN %(mrn)s already exists.") % {"mrn": mrn}) from error
+        return patient
+
+    @staticmethod
+    @transaction.atomic
+    def add_consent(
+        patient: Patient,
+        consent_type: str,
+        signed_by: str,
+        signed_at: datetime.datetime | None = None,
+        expires_at: datetime.datetime | None = None,
+        user: User | None = None,
+    ) -> Consent:
+        """Record a signed consent. Raises PatientError when it would expire before it is signed."""
+        signed_at = signed_at or timezone.now()
+        if expires_at is not None and expires_at < signed_at:
+            raise PatientError(_("A consent can't expire before it is signed."))
+        consent = Consent(
+            patient=patient,
+            consent_type=consent_type,
+            signed_by=signed_by,
+            signed_at=signed_at,
+            expires_at=expires_at,
+        )
+        _save_with_history(consent, user)
+        return consent
+
+    @staticmethod
+    @transaction.atomic
+    def revoke_consent(consent: Consent, user: User | None = None) -> Consent:
+        """Revoke from now on. Raises PatientError when it is already revoked."""
+        # Row lock: two clicks on "revoke" record one revocation time.
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.revoked_at is not None:
+            raise PatientError(_("This consent was already revoked."))
+        locked.revoked_at = timezone.now()
+        _save_with_history(locked, user, ["revoked_at"])
+        consent.revoked_at = locked.revoked_at
+        return consent

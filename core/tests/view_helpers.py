@@ -1,0 +1,83 @@
+"""Builders for the HTTP view tests: staff of each role and bookings made by the services."""
+
+import datetime
+
+from django.utils import timezone
+
+from appointments.appointment_service import AppointmentService
+from appointments.models import Appointment, Session, SessionParticipant
+from appointments.session_service import SessionService
+from core.models import Clinic, Patient, Provider, Room, Tenant, User
+from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
+
+Role = User.Role
+ALL_ROLES = tuple(Role)
+CLINICIANS = (Role.PSYCHOLOGIST, Role.OCCUPATIONAL_THERAPIST, Role.ABA_THERAPIST)
+
+
+def staff_member(tenant: Tenant, role: str, **fields) -> User:
+    return UserFactory(tenant=tenant, role=role, **fields)
+
+
+def superuser() -> User:
+    return UserFactory(tenant=None, role=Role.ADMIN, is_superuser=True, is_staff=True)
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def group_session(
+    provider: Provider,
+    clinic: Clinic,
+    *,
+    day: datetime.date | None = None,
+    hour: int = 10,
+    capacity: int = 8,
+    room: Room | None = None,
+    service_type: str = "Social Skills Group",
+) -> Session:
+    return SessionService.create_group_session(
+        provider=provider,
+        clinic=clinic,
+        scheduled_date=day or today(),
+        scheduled_time=datetime.time(hour, 0),
+        duration=60,
+        service_type=service_type,
+        max_capacity=capacity,
+        room=room,
+    )
+
+
+def consented_patient(tenant: Tenant, **fields) -> Patient:
+    patient = PatientFactory(tenant=tenant, **fields)
+    ConsentFactory(patient=patient)
+    return patient
+
+
+def booked(session: Session, patient: Patient | None = None) -> SessionParticipant:
+    patient = patient or consented_patient(session.clinic.tenant)
+    return SessionService.add_patient_to_session(session, patient)
+
+
+def legacy_appointment(
+    provider: Provider,
+    clinic: Clinic,
+    patient: Patient | None = None,
+    *,
+    day: datetime.date | None = None,
+    hour: int = 15,
+) -> Appointment:
+    return AppointmentService.book_appointment(
+        patient=patient or consented_patient(clinic.tenant),
+        provider=provider,
+        clinic=clinic,
+        scheduled_date=day or today(),
+        scheduled_time=datetime.time(hour, 0),
+        duration=45,
+        service_type="Assessment",
+    )
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.patient_search, name="patient_search"),
+    path("add/", views.patient_create, name="patient_create"),
+    path("<int:pk>/", views.patient_chart, name="patient_chart"),
+    path("<int:pk>/consents/add/", views.consent_create, name="consent_create"),
+    path("consents/<int:pk>/revoke/", views.consent_revoke, name="consent_revoke"),
+]
