@@ -1,0 +1,834 @@
+"""Django admin for scheduling: sessions, participants, legacy appointments, number counters.
+
+Statuses, seats and numbers are written only by ``SessionService`` and
+``AppointmentService``. Admin forms call a service from ``clean()``, so a refusal
+shows as a form error; admin actions call it row by row, so one refusal is
+reported and the other rows still go through.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.db import router, transaction
+from django.db.models import Model, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from appointments.appointment_service import AppointmentService
+from appointments.exceptions import SchedulingError
+from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.selectors import with_seats_taken
+from appointments.session_service import SessionService
+from core.admin import ProviderListFilter, TenantScopedAdmin, register_tenant_path, scope_choices
+from core.models import Patient
+
+register_tenant_path(Session, "clinic__tenant")
+register_tenant_path(SessionParticipant, "session__clinic__tenant")
+register_tenant_path(Appointment, "clinic__tenant")
+
+NOTE_RELATED_NAMES = ("psychology_notes", "ot_notes", "aba_notes")
+PATIENT_SEARCH_FIELDS = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar")
+
+
+def session_has_notes(session: Session) -> bool:
+    """Whether any discipline's clinical note points at ``session``."""
+    return any(
+        hasattr(session, related_name) and getattr(session, related_name).exists()
+        for related_name in NOTE_RELATED_NAMES
+    )
+
+
+def admin_cancel_reason(user) -> str:
+    return gettext("Cancelled from admin by %(user)s") % {"user": user.get_username()}
+
+
+def apply_to_each(
+    modeladmin: admin.ModelAdmin,
+    request,
+    queryset: QuerySet,
+    operation: Callable[[Model], object],
+    done_message: Callable[[int], str],
+) -> None:
+    """Run ``operation`` on every selected row, reporting each refusal without stopping the rest."""
+    done = 0
+    # Primary-key order: the services lock rows, and a fixed order keeps two admins from deadlocking.
+    for obj in queryset.order_by("pk"):
+        try:
+            operation(obj)
+        except SchedulingError as error:
+            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+
+
+class ServiceFormAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """Change forms whose ``clean()`` calls a service, which writes as it validates.
+
+    Django saves a change form in one transaction; when the form comes back with
+    errors after a service already wrote (an inline failed later), that transaction
+    is rolled back, so an invalid submission leaves nothing behind.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # A POST answered with the form again (not a redirect) means it was invalid.
+            if "adminform" in (getattr(response, "context_data", None) or {}):
+                transaction.set_rollback(True)
+        return response
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        # modelform_factory builds a new class per request, so this doesn't leak between users.
+        form_class.acting_user = request.user
+        return form_class
+
+    def save_model(self, request, obj, form, change):
+        """Nothing to do: the service called by the form's ``clean()`` saved ``obj``."""
+
+
+class ServiceForm(forms.ModelForm):
+    """A model form whose ``clean()`` hands the cleaned data to a service.
+
+    Domain errors are ``ValidationError`` subclasses: raised from ``clean()`` they
+    become the form's own errors.
+    """
+
+    acting_user = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not self.errors:
+            self.apply(cleaned_data)
+        return cleaned_data
+
+    def _post_clean(self):
+        """Skip Django's model validation: the service is the validator here.
+
+        It would only repeat the service's checks after the service saved, and on
+        Django 5.2 it crashes on the no-overlap exclusion constraints, whose condition
+        names ``status``, a field these forms leave out.
+        """
+
+    def apply(self, cleaned_data: dict) -> None:
+        raise NotImplementedError
+
+
+# Sessions ----------------------------------------------------------------------------
+
+
+class SessionCreateForm(ServiceForm):
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.all(),
+        required=False,
+        label=_("patient"),
+        help_text=_("Individual sessions only: the patient booked into its one seat."),
+        # The patient becomes the session's participant, so the participant's patient
+        # field drives the admin's patient search (by MRN or name).
+        widget=AutocompleteSelect(SessionParticipant._meta.get_field("patient"), admin.site),
+    )
+
+    class Meta:
+        model = Session
+        fields = (
+            "session_type",
+            "service_type",
+            "clinic",
+            "provider",
+            "room",
+            "scheduled_date",
+            "scheduled_time",
+            "duration",
+            "max_capacity",
+            "group_notes",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = scope_choices(Patient.objects.all(), self.acting_user)
+
+    def apply(self, cleaned_data: dict) -> None:
+        slot = {
+            "provider": cleaned_data["provider"],
+            "clinic": cleaned_data["clinic"],
+            "room": cleaned_data["room"],
+            "scheduled_date": cleaned_data["scheduled_date"],
+            "scheduled_time": cleaned_data["scheduled_time"],
+            "duration": cleaned_data["duration"],
+            "service_type": cleaned_data["service_type"],
+            "user": self.acting_user,
+        }
+        if cleaned_data["session_type"] == Session.SessionType.GROUP:
+            self.instance = SessionService.create_group_session(
+                **slot, max_capacity=cleaned_data["max_capacity"], group_notes=cleaned_data["group_notes"]
+            )
+            return
+        errors = {}
+        if cleaned_data.get("patient") is None:
+            errors["patient"] = _("Choose the patient of this individual session.")
+        if cleaned_data["max_capacity"] != 1:
+            errors["max_capacity"] = _("An individual session has exactly one seat.")
+        if cleaned_data["group_notes"]:
+            errors["group_notes"] = _("Group notes are only for group sessions.")
+        if errors:
+            raise forms.ValidationError(errors)
+        self.instance = SessionService.create_individual_session(**slot, patient=cleaned_data["patient"])
+
+
+class SessionChangeForm(ServiceForm):
+    class Meta:
+        model = Session
+        fields = ("max_capacity", "group_notes")
+
+    def apply(self, cleaned_data: dict) -> None:
+        if "max_capacity" in self.changed_data:
+            SessionService.change_capacity(self.instance, cleaned_data["max_capacity"], user=self.acting_user)
+        if "group_notes" in self.changed_data:
+            SessionService.update_group_notes(
+                self.instance, cleaned_data["group_notes"], user=self.acting_user
+            )
+
+
+class SessionParticipantInline(admin.TabularInline):
+    """The session's participants, read-only: their statuses change through actions."""
+
+    model = SessionParticipant
+    fields = (
+        "appointment_number",
+        "patient",
+        "status",
+        "finance_cleared",
+        "consent_verified",
+        "booked_at",
+        "arrived_at",
+        "cancel_reason",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("participants")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("patient")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AddParticipantFormSet(BaseInlineFormSet):
+    """New rows book their patient through ``SessionService.add_patient_to_session``."""
+
+    acting_user = None
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        for form in self.extra_forms:
+            patient = form.cleaned_data.get("patient")
+            if patient is None:
+                continue
+            try:
+                form.instance = SessionService.add_patient_to_session(
+                    self.instance, patient, user=self.acting_user
+                )
+            except SchedulingError as error:
+                form.add_error("patient", error)
+
+    def save_new(self, form, commit=True):
+        """The service saved the participant (with its number) while validating."""
+        return form.instance
+
+
+class AddParticipantInline(admin.TabularInline):
+    model = SessionParticipant
+    formset = AddParticipantFormSet
+    fields = ("patient",)
+    autocomplete_fields = ("patient",)
+    extra = 1
+    can_delete = False
+    verbose_name = _("patient to add")
+    verbose_name_plural = _("add patients")
+
+    def get_queryset(self, request):
+        # Only empty rows: existing participants are listed by SessionParticipantInline.
+        return super().get_queryset(request).none()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset_class = super().get_formset(request, obj, **kwargs)
+        # inlineformset_factory builds a new class per request, so this doesn't leak between users.
+        formset_class.acting_user = request.user
+        return formset_class
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield.queryset = scope_choices(formfield.queryset, request.user)
+        return formfield
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(ServiceFormAdmin):
+    tenant_path = "clinic__tenant"
+    list_display = (
+        "service_type",
+        "seats",
+        "session_type",
+        "status",
+        "scheduled_date",
+        "scheduled_time",
+        "provider",
+        "clinic",
+        "room",
+    )
+    list_filter = (
+        "status",
+        "session_type",
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        ("provider", ProviderListFilter),
+        "scheduled_date",
+    )
+    list_select_related = ("provider__user", "clinic", "room__clinic")
+    search_fields = (
+        "service_type",
+        "provider__user__first_name",
+        "provider__user__last_name",
+        *(f"participants__patient__{name}" for name in PATIENT_SEARCH_FIELDS),
+    )
+    date_hierarchy = "scheduled_date"
+    actions = ("start_sessions", "complete_sessions", "cancel_sessions")
+    add_fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "session_type",
+                    "service_type",
+                    "clinic",
+                    "provider",
+                    "room",
+                    ("scheduled_date", "scheduled_time", "duration"),
+                    "max_capacity",
+                    "patient",
+                    "group_notes",
+                )
+            },
+        ),
+    )
+    change_fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "session_type",
+                    "service_type",
+                    "status",
+                    ("seats", "max_capacity"),
+                    "clinic",
+                    "provider",
+                    "room",
+                    ("scheduled_date", "scheduled_time", "duration"),
+                    "group_notes",
+                )
+            },
+        ),
+        (
+            _("Timeline"),
+            {
+                "fields": (
+                    ("created_by", "created_at", "updated_at"),
+                    ("started_at", "completed_at", "cancelled_at"),
+                    "cancel_reason",
+                )
+            },
+        ),
+    )
+    fixed_after_creation = (
+        "session_type",
+        "service_type",
+        "status",
+        "seats",
+        "clinic",
+        "provider",
+        "room",
+        "scheduled_date",
+        "scheduled_time",
+        "duration",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "completed_at",
+        "cancelled_at",
+        "cancel_reason",
+    )
+
+    def get_queryset(self, request):
+        return with_seats_taken(super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.change_fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = SessionCreateForm if obj is None else SessionChangeForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if obj.is_group and obj.is_open:
+            return self.fixed_after_creation
+        return (*self.fixed_after_creation, "max_capacity")
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return []
+        if obj.is_open:
+            return [SessionParticipantInline, AddParticipantInline]
+        return [SessionParticipantInline]
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Notes cascade with their session in the database; the admin refuses instead,
+        # listing them as protected so Django shows "cannot delete" and deletes nothing.
+        protected = [
+            *protected,
+            *(
+                gettext("Clinical notes of %(session)s") % {"session": session}
+                for session in objs
+                if session_has_notes(session)
+            ),
+        ]
+        return deleted, model_count, perms_needed, protected
+
+    @admin.display(description=_("taken/capacity"), ordering="seats_taken")
+    def seats(self, session: Session) -> str:
+        return session.capacity_display
+
+    @admin.action(description=_("Start the selected sessions"))
+    def start_sessions(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda session: SessionService.start_session(session, user=request.user),
+            lambda count: ngettext("%(count)d session started.", "%(count)d sessions started.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Complete the selected sessions"))
+    def complete_sessions(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda session: SessionService.complete_session(session, user=request.user),
+            lambda count: ngettext("%(count)d session completed.", "%(count)d sessions completed.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Cancel the selected sessions"))
+    def cancel_sessions(self, request, queryset):
+        reason = admin_cancel_reason(request.user)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda session: SessionService.cancel_session(session, reason, user=request.user),
+            lambda count: ngettext("%(count)d session cancelled.", "%(count)d sessions cancelled.", count)
+            % {"count": count},
+        )
+
+
+# Participants ------------------------------------------------------------------------
+
+
+class SessionParticipantCreateForm(ServiceForm):
+    class Meta:
+        model = SessionParticipant
+        fields = ("session", "patient")
+
+    def apply(self, cleaned_data: dict) -> None:
+        self.instance = SessionService.add_patient_to_session(
+            cleaned_data["session"], cleaned_data["patient"], user=self.acting_user
+        )
+
+
+@admin.register(SessionParticipant)
+class SessionParticipantAdmin(ServiceFormAdmin):
+    """Participants are booked through the service and never edited by hand afterwards."""
+
+    tenant_path = "session__clinic__tenant"
+    form = SessionParticipantCreateForm
+    list_display = (
+        "appointment_number",
+        "patient",
+        "session",
+        "status",
+        "finance_cleared",
+        "consent_verified",
+    )
+    list_filter = (
+        "status",
+        "finance_cleared",
+        "consent_verified",
+        ("session__clinic", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("patient", "session")
+    search_fields = (
+        "appointment_number",
+        "session__service_type",
+        *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS),
+    )
+    date_hierarchy = "session__scheduled_date"
+    autocomplete_fields = ("session", "patient")
+    actions = (
+        "confirm_participants",
+        "clear_finance",
+        "check_in_participants",
+        "mark_attended",
+        "mark_no_show",
+        "cancel_participants",
+    )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Appointment numbers are never reused: cancel the participation instead.
+        return False
+
+    @admin.action(description=_("Confirm the selected participants"))
+    def confirm_participants(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda participant: SessionService.confirm_participant(participant, user=request.user),
+            lambda count: ngettext(
+                "%(count)d participant confirmed.", "%(count)d participants confirmed.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Clear finance for the selected participants"))
+    def clear_finance(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda participant: SessionService.clear_finance(participant, user=request.user),
+            lambda count: ngettext(
+                "Finance cleared for %(count)d participant.",
+                "Finance cleared for %(count)d participants.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Check in the selected participants"))
+    def check_in_participants(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda participant: SessionService.check_in_participant(participant, user=request.user),
+            lambda count: ngettext(
+                "%(count)d participant checked in.", "%(count)d participants checked in.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Mark the selected participants as attended"))
+    def mark_attended(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda participant: SessionService.mark_participant_attended(participant, user=request.user),
+            lambda count: ngettext(
+                "%(count)d participant marked attended.", "%(count)d participants marked attended.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Mark the selected participants as no-show"))
+    def mark_no_show(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda participant: SessionService.mark_participant_no_show(participant, user=request.user),
+            lambda count: ngettext(
+                "%(count)d participant marked no-show.", "%(count)d participants marked no-show.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Cancel the selected participants"))
+    def cancel_participants(self, request, queryset):
+        reason = admin_cancel_reason(request.user)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda participant: SessionService.cancel_participant(participant, reason, user=request.user),
+            lambda count: ngettext(
+                "%(count)d participant cancelled.", "%(count)d participants cancelled.", count
+            )
+            % {"count": count},
+        )
+
+
+# Legacy appointments -----------------------------------------------------------------
+
+
+class AppointmentBookForm(ServiceForm):
+    class Meta:
+        model = Appointment
+        fields = (
+            "patient",
+            "service_type",
+            "clinic",
+            "provider",
+            "room",
+            "scheduled_date",
+            "scheduled_time",
+            "duration",
+            "notes",
+        )
+
+    def apply(self, cleaned_data: dict) -> None:
+        self.instance = AppointmentService.book_appointment(user=self.acting_user, **cleaned_data)
+
+
+RESCHEDULE_FIELDS = ("scheduled_date", "scheduled_time", "room", "duration")
+
+
+class AppointmentRescheduleForm(ServiceForm):
+    class Meta:
+        model = Appointment
+        fields = RESCHEDULE_FIELDS
+
+    def apply(self, cleaned_data: dict) -> None:
+        if set(self.changed_data) & set(RESCHEDULE_FIELDS):
+            AppointmentService.reschedule(self.instance, user=self.acting_user, **cleaned_data)
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ServiceFormAdmin):
+    tenant_path = "clinic__tenant"
+    list_display = (
+        "appointment_number",
+        "patient",
+        "service_type",
+        "status",
+        "scheduled_date",
+        "scheduled_time",
+        "provider",
+        "clinic",
+        "finance_cleared",
+        "consent_verified",
+    )
+    list_filter = (
+        "status",
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        "finance_cleared",
+        "scheduled_date",
+    )
+    list_select_related = ("patient", "provider__user", "clinic")
+    search_fields = (
+        "appointment_number",
+        "service_type",
+        *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS),
+    )
+    date_hierarchy = "scheduled_date"
+    autocomplete_fields = ("patient",)
+    actions = (
+        "confirm_appointments",
+        "clear_finance",
+        "check_in_appointments",
+        "start_appointments",
+        "complete_appointments",
+        "mark_no_show",
+        "cancel_appointments",
+    )
+    add_fields = AppointmentBookForm.Meta.fields
+    change_fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("appointment_number", "status"),
+                    "patient",
+                    "service_type",
+                    "clinic",
+                    "provider",
+                    "room",
+                    ("scheduled_date", "scheduled_time", "duration"),
+                    "notes",
+                )
+            },
+        ),
+        (
+            _("Gates and timeline"),
+            {
+                "fields": (
+                    ("finance_cleared", "finance_cleared_by", "finance_cleared_at"),
+                    ("consent_verified", "consent_verified_at"),
+                    ("confirmed_at", "arrived_at", "started_at"),
+                    ("completed_at", "cancelled_at", "no_show_at"),
+                    ("cancel_reason", "reschedule_count"),
+                    ("created_by", "created_at", "updated_at"),
+                )
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": self.add_fields}),)
+        return self.change_fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = AppointmentBookForm if obj is None else AppointmentRescheduleForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        every_field = [name for fieldset in self.change_fieldsets for name in _flatten(fieldset[1]["fields"])]
+        reschedulable = obj.status in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+        return [name for name in every_field if not (reschedulable and name in RESCHEDULE_FIELDS)]
+
+    def has_delete_permission(self, request, obj=None):
+        # Appointment numbers are never reused: cancel the appointment instead.
+        return False
+
+    @admin.action(description=_("Confirm the selected appointments"))
+    def confirm_appointments(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.confirm(appointment, user=request.user),
+            lambda count: ngettext(
+                "%(count)d appointment confirmed.", "%(count)d appointments confirmed.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Clear finance for the selected appointments"))
+    def clear_finance(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.clear_finance(appointment, user=request.user),
+            lambda count: ngettext(
+                "Finance cleared for %(count)d appointment.",
+                "Finance cleared for %(count)d appointments.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Check in the selected appointments"))
+    def check_in_appointments(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.check_in(appointment, user=request.user),
+            lambda count: ngettext(
+                "%(count)d appointment checked in.", "%(count)d appointments checked in.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Start the selected appointments"))
+    def start_appointments(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.start(appointment, user=request.user),
+            lambda count: ngettext("%(count)d appointment started.", "%(count)d appointments started.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Complete the selected appointments"))
+    def complete_appointments(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.complete(appointment, user=request.user),
+            lambda count: ngettext(
+                "%(count)d appointment completed.", "%(count)d appointments completed.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Mark the selected appointments as no-show"))
+    def mark_no_show(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.mark_no_show(appointment, user=request.user),
+            lambda count: ngettext(
+                "%(count)d appointment marked no-show.", "%(count)d appointments marked no-show.", count
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Cancel the selected appointments"))
+    def cancel_appointments(self, request, queryset):
+        reason = admin_cancel_reason(request.user)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda appointment: AppointmentService.cancel(appointment, reason, user=request.user),
+            lambda count: ngettext(
+                "%(count)d appointment cancelled.", "%(count)d appointments cancelled.", count
+            )
+            % {"count": count},
+        )
+
+
+def _flatten(fields: Iterable) -> list[str]:
+    return [name for item in fields for name in (item if isinstance(item, tuple) else (item,))]
+
+
+@admin.register(AppointmentNumberCounter)
+class AppointmentNumberCounterAdmin(TenantScopedAdmin):
+    """Read-only: the counters are advanced only inside booking transactions."""
+
+    list_display = ("tenant", "year", "last_number")
+    list_filter = ("year",)
+    list_select_related = ("tenant",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,201 @@
+"""Core admin: every page loads, patient search, consent validity, tenant scoping."""
+
+import datetime
+
+import pytest
+from django.contrib import admin
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin import ConsentAdmin
+from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from core.tests.admin_helpers import (
+    admin_url,
+    concrete_models,
+    form_data,
+    registered_admins,
+    tenant_admin_staff,
+)
+from core.tests.factories import (
+    ClinicFactory,
+    ConsentFactory,
+    PatientFactory,
+    ProviderFactory,
+    RoomFactory,
+    TenantFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def core_rows(room, provider):
+    """At least one row of every core model (tenant, clinic and users come with room and provider)."""
+    ConsentFactory(patient=PatientFactory(tenant=room.clinic.tenant))
+
+
+@pytest.fixture
+def other_tenant():
+    return TenantFactory(code="OTHER", name_en="Other Centre")
+
+
+def changelist_rows(client, model) -> list:
+    response = client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+def test_admin_registers_every_core_model():
+    assert set(concrete_models("core")) == set(registered_admins("core"))
+
+
+@pytest.mark.usefixtures("core_rows")
+@pytest.mark.parametrize(
+    ("model", "model_admin"),
+    registered_admins("core").items(),
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_admin_pages_load_for_core_model(admin_client, model, model_admin):
+    obj = model._default_manager.first()
+    assert obj is not None, f"core_rows makes no {model.__name__}"
+
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
+    assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+    if isinstance(model_admin, SimpleHistoryAdmin):
+        assert admin_client.get(admin_url(model, "history", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("term", ["MRN777001", "Sara", "Otaibi", "سارة", "العتيبي"])
+def test_patient_admin_search_finds_by_mrn_english_or_arabic_name(admin_client, tenant, term):
+    wanted = PatientFactory(
+        tenant=tenant,
+        mrn="MRN777001",
+        first_name_en="Sara",
+        last_name_en="Al-Otaibi",
+        first_name_ar="سارة",
+        last_name_ar="العتيبي",
+    )
+    PatientFactory(
+        tenant=tenant, first_name_en="Omar", last_name_en="Rashid", first_name_ar="عمر", last_name_ar=""
+    )
+
+    response = admin_client.get(admin_url(Patient, "changelist"), {"q": term})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_consent_admin_shows_whether_each_consent_is_valid_today(admin_client, tenant):
+    patient = PatientFactory(tenant=tenant)
+    valid = ConsentFactory(patient=patient)
+    revoked = ConsentFactory(patient=patient, revoked_at=timezone.now() - datetime.timedelta(days=1))
+    consent_admin = ConsentAdmin(Consent, admin.site)
+
+    response = admin_client.get(admin_url(Consent, "changelist"))
+
+    assert (consent_admin.valid_today(valid), consent_admin.valid_today(revoked)) == (True, False)
+    cells = response.content.decode().count('<td class="field-valid_today">')
+    assert cells == 2
+    assert 'alt="True"' in response.content.decode()
+    assert 'alt="False"' in response.content.decode()
+
+
+def test_user_admin_creates_a_user_with_tenant_and_role(admin_client, tenant):
+    response = admin_client.post(
+        admin_url(User, "add"),
+        {
+            "username": "reception2",
+            "usable_password": "true",
+            "password1": "a-Long-pass-9021",
+            "password2": "a-Long-pass-9021",
+            "tenant": str(tenant.pk),
+            "role": User.Role.FRONT_DESK,
+            "first_name": "Huda",
+            "last_name": "Saeed",
+            "email": "huda@example.org",
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(username="reception2")
+    assert (user.tenant, user.role, user.check_password("a-Long-pass-9021")) == (tenant, "front_desk", True)
+
+
+def test_provider_admin_edits_clinics_with_filter_horizontal(admin_client, provider):
+    second = ClinicFactory(tenant=provider.tenant)
+    url = admin_url(Provider, "change", provider.pk)
+    page = admin_client.get(url)
+
+    response = admin_client.post(
+        url, form_data(page) | {"clinics": [str(c.pk) for c in provider.clinics.all()] + [str(second.pk)]}
+    )
+
+    assert response.status_code == 302
+    assert second in provider.clinics.all()
+    assert 'class="selectfilter"' in page.content.decode()
+
+
+# Tenant scoping ------------------------------------------------------------------------------
+
+
+def test_core_admin_shows_tenant_staff_only_their_tenant(client, tenant, room, provider, other_tenant):
+    own_patient = PatientFactory(tenant=tenant)
+    ConsentFactory(patient=own_patient)
+    other_clinic = ClinicFactory(tenant=other_tenant)
+    RoomFactory(clinic=other_clinic)
+    ProviderFactory(clinic=other_clinic)
+    ConsentFactory(patient=PatientFactory(tenant=other_tenant))
+    staff = tenant_admin_staff(tenant)
+    client.force_login(staff)
+
+    assert changelist_rows(client, Tenant) == [tenant]
+    assert changelist_rows(client, Clinic) == [room.clinic]
+    assert changelist_rows(client, Room) == [room]
+    assert changelist_rows(client, Provider) == [provider]
+    assert changelist_rows(client, Patient) == [own_patient]
+    assert [consent.patient for consent in changelist_rows(client, Consent)] == [own_patient]
+    assert set(changelist_rows(client, User)) == {staff, provider.user}
+
+
+def test_core_admin_redirects_tenant_staff_away_from_another_tenants_rows(client, tenant, other_tenant):
+    foreign_patient = PatientFactory(tenant=other_tenant)
+    client.force_login(tenant_admin_staff(tenant))
+
+    response = client.get(admin_url(Patient, "change", foreign_patient.pk))
+
+    assert response.status_code == 302
+    assert response.url == "/admin/"
+
+
+def test_core_admin_offers_tenant_staff_only_their_tenants_choices(client, tenant, clinic, other_tenant):
+    ClinicFactory(tenant=other_tenant)
+    client.force_login(tenant_admin_staff(tenant))
+
+    clinic_form = client.get(admin_url(Clinic, "add")).context["adminform"].form
+    room_form = client.get(admin_url(Room, "add")).context["adminform"].form
+
+    assert list(clinic_form.fields["tenant"].queryset) == [tenant]
+    assert list(room_form.fields["clinic"].queryset) == [clinic]
+
+
+def test_user_admin_keeps_platform_powers_from_tenant_staff(client, tenant, other_tenant):
+    colleague = UserFactory(tenant=tenant, username="colleague")
+    staff = tenant_admin_staff(tenant)
+    client.force_login(staff)
+    url = admin_url(User, "change", colleague.pk)
+    page = client.get(url)
+
+    response = client.post(url, form_data(page) | {"is_superuser": "on", "tenant": str(other_tenant.pk)})
+
+    colleague.refresh_from_db()
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert "is_superuser" not in page.context["adminform"].form.fields
+    assert (colleague.is_superuser, colleague.tenant) == (False, tenant)
+
+
+def test_tenant_admin_lets_only_superusers_add_tenants(client, admin_client, tenant):
+    client.force_login(tenant_admin_staff(tenant))
+
+    assert client.get(admin_url(Tenant, "add")).status_code == 403
+    assert admin_client.get(admin_url(Tenant, "add")).status_code == 200
