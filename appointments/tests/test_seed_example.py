@@ -1,7 +1,8 @@
-"""The seed's "How It Works" / Example 2 flow, as written, on real PostgreSQL."""
+"""The seed's "How It Works" / Example 2 flow and Example 3 queries, as written, on real PostgreSQL."""
 
 import datetime
 import re
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -57,3 +58,51 @@ def test_seed_example_2_group_session_end_to_end(clinic, provider):
         "scheduled",
         "completed",
     ]
+
+
+def test_seed_example_3_queries_group_sessions_and_available_ones(clinic, provider):
+    # given one open group, one full group and one individual session in the next month
+    today = date.today()
+    open_group = SessionService.create_group_session(
+        provider=provider,
+        clinic=clinic,
+        scheduled_date=today + timedelta(days=1),
+        scheduled_time=datetime.time(10, 0),
+        duration=60,
+        service_type="Group Therapy",
+        max_capacity=8,
+    )
+    full_group = SessionService.create_group_session(
+        provider=provider,
+        clinic=clinic,
+        scheduled_date=today + timedelta(days=2),
+        scheduled_time=datetime.time(10, 0),
+        duration=60,
+        service_type="Group Therapy",
+        max_capacity=2,
+    )
+    for _ in range(2):
+        SessionService.add_patient_to_session(
+            session=full_group, patient=PatientFactory(tenant=clinic.tenant)
+        )
+    SessionService.create_individual_session(
+        provider=provider,
+        clinic=clinic,
+        patient=PatientFactory(tenant=clinic.tenant),
+        scheduled_date=today + timedelta(days=3),
+        scheduled_time=datetime.time(10, 0),
+        duration=60,
+        service_type="Individual Therapy",
+    )
+
+    # when the seed's queries run
+    group_sessions = Session.objects.filter(
+        session_type=Session.SessionType.GROUP, status=Session.Status.SCHEDULED
+    )
+    available = SessionService.get_available_group_sessions(
+        clinic=clinic, date_from=date.today(), date_to=date.today() + timedelta(days=30)
+    )
+
+    # then every scheduled group is listed, and only the one with seats is available
+    assert set(group_sessions) == {open_group, full_group}
+    assert list(available) == [open_group]
