@@ -35,6 +35,7 @@ from core.tests.factories import (
     RoomFactory,
     TenantFactory,
 )
+from psychology.models import PsychologySession
 
 pytestmark = pytest.mark.django_db
 
@@ -371,6 +372,49 @@ def test_session_admin_deletes_a_session_without_notes(admin_client, group_sessi
 
     assert response.status_code == 302
     assert not Session.objects.exists()
+
+
+def note_on(participant: SessionParticipant) -> PsychologySession:
+    session = participant.session
+    return PsychologySession.objects.create(
+        patient=participant.patient,
+        provider=session.provider,
+        session_date=session.scheduled_date,
+        session=session,
+        session_participant=participant,
+        presenting_issues="Anxiety symptoms",
+    )
+
+
+def test_session_admin_refuses_to_delete_a_session_with_notes(admin_client, group_session):
+    note_on(ParticipantFactory(session=group_session))
+
+    response = admin_client.post(admin_url(Session, "delete", group_session.pk), {"post": "yes"})
+
+    assert response.status_code == 200
+    assert response.context["protected"] == [f"Clinical notes of {group_session}"]
+    assert Session.objects.filter(pk=group_session.pk).exists()
+    assert PsychologySession.objects.count() == 1
+
+
+def test_session_admin_bulk_delete_refuses_when_any_session_has_notes(
+    admin_client, clinic, provider, group_session
+):
+    note_on(ParticipantFactory(session=group_session))
+    without_notes = GroupSessionFactory(clinic=clinic, provider=provider, scheduled_time=datetime.time(16))
+
+    response = admin_client.post(
+        admin_url(Session, "changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [group_session.pk, without_notes.pk],
+            "post": "yes",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["protected"] == [f"Clinical notes of {group_session}"]
+    assert Session.objects.count() == 2
 
 
 # Participants --------------------------------------------------------------------------------
