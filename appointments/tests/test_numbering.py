@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appointments.models import Appointment, AppointmentNumberCounter
+from appointments.models import Appointment, AppointmentNumberCounter, SessionParticipant
 from appointments.numbering import issue_appointment_number
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
@@ -187,6 +187,18 @@ def test_numbering_new_year_starts_a_new_counter(provider, clinic, monkeypatch):
         "APT-AGDAR-2025-00001",
         "APT-AGDAR-2026-00001",
     ]
+
+
+@pytest.mark.parametrize("number", ["APT-AGDAR-2025-123", "apt-agdar-2025-00001", "AGDAR-2025-00001", ""])
+def test_numbering_malformed_number_refused_by_the_database(provider, clinic, number):
+    session = GroupSessionFactory(provider=provider, clinic=clinic)
+
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        SessionParticipant.objects.create(
+            session=session, patient=PatientFactory(tenant=clinic.tenant), appointment_number=number
+        )
+
+    assert refused.value.__cause__.diag.constraint_name == "participant_number_format"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -241,6 +241,26 @@ def test_check_in_participant_refused_before_the_session_day(provider, clinic, c
     assert refused.value.messages == [f"Check-in opens on the day of the visit ({short(tomorrow)})."]
 
 
+def test_check_in_participant_opens_at_midnight_clinic_time_whatever_zone_is_active(
+    provider, clinic, clerk, monkeypatch
+):
+    visit_day = datetime.date(2025, 11, 15)
+    participant = ParticipantFactory(
+        session=GroupSessionFactory(provider=provider, clinic=clinic, scheduled_date=visit_day)
+    )
+    ConsentFactory(
+        patient=participant.patient, signed_at=clinic_midday(visit_day - datetime.timedelta(days=90))
+    )
+    SessionService.clear_finance(participant, user=clerk)
+    # 21:30 UTC on the 14th is 00:30 on the 15th in Riyadh: the visit day has begun.
+    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2025, 11, 14, 21, 30, tzinfo=datetime.UTC))
+
+    with timezone.override("UTC"):
+        SessionService.check_in_participant(participant)
+
+    assert participant.status == SessionParticipant.Status.ARRIVED
+
+
 def test_check_in_participant_clinic_without_requirements_checks_in_directly(tenant):
     open_clinic = ClinicFactory(tenant=tenant, requires_finance_clearance=False, requires_consent=False)
     participant = ParticipantFactory(
