@@ -259,7 +259,7 @@ class AddParticipantInline(admin.TabularInline):
     autocomplete_fields = ("patient",)
     extra = 1
     can_delete = False
-    verbose_name = _("patient to add")
+    verbose_name = _("patient")
     verbose_name_plural = _("add patients")
 
     def get_queryset(self, request):

@@ -1,0 +1,85 @@
+"""Browser-test fixtures: Debian's Chromium driven by Playwright against ``live_server``.
+
+A browser test module imports the fixtures it uses and marks itself::
+
+    from core.tests.browser import browser, page  # noqa: F401  (pytest fixtures)
+
+    pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+``transaction=True`` because the live server answers from another thread and so
+only sees committed rows. Chromium is the distribution's (``scripts/ensure_chromium.sh``);
+``playwright install`` and its browser download are never used.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh (as root) first.")
+    # Playwright's sync API keeps an asyncio event loop running in this thread while
+    # it is started, so Django takes the test's own (synchronous) ORM calls for calls
+    # from async code and raises SynchronousOnlyOperation. Nothing here really runs
+    # concurrently with the ORM - the loop only talks to the browser - so the check
+    # is switched off while the browser lives, and restored after.
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    """A fresh browser context (no cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def log_in(page: Page, username: str, password: str, login_path: str = "/admin/login/") -> None:
+    """Sign in through the login form and wait until the form has gone."""
+    page.goto(login_path)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """Save a full-page PNG under artifacts/screenshots/ (git-ignored) and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,43 @@
+"""In a real browser: an administrator signs into the Django admin and reads session capacity."""
+
+import datetime
+
+import pytest
+
+from appointments.models import Session
+from appointments.session_service import SessionService
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from core.models import User
+from core.tests.admin_helpers import admin_url
+from core.tests.browser import browser, log_in, page, save_screenshot  # noqa: F401  (pytest fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_browser_admin_session_changelist_shows_taken_over_capacity(page, clinic, provider):  # noqa: F811
+    session = GroupSessionFactory(
+        clinic=clinic,
+        provider=provider,
+        max_capacity=5,
+        scheduled_time=datetime.time(10),
+        service_type="Social Skills Group",
+    )
+    ParticipantFactory.create_batch(3, session=session)
+    SessionService.cancel_participant(ParticipantFactory(session=session), "Family travelling")
+    User.objects.create_superuser("root", "root@example.org", "a-Long-pass-9021")
+
+    log_in(page, "root", "a-Long-pass-9021")
+    page.goto(admin_url(Session, "changelist"))
+
+    row = page.locator("#result_list tbody tr", has_text="Social Skills Group")
+    assert row.locator("td.field-seats").inner_text() == "3/5"
+    assert page.locator("#result_list thead th.column-seats").text_content().strip() == "Taken/capacity"
+    assert save_screenshot(page, "admin-session-changelist").stat().st_size > 0
+
+    row.get_by_role("link", name="Social Skills Group").click()
+    page.wait_for_url(f"**{admin_url(Session, 'change', session.pk)}")
+    assert page.locator(".field-seats .readonly").inner_text() == "3/5"
+    participants = page.locator("#participants-group tbody tr.has_original")
+    assert participants.count() == 4
+    assert participants.filter(has_text="Cancelled").count() == 1
+    assert save_screenshot(page, "admin-session-change").stat().st_size > 0
