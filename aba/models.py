@@ -19,6 +19,10 @@ from core.clinical_notes import (
 from core.models import Clinic
 
 ONE_DECIMAL = Decimal("0.1")
+NEGATIVE_FREQUENCY = _("Frequency can't be negative.")
+NEGATIVE_DURATION = _("Duration can't be negative.")
+NEGATIVE_TRIALS = _("Trials can't be negative.")
+NEGATIVE_CORRECT = _("Correct responses can't be negative.")
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -100,14 +104,14 @@ class ABABehaviourRecord(NoteChildRow):
     frequency = models.PositiveIntegerField(
         _("frequency"),
         default=1,
-        validators=[MinValueValidator(0, message=_("Frequency can't be negative."))],
+        validators=[MinValueValidator(0, message=NEGATIVE_FREQUENCY)],
         help_text=_("Times the behaviour occurred in the session."),
     )
     duration_seconds = models.PositiveIntegerField(
         _("duration (seconds)"),
         null=True,
         blank=True,
-        validators=[MinValueValidator(0, message=_("Duration can't be negative."))],
+        validators=[MinValueValidator(0, message=NEGATIVE_DURATION)],
     )
     intensity = models.CharField(_("intensity"), max_length=10, choices=Intensity.choices, blank=True)
     history = HistoricalRecords()
@@ -145,10 +149,10 @@ class ABASkillTarget(NoteChildRow):
     )
     target = models.CharField(_("target"), max_length=200)
     trials = models.PositiveSmallIntegerField(
-        _("trials"), validators=[MinValueValidator(0, message=_("Trials can't be negative."))]
+        _("trials"), validators=[MinValueValidator(0, message=NEGATIVE_TRIALS)]
     )
     correct = models.PositiveSmallIntegerField(
-        _("correct"), validators=[MinValueValidator(0, message=_("Correct responses can't be negative."))]
+        _("correct"), validators=[MinValueValidator(0, message=NEGATIVE_CORRECT)]
     )
     prompt_level = models.CharField(_("prompt level"), max_length=20, choices=PromptLevel.choices, blank=True)
     history = HistoricalRecords()
