@@ -633,6 +633,11 @@ def test_counter_admin_is_read_only(admin_client, group_session):
 
 
 @pytest.fixture
+def other_clinic_patient():
+    return PatientFactory(tenant=TenantFactory(code="OTHER"), first_name_en="Sara")
+
+
+@pytest.fixture
 def foreign_session():
     other_clinic = ClinicFactory(tenant=TenantFactory(code="OTHER"))
     return GroupSessionFactory(clinic=other_clinic, provider=ProviderFactory(clinic=other_clinic))
@@ -659,6 +664,24 @@ def test_session_admin_actions_ignore_rows_of_another_tenant(client, clinic, for
 
     foreign_session.refresh_from_db()
     assert foreign_session.status == Session.Status.SCHEDULED
+
+
+def test_patient_autocomplete_offers_tenant_staff_only_their_patients(client, clinic, other_clinic_patient):
+    own = PatientFactory(tenant=clinic.tenant, first_name_en="Sara")
+    client.force_login(tenant_admin_staff(clinic.tenant))
+
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "appointments",
+            "model_name": "sessionparticipant",
+            "field_name": "patient",
+            "term": "Sara",
+        },
+    )
+
+    assert response.status_code == 200
+    assert [result["id"] for result in response.json()["results"]] == [str(own.pk)]
 
 
 def test_participant_admin_shows_tenant_staff_only_their_tenant(

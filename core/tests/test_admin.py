@@ -194,6 +194,26 @@ def test_user_admin_keeps_platform_powers_from_tenant_staff(client, tenant, othe
     assert (colleague.is_superuser, colleague.tenant) == (False, tenant)
 
 
+def test_user_admin_puts_users_added_by_tenant_staff_in_their_tenant(client, tenant, other_tenant):
+    client.force_login(tenant_admin_staff(tenant))
+
+    response = client.post(
+        admin_url(User, "add"),
+        {
+            "username": "reception3",
+            "usable_password": "true",
+            "password1": "a-Long-pass-9021",
+            "password2": "a-Long-pass-9021",
+            "tenant": str(other_tenant.pk),
+            "role": User.Role.FINANCE,
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(username="reception3")
+    assert (user.tenant, user.role, user.is_superuser) == (tenant, "finance", False)
+
+
 def test_tenant_admin_lets_only_superusers_add_tenants(client, admin_client, tenant):
     client.force_login(tenant_admin_staff(tenant))
 
