@@ -69,8 +69,10 @@ def home(request: HttpRequest) -> HttpResponse:
         context = {"view": "finance", **_clearance_queue(user)}
     elif user.role in CLINICIAN_ROLES:
         context = {"view": "clinician", **_schedule_today(user, provider_user=user)}
-    else:
+    elif user.role == User.Role.FRONT_DESK:
         context = {"view": "front_desk", **_schedule_today(user)}
+    else:
+        context = {"view": "no_role", "today": timezone.localdate()}
     return render(request, "core/home.html", context)
 
 

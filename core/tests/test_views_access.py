@@ -1,0 +1,281 @@
+"""Who reaches which page: login for every URL, the role x page matrix, tenant scoping.
+
+The URL patterns are found by walking the resolver, so a page added later is
+covered by the anonymous test and must be added to the matrix to pass.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from core.models import User
+from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
+from core.tests.view_helpers import (
+    booked,
+    consented_patient,
+    group_session,
+    legacy_appointment,
+    staff_member,
+    superuser,
+)
+
+pytestmark = pytest.mark.django_db
+
+Role = User.Role
+# Reachable without logging in, on purpose: signing in, resetting a forgotten
+# password, and choosing the language on the login page.
+PUBLIC_URL_NAMES = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "set_language",
+}
+NOT_WALKED_NAMESPACES = {"admin"}  # Django admin has its own login and its own tests
+
+EVERYONE = {
+    "superuser",
+    Role.ADMIN,
+    Role.FRONT_DESK,
+    Role.FINANCE,
+    Role.PSYCHOLOGIST,
+    Role.OCCUPATIONAL_THERAPIST,
+    Role.ABA_THERAPIST,
+}
+STAFF = EVERYONE  # every real role sees the schedule and the patients
+DESK = {"superuser", Role.ADMIN, Role.FRONT_DESK}
+FINANCE = {"superuser", Role.ADMIN, Role.FINANCE}
+FLOOR = {
+    "superuser",
+    Role.ADMIN,
+    Role.FRONT_DESK,
+    Role.PSYCHOLOGIST,
+    Role.OCCUPATIONAL_THERAPIST,
+    Role.ABA_THERAPIST,
+}
+ROLES = [*sorted(EVERYONE), "no_role"]
+
+# URL name -> (method, roles allowed). "no_role" (a user whose role is not one of
+# ours) is allowed nowhere but the home page.
+MATRIX = {
+    "home": ("get", EVERYONE | {"no_role"}),
+    "logout": ("post", EVERYONE | {"no_role"}),
+    "password_change": ("get", EVERYONE | {"no_role"}),
+    "password_change_done": ("get", EVERYONE | {"no_role"}),
+    "appointments:session_list": ("get", STAFF),
+    "appointments:session_create": ("get", DESK),
+    "appointments:session_book_individual": ("get", DESK),
+    "appointments:session_available": ("get", STAFF),
+    "appointments:session_detail": ("get", STAFF),
+    "appointments:session_add_patient": ("get", DESK),
+    "appointments:session_start": ("post", FLOOR),
+    "appointments:session_complete": ("post", FLOOR),
+    "appointments:session_cancel": ("post", DESK),
+    "appointments:session_capacity": ("post", DESK),
+    "appointments:session_group_notes": ("post", FLOOR),
+    "appointments:participant_confirm": ("post", DESK),
+    "appointments:participant_clear_finance": ("post", FINANCE),
+    "appointments:participant_check_in": ("post", FLOOR),
+    "appointments:participant_attended": ("post", FLOOR),
+    "appointments:participant_no_show": ("post", FLOOR),
+    "appointments:participant_cancel": ("post", DESK),
+    "appointments:schedule_by_provider": ("get", STAFF),
+    "appointments:schedule_by_room": ("get", STAFF),
+    "appointments:appointment_list": ("get", STAFF),
+    "appointments:appointment_book": ("get", DESK),
+    "appointments:appointment_detail": ("get", STAFF),
+    "appointments:appointment_reschedule": ("get", DESK),
+    "appointments:appointment_confirm": ("post", DESK),
+    "appointments:appointment_clear_finance": ("post", FINANCE),
+    "appointments:appointment_check_in": ("post", FLOOR),
+    "appointments:appointment_start": ("post", FLOOR),
+    "appointments:appointment_complete": ("post", FLOOR),
+    "appointments:appointment_no_show": ("post", FLOOR),
+    "appointments:appointment_cancel": ("post", DESK),
+    "core:patient_search": ("get", STAFF),
+    "core:patient_create": ("get", DESK),
+    "core:patient_chart": ("get", STAFF),
+    "core:consent_create": ("get", DESK),
+    "core:consent_revoke": ("post", DESK),
+}
+
+
+def walk(patterns, namespace: str = ""):
+    """(namespaced name, pattern) for every URL pattern below ``patterns``."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in NOT_WALKED_NAMESPACES:
+                continue
+            inner = ":".join(part for part in (namespace, entry.namespace) if part)
+            yield from walk(entry.url_patterns, inner)
+        else:
+            assert isinstance(entry, URLPattern)
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), entry
+
+
+def walked_urls() -> dict[str, URLPattern]:
+    return dict(walk(get_resolver().url_patterns))
+
+
+@pytest.fixture
+def rows(tenant, clinic, provider):
+    """One row of each kind a URL can point to; ``pk`` of each URL comes from here."""
+    session = group_session(provider, clinic)
+    participant = booked(session)
+    return {
+        "session": session,
+        "participant": participant,
+        "appointment": legacy_appointment(provider, clinic),
+        "patient": participant.patient,
+        "consent": participant.patient.consents.get(),
+    }
+
+
+def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
+    """Reverse ``name``, taking each ``pk`` from the row its URL name is about."""
+    kwargs = {}
+    for parameter in pattern.pattern.converters:
+        assert parameter == "pk", f"{name}: teach url_for about the <{parameter}> parameter"
+        kind = name.split(":")[-1].split("_")[0]
+        assert kind in rows, f"{name}: teach url_for which row <pk> of this URL is"
+        kwargs["pk"] = rows[kind].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def login_as(client, role: str, tenant) -> User:
+    if role == "superuser":
+        user = superuser()
+    elif role == "no_role":
+        user = staff_member(tenant, "")
+    else:
+        user = staff_member(tenant, role)
+    client.force_login(user)
+    return user
+
+
+def test_every_url_of_the_site_is_in_the_matrix_or_public_on_purpose():
+    names = set(walked_urls())
+
+    assert names == set(MATRIX) | PUBLIC_URL_NAMES
+
+
+def test_only_the_intended_pages_skip_the_login_requirement():
+    public = {
+        name
+        for name, pattern in walked_urls().items()
+        if getattr(pattern.callback, "login_required", True) is False
+    }
+
+    assert public == PUBLIC_URL_NAMES
+
+
+def test_anonymous_is_sent_to_login_from_every_url(client, rows):
+    urls = {
+        name: url_for(name, pattern, rows)
+        for name, pattern in walked_urls().items()
+        if name not in PUBLIC_URL_NAMES
+    }
+    login = reverse("login")
+
+    for method in ("get", "post"):
+        outcome = {name: getattr(client, method)(url) for name, url in urls.items()}
+        assert {name: (r.status_code, r.url) for name, r in outcome.items()} == {
+            name: (302, f"{login}?next={url}") for name, url in urls.items()
+        }
+
+
+def test_login_and_language_pages_answer_anonymous_users(client):
+    assert client.get(reverse("login")).status_code == 200
+    assert (
+        client.post(reverse("set_language"), {"language": "ar", "next": "/accounts/login/"}).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix_role_by_page(client, tenant, rows, name):
+    method, allowed = MATRIX[name]
+    url = url_for(name, walked_urls()[name], rows)
+
+    outcome = {}
+    for role in ROLES:
+        login_as(client, role, tenant)
+        status = getattr(client, method)(url).status_code
+        outcome[role] = "allowed" if status in (200, 302) else "forbidden" if status == 403 else status
+        client.logout()
+
+    assert outcome == {role: "allowed" if role in allowed else "forbidden" for role in ROLES}
+
+
+def test_forbidden_page_says_why_in_the_sites_layout(client, tenant):
+    login_as(client, Role.FINANCE, tenant)
+
+    response = client.get(reverse("appointments:session_create"))
+
+    assert response.status_code == 403
+    assert "Your role does not allow this page or action." in response.content.decode()
+
+
+def row_url_names() -> list[str]:
+    return sorted(name for name, pattern in walked_urls().items() if "pk" in pattern.pattern.converters)
+
+
+def test_every_row_url_of_another_organisation_is_404(client, rows):
+    foreign_admin = staff_member(TenantFactory(code="OTHER"), Role.ADMIN)
+    client.force_login(foreign_admin)
+
+    outcome = {}
+    for name in row_url_names():
+        method = MATRIX[name][0]
+        outcome[name] = getattr(client, method)(url_for(name, walked_urls()[name], rows)).status_code
+
+    assert outcome == dict.fromkeys(row_url_names(), 404)
+
+
+def test_every_row_url_with_an_unknown_id_is_404(client, tenant):
+    client.force_login(staff_member(tenant, Role.ADMIN))
+    missing = dict.fromkeys(
+        ("session", "participant", "appointment", "patient", "consent"), SimpleNamespace(pk=987654)
+    )
+
+    outcome = {}
+    for name in row_url_names():
+        outcome[name] = getattr(client, MATRIX[name][0])(
+            url_for(name, walked_urls()[name], missing)
+        ).status_code
+
+    assert outcome == dict.fromkeys(row_url_names(), 404)
+
+
+def test_superuser_sees_every_organisation(client, rows):
+    foreign_clinic = ClinicFactory(tenant=TenantFactory(code="OTHER"))
+    foreign = group_session(ProviderFactory(clinic=foreign_clinic), foreign_clinic)
+    client.force_login(superuser())
+
+    listed = client.get(reverse("appointments:session_list")).context["page_obj"].object_list
+
+    assert set(listed) == {rows["session"], foreign}
+    assert client.get(foreign.get_absolute_url()).status_code == 200
+
+
+def test_user_without_organisation_sees_no_rows(client, rows):
+    client.force_login(staff_member(None, Role.FRONT_DESK))
+
+    listed = client.get(reverse("appointments:session_list")).context["page_obj"].object_list
+
+    assert list(listed) == []
+    assert client.get(rows["session"].get_absolute_url()).status_code == 404
+    assert client.get(reverse("core:patient_chart", args=[rows["patient"].pk])).status_code == 404
+
+
+def test_consent_rows_follow_the_patients_organisation(client, tenant):
+    foreign_patient = consented_patient(TenantFactory(code="OTHER"))
+    ConsentFactory(patient=foreign_patient)
+    client.force_login(staff_member(tenant, Role.FRONT_DESK))
+
+    response = client.post(reverse("core:consent_revoke", args=[foreign_patient.consents.first().pk]))
+
+    assert response.status_code == 404
+    assert foreign_patient.consents.filter(revoked_at__isnull=False).count() == 0
