@@ -25,21 +25,13 @@ from appointments.selectors import with_seats_taken
 from appointments.session_service import SessionService
 from core.admin import ProviderListFilter, TenantScopedAdmin, register_tenant_path, scope_choices
 from core.models import Patient
+from core.note_selectors import session_has_notes
 
 register_tenant_path(Session, "clinic__tenant")
 register_tenant_path(SessionParticipant, "session__clinic__tenant")
 register_tenant_path(Appointment, "clinic__tenant")
 
-NOTE_RELATED_NAMES = ("psychology_notes", "ot_notes", "aba_notes")
 PATIENT_SEARCH_FIELDS = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar")
-
-
-def session_has_notes(session: Session) -> bool:
-    """Whether any discipline's clinical note points at ``session``."""
-    return any(
-        hasattr(session, related_name) and getattr(session, related_name).exists()
-        for related_name in NOTE_RELATED_NAMES
-    )
 
 
 def admin_cancel_reason(user) -> str:
