@@ -30,7 +30,10 @@ run: install messages
 	$(BIN)/python manage.py seed_demo && \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install messages
+browsers:
+	sh scripts/ensure_chromium.sh
+
+test: install messages browsers
 	export DATABASE_URL="$(DB_URL)" DJANGO_SETTINGS_MODULE=config.settings.test && \
 	$(BIN)/python manage.py makemigrations --check --dry-run && \
 	$(BIN)/pytest $(PYTEST_ARGS)
