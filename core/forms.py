@@ -37,6 +37,7 @@ class PatientForm(forms.ModelForm):
             "phone",
         ]
         widgets = {"date_of_birth": DATE_WIDGET}
+        error_messages = {"mrn": {"unique": _("Another patient already has this MRN.")}}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
