@@ -35,18 +35,21 @@ created or changed (simple-history's bulk helpers), with the change reason
 """
 
 import datetime
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
-from django.utils.translation import gettext_lazy as _
-from simple_history.utils import bulk_create_with_history
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from appointments.integrity import expand_slots
 from appointments.models import Appointment, Session, SessionParticipant
+from core.clinical_notes import ClinicalNote, note_models
 from core.models import Clinic
 
 CHANGE_REASON = "backfill_sessions: from legacy appointment"
@@ -83,14 +86,9 @@ class SkipReason:
     PATIENT_OVERLAP = "patient_overlap"
     NUMBER_IN_USE = "number_in_use"
     DATABASE_REFUSED = "database_refused"
-
-    LABELS = {
-        PROVIDER_OVERLAP: _("provider double-booked"),
-        ROOM_OVERLAP: _("room double-booked"),
-        PATIENT_OVERLAP: _("patient double-booked"),
-        NUMBER_IN_USE: _("appointment number already used by a session participant"),
-        DATABASE_REFUSED: _("refused by a database constraint"),
-    }
+    NOTE_PATIENT_MISMATCH = "note_patient_mismatch"
+    NOTE_LINKED_ELSEWHERE = "note_linked_elsewhere"
+    DUPLICATE_NOTE = "duplicate_note"
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ class BackfillScope:
 
 @dataclass(frozen=True)
 class SkippedRow:
-    kind: str  # "appointment" or a note model label such as "psychology.PsychologySession"
+    kind: str  # "appointment" or a note's verbose name, e.g. "psychology note"
     pk: int
     reason: str
     detail: str
@@ -164,11 +162,7 @@ class _DryRunRollback(Exception):
     """Raised to roll back a dry run after the real code ran."""
 
 
-def pending_appointments(scope: BackfillScope) -> QuerySet[Appointment]:
-    """Legacy appointments in scope that no SessionParticipant carries yet."""
-    appointments = Appointment.objects.filter(
-        ~Exists(SessionParticipant.objects.filter(legacy_appointment=OuterRef("pk")))
-    )
+def _in_scope(appointments: QuerySet[Appointment], scope: BackfillScope) -> QuerySet[Appointment]:
     if scope.clinic is not None:
         appointments = appointments.filter(clinic=scope.clinic)
     if scope.since is not None:
@@ -176,6 +170,27 @@ def pending_appointments(scope: BackfillScope) -> QuerySet[Appointment]:
     if scope.until is not None:
         appointments = appointments.filter(scheduled_date__lte=scope.until)
     return appointments.order_by("pk")
+
+
+def pending_appointments(scope: BackfillScope) -> QuerySet[Appointment]:
+    """Legacy appointments in scope that no SessionParticipant carries yet."""
+    backfilled = Exists(SessionParticipant.objects.filter(legacy_appointment=OuterRef("pk")))
+    return _in_scope(Appointment.objects.filter(~backfilled), scope)
+
+
+def appointments_with_unlinked_notes(scope: BackfillScope) -> QuerySet[Appointment]:
+    """Back-filled appointments in scope with a note not yet pointed at their session.
+
+    The legacy workflow keeps writing notes on appointments (no dual writes), so a
+    note can arrive after its appointment was back-filled; a rerun links it.
+    """
+    backfilled = Exists(SessionParticipant.objects.filter(legacy_appointment=OuterRef("pk")))
+    unlinked = Q()
+    for note_model in note_models().values():
+        unlinked |= Exists(
+            note_model.objects.filter(appointment=OuterRef("pk"), session_participant__isnull=True)
+        )
+    return _in_scope(Appointment.objects.filter(backfilled).filter(unlinked), scope)
 
 
 def backfill_sessions(
@@ -187,10 +202,12 @@ def backfill_sessions(
 ) -> BackfillReport:
     """Back-fill every pending appointment in ``scope``, ``batch_size`` at a time.
 
-    Each batch commits alone and ``on_batch`` is called after it. A dry run runs the
-    same code inside one outer transaction (the batches become savepoints) and rolls
-    it back at the end. Raises ``BackfillInterrupted``, chained to the cause, when a
-    batch fails: that batch is rolled back, earlier ones stay committed.
+    First the notes of appointments back-filled by an earlier run are linked, then
+    the pending appointments are back-filled with their notes. Each batch commits
+    alone and ``on_batch`` is called after it. A dry run runs the same code inside
+    one outer transaction (the batches become savepoints) and rolls it back at the
+    end. Raises ``BackfillInterrupted``, chained to the cause, when a batch fails:
+    that batch is rolled back, earlier ones stay committed.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -216,11 +233,17 @@ def _run_batches(
     report: BackfillReport,
     on_batch: Callable[[BatchResult], None] | None,
 ) -> None:
-    for number, batch_ids in enumerate(_pending_batches(scope, batch_size), start=1):
+    # Notes of earlier runs' appointments first: this run's own appointments are not
+    # back-filled yet, so no note is looked at twice.
+    work = itertools.chain(
+        ((ids, link_notes_batch) for ids in _batches(appointments_with_unlinked_notes(scope), batch_size)),
+        ((ids, backfill_batch) for ids in _batches(pending_appointments(scope), batch_size)),
+    )
+    for number, (appointment_ids, run_batch) in enumerate(work, start=1):
         result = BatchResult(number=number)
         try:
             with transaction.atomic():
-                backfill_batch(batch_ids, result)
+                run_batch(appointment_ids, result)
         except Exception as error:
             raise BackfillInterrupted(report, number) from error
         report.add(result)
@@ -228,13 +251,12 @@ def _run_batches(
             on_batch(result)
 
 
-def _pending_batches(scope: BackfillScope, batch_size: int) -> Iterator[list[int]]:
+def _batches(appointments: QuerySet[Appointment], batch_size: int) -> Iterator[list[int]]:
     # Keyset pagination on the primary key: skipped rows stay pending but are never
     # fetched twice in one run, and each query reads one index range.
     last_pk = 0
-    pending = pending_appointments(scope)
     while True:
-        ids = list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:batch_size])
+        ids = list(appointments.filter(pk__gt=last_pk).values_list("pk", flat=True)[:batch_size])
         if not ids:
             return
         last_pk = ids[-1]
@@ -242,10 +264,13 @@ def _pending_batches(scope: BackfillScope, batch_size: int) -> Iterator[list[int
 
 
 def backfill_batch(appointment_ids: list[int], result: BatchResult) -> None:
-    """Back-fill one batch inside the caller's transaction; dirty rows go to ``result.skipped``."""
-    # Lock the batch's appointments: a reschedule or cancellation running meanwhile
-    # waits, so the session is built from the appointment as it is committed. Rows
-    # back-filled by a concurrent run since the batch was listed drop out here.
+    """Back-fill one batch and link its notes inside the caller's transaction.
+
+    Dirty rows go to ``result.skipped``. Locks the batch's appointments first: a
+    reschedule or cancellation running meanwhile waits, so each session is built
+    from its appointment as committed; rows a concurrent run back-filled since the
+    batch was listed drop out here.
+    """
     appointments = list(
         pending_appointments(BackfillScope()).filter(pk__in=appointment_ids).select_for_update(of=("self",))
     )
@@ -253,10 +278,12 @@ def backfill_batch(appointment_ids: list[int], result: BatchResult) -> None:
     dirty = find_dirty_appointments([appointment.pk for appointment in appointments])
     for appointment_id, reasons in dirty.items():
         result.skipped.extend(
-            SkippedRow("appointment", appointment_id, reason, detail) for reason, detail in reasons.items()
+            SkippedRow(str(Appointment._meta.verbose_name), appointment_id, reason, detail)
+            for reason, detail in reasons.items()
         )
     clean = [appointment for appointment in appointments if appointment.pk not in dirty]
     result.created.extend(_create_sessions(clean, result))
+    link_notes_batch([created.appointment_id for created in result.created], result)
 
 
 def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[str, str]]:
@@ -281,8 +308,9 @@ def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[str, s
 
 
 def _describe(reason: str, others: list[str]) -> str:
-    verb = "number also on" if reason == SkipReason.NUMBER_IN_USE else "overlaps"
-    return f"{verb} {', '.join(others)}"
+    if reason == SkipReason.NUMBER_IN_USE:
+        return _("number also on %(holders)s") % {"holders": ", ".join(others)}
+    return _("overlaps %(bookings)s") % {"bookings": ", ".join(others)}
 
 
 # One set-based query per batch. SLOT(x) expands to ``time_slots.SlotRange``'s
@@ -352,7 +380,10 @@ def _create_sessions(appointments: list[Appointment], result: BatchResult) -> li
             constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
             result.skipped.append(
                 SkippedRow(
-                    "appointment", appointment.pk, SkipReason.DATABASE_REFUSED, constraint or str(error)
+                    str(Appointment._meta.verbose_name),
+                    appointment.pk,
+                    SkipReason.DATABASE_REFUSED,
+                    constraint or str(error),
                 )
             )
     return created
@@ -447,3 +478,108 @@ def _carry_booking_times(participant_ids: list[int]) -> None:
                 f"WHERE a.id = target.legacy_appointment_id AND target.id = ANY(%s) {only_creation}",
                 [participant_ids],
             )
+
+
+def link_notes_batch(appointment_ids: list[int], result: BatchResult) -> None:
+    """Point the notes of these back-filled appointments at their session and participant.
+
+    A note keeps its ``appointment`` link. Notes that can't be linked consistently
+    are reported in ``result.skipped`` and left as they are: one about another
+    patient than its appointment's, one already linked to another session, and every
+    note of a discipline whose appointment has more than one (one note per
+    participant per discipline - a person decides which is the note of record).
+    """
+    if not appointment_ids:
+        return
+    for note_model in note_models().values():
+        notes = _notes_to_link(note_model, appointment_ids, result)
+        if notes:
+            bulk_update_with_history(
+                notes,
+                note_model,
+                ["session", "session_participant", "updated_at"],
+                default_change_reason=CHANGE_REASON,
+            )
+            result.linked_notes += len(notes)
+
+
+def _notes_to_link(
+    note_model: type[ClinicalNote], appointment_ids: list[int], result: BatchResult
+) -> list[ClinicalNote]:
+    kind = str(note_model._meta.verbose_name)
+    participant = "appointment__session_participant"
+    candidates = list(
+        note_model.objects.filter(appointment_id__in=appointment_ids, session_participant__isnull=True)
+        .select_for_update(of=("self",))
+        .annotate(
+            booked_patient_id=F("appointment__patient_id"),
+            participant_id=F(f"{participant}__id"),
+            participant_session_id=F(f"{participant}__session_id"),
+        )
+        .order_by("pk")
+    )
+    already_linked = dict(
+        note_model.objects.filter(
+            session_participant_id__in={note.participant_id for note in candidates}
+        ).values_list("session_participant_id", "pk")
+    )
+    consistent: dict[int, list[ClinicalNote]] = {}
+    for note in candidates:
+        if note.patient_id != note.booked_patient_id:
+            result.skipped.append(
+                SkippedRow(
+                    kind,
+                    note.pk,
+                    SkipReason.NOTE_PATIENT_MISMATCH,
+                    _("note is about patient %(patient)s, appointment %(appointment)s is patient %(other)s's")
+                    % {
+                        "patient": note.patient_id,
+                        "appointment": note.appointment_id,
+                        "other": note.booked_patient_id,
+                    },
+                )
+            )
+        elif note.session_id is not None and note.session_id != note.participant_session_id:
+            result.skipped.append(
+                SkippedRow(
+                    kind,
+                    note.pk,
+                    SkipReason.NOTE_LINKED_ELSEWHERE,
+                    _("note is on session %(session)s, appointment %(appointment)s became session %(new)s")
+                    % {
+                        "session": note.session_id,
+                        "appointment": note.appointment_id,
+                        "new": note.participant_session_id,
+                    },
+                )
+            )
+        else:
+            consistent.setdefault(note.participant_id, []).append(note)
+    notes: list[ClinicalNote] = []
+    now = timezone.now()
+    for participant_id, group in consistent.items():
+        holders = [note.pk for note in group]
+        if participant_id in already_linked:
+            holders.append(already_linked[participant_id])
+        if len(holders) > 1:
+            result.skipped.extend(
+                SkippedRow(
+                    kind,
+                    note.pk,
+                    SkipReason.DUPLICATE_NOTE,
+                    _("appointment %(appointment)s has %(notes)s %(ids)s")
+                    % {
+                        "appointment": note.appointment_id,
+                        "notes": note_model._meta.verbose_name_plural,
+                        "ids": ", ".join(map(str, sorted(holders))),
+                    },
+                )
+                for note in group
+            )
+            continue
+        for note in group:
+            note.session_id = note.participant_session_id
+            note.session_participant_id = participant_id
+            note.updated_at = now
+            notes.append(note)
+    return notes

@@ -18,6 +18,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import APPOINTMENT_NUMBER_PATTERN, MAX_DURATION_MINUTES, MAX_GROUP_CAPACITY
+from core.clinical_notes import (
+    BACKFILLED_LINKS,
+    CLEARABLE_LINKS,
+    UNGUARDED_COLUMNS,
+    ClinicalNote,
+    note_models,
+)
 
 _SLOT_MACRO = re.compile(r"SLOT\((\w+)\)")
 
@@ -294,8 +301,235 @@ ORDER BY 1, 2
 QUERY_PARAMS = {"pattern": APPOINTMENT_NUMBER_PATTERN}
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _each_note_model(template: str, order_by: str) -> str:
+    """One query over the three disciplines: ``template`` filled in for each, UNION ALL.
+
+    The template names ``{table}`` and ``{label}`` (the note's verbose name as an SQL
+    literal); ``_note_names`` lists the rest.
+    """
+    selects = [template.format(**_note_names(model)) for model in note_models().values()]
+    return "\nUNION ALL\n".join(selects) + f"\nORDER BY {order_by}"
+
+
+def _signed_note_changes_sql() -> str:
+    selects = []
+    for model in note_models().values():
+        selects.append(_SIGNED_NOTE_CHANGES.format(**_note_names(model)))
+        selects.extend(_row_changes(model))
+    return "\nUNION ALL\n".join(selects) + "\nORDER BY 1, 2, 3"
+
+
+def _note_names(model: type[ClinicalNote]) -> dict[str, str]:
+    history = model.history.model._meta.db_table
+    return {
+        "table": model._meta.db_table,
+        "label": _sql_literal(model._meta.verbose_name),
+        "history": history,
+        "signing": _SIGNING.format(history=history),
+        "latest": _LATEST.format(history=history),
+        "unrecorded_change": f"{_content_changed(model, 'n', 'latest')} OR {_links_moved('n', 'latest.{}')}",
+        "previous_links": ", ".join(
+            # The signing record is the first step: it is its own "previous" state.
+            f"lag(h.{link}, 1, h.{link}) OVER step AS prev_{link}"
+            for link in (*BACKFILLED_LINKS, *CLEARABLE_LINKS)
+        ),
+        "recorded_change": (
+            f"{_content_changed(model, 'step', 'signed')} OR {_links_moved('step', 'step.prev_{}')}"
+        ),
+        "the_note": _sql_literal(_("the note")),
+    }
+
+
+def _content_changed(model: type[ClinicalNote], now: str, then: str) -> str:
+    """SQL: ``now`` differs from ``then`` in a column a signed note freezes (all but links and updated_at)."""
+    loose = {*BACKFILLED_LINKS, *CLEARABLE_LINKS, *UNGUARDED_COLUMNS}
+    frozen = [field.column for field in model._meta.concrete_fields if field.attname not in loose]
+    return (
+        f"ROW({', '.join(f'{now}.{column}' for column in frozen)}) "
+        f"IS DISTINCT FROM ROW({', '.join(f'{then}.{column}' for column in frozen)})"
+    )
+
+
+def _links_moved(now: str, before: str) -> str:
+    """SQL: a link of ``now`` moved from ``before`` the way a signed note's guard refuses.
+
+    The back-fill may fill in an empty session link, and deleting a legacy
+    appointment may clear its link; nothing else. ``before`` is a format string for
+    the previous value's column, e.g. ``"prev_{}"``.
+    """
+    moves = [
+        f"({before.format(link)} IS NOT NULL AND {now}.{link} IS DISTINCT FROM {before.format(link)})"
+        for link in BACKFILLED_LINKS
+    ]
+    moves += [
+        f"({now}.{link} IS NOT NULL AND {now}.{link} IS DISTINCT FROM {before.format(link)})"
+        for link in CLEARABLE_LINKS
+    ]
+    return " OR ".join(moves)
+
+
+_SIGNING = """
+    SELECT h.* FROM {history} h
+    WHERE h.id = n.id AND h.status = 'signed'
+    ORDER BY h.history_date, h.history_id
+    LIMIT 1"""
+
+_LATEST = """
+    SELECT h.* FROM {history} h
+    WHERE h.id = n.id
+    ORDER BY h.history_date DESC, h.history_id DESC
+    LIMIT 1"""
+
+# The snapshot is the note's first history record as signed. Every record from then
+# on keeps its content and moves links only as the guard allows; and the note as it
+# is now matches its latest record, so a write that left no history shows too.
+_SIGNED_NOTE_CHANGES = """
+SELECT {label} AS note, n.id AS note_id, {the_note} AS what
+FROM {table} n
+JOIN LATERAL ({signing}) signed ON true
+JOIN LATERAL ({latest}) latest ON true
+WHERE {unrecorded_change}
+   OR EXISTS (
+       SELECT 1
+       FROM (
+           SELECT h.*, {previous_links}
+           FROM {history} h
+           WHERE h.id = n.id AND (h.history_date, h.history_id) >= (signed.history_date, signed.history_id)
+           WINDOW step AS (ORDER BY h.history_date, h.history_id)
+       ) step
+       WHERE {recorded_change}
+   )"""
+
+# A note's rows (OT target skills, ABA records) are frozen with it: any history record
+# of a row after the note's signing is a change.
+_ROW_CHANGES = """
+SELECT DISTINCT {label}, n.id, {row_label} || ' ' || row_change.id
+FROM {table} n
+JOIN LATERAL ({signing}) signed ON true
+JOIN {row_history} row_change
+  ON row_change.note_id = n.id AND row_change.history_date > signed.history_date"""
+
+
+def _row_changes(model: type[ClinicalNote]) -> list[str]:
+    selects = []
+    for related_name in model.CHILD_ROWS:
+        row_model = model._meta.get_field(related_name).related_model
+        selects.append(
+            _ROW_CHANGES.format(
+                **_note_names(model),
+                row_history=row_model.history.model._meta.db_table,
+                row_label=_sql_literal(row_model._meta.verbose_name),
+            )
+        )
+    return selects
+
+
+def note_checks() -> tuple[Check, ...]:
+    """Invariant 7 over every discipline's notes (built when called: the note models load lazily)."""
+    return (
+        Check(
+            name="note_participant_session",
+            invariant=_("A note's participant belongs to the note's session."),
+            sql=_each_note_model(
+                """
+SELECT {label} AS note, n.id AS note_id, p.id AS participant_id, p.session_id AS participant_session,
+       n.session_id
+FROM {table} n
+JOIN appointments_sessionparticipant p ON p.id = n.session_participant_id
+WHERE n.session_id IS DISTINCT FROM p.session_id""",
+                "1, 2",
+            ),
+            message=_(
+                "%(note)s %(note_id)s is on session %(session_id)s but its participant %(participant_id)s "
+                "is in session %(participant_session)s"
+            ),
+        ),
+        Check(
+            name="note_patient",
+            invariant=_("A note's patient is its participant's and its appointment's patient."),
+            sql=_each_note_model(
+                """
+SELECT {label} AS note, n.id AS note_id, n.patient_id, 'participant' AS booking, p.id AS booking_id,
+       p.patient_id AS booking_patient
+FROM {table} n
+JOIN appointments_sessionparticipant p ON p.id = n.session_participant_id
+WHERE p.patient_id <> n.patient_id
+UNION ALL
+SELECT {label}, n.id, n.patient_id, 'appointment', a.id, a.patient_id
+FROM {table} n
+JOIN appointments_appointment a ON a.id = n.appointment_id
+WHERE a.patient_id <> n.patient_id""",
+                "1, 2, 4",
+            ),
+            message=_(
+                "%(note)s %(note_id)s is about patient %(patient_id)s but %(booking)s %(booking_id)s "
+                "is patient %(booking_patient)s's"
+            ),
+        ),
+        Check(
+            name="note_booking",
+            invariant=_("A note linked to an appointment and a participant names one booking."),
+            sql=_each_note_model(
+                """
+SELECT {label} AS note, n.id AS note_id, n.appointment_id, p.id AS participant_id
+FROM {table} n
+JOIN appointments_sessionparticipant p ON p.id = n.session_participant_id
+WHERE n.appointment_id IS NOT NULL AND p.legacy_appointment_id IS DISTINCT FROM n.appointment_id""",
+                "1, 2",
+            ),
+            message=_(
+                "%(note)s %(note_id)s: appointment %(appointment_id)s and participant %(participant_id)s "
+                "are different bookings"
+            ),
+        ),
+        Check(
+            name="note_group_participant",
+            invariant=_("A note on a group session names its participant."),
+            sql=_each_note_model(
+                """
+SELECT {label} AS note, n.id AS note_id, s.id AS session_id
+FROM {table} n
+JOIN appointments_session s ON s.id = n.session_id
+WHERE s.session_type = 'group' AND n.session_participant_id IS NULL""",
+                "1, 2",
+            ),
+            message=_(
+                "%(note)s %(note_id)s is on group session %(session_id)s without naming its participant"
+            ),
+        ),
+        Check(
+            name="note_unique",
+            invariant=_("One note per participant per discipline."),
+            sql=_each_note_model(
+                """
+SELECT {label} AS note, session_participant_id AS participant_id,
+       string_agg(id::text, ', ' ORDER BY id) AS note_ids
+FROM {table}
+WHERE session_participant_id IS NOT NULL
+GROUP BY session_participant_id
+HAVING count(*) > 1""",
+                "1, 2",
+            ),
+            message=_("participant %(participant_id)s has more than one %(note)s: %(note_ids)s"),
+        ),
+        Check(
+            name="signed_note_unchanged",
+            invariant=_(
+                "A signed note and its rows are unchanged since signing (compared with the history "
+                "record of the signing)."
+            ),
+            sql=_signed_note_changes_sql(),
+            message=_("%(note)s %(note_id)s: %(what)s changed after it was signed"),
+        ),
+    )
+
+
 def all_checks() -> tuple[Check, ...]:
-    return SCHEDULING_CHECKS
+    return SCHEDULING_CHECKS + note_checks()
 
 
 def run_check(check: Check) -> list[Violation]:

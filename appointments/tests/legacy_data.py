@@ -1,4 +1,4 @@
-"""A legacy clinic as the back-fill finds it: appointments in every status and dirty rows.
+"""A legacy clinic as the back-fill finds it: appointments in every status, notes, dirty rows.
 
 Clean rows are written the way the legacy product wrote them, through
 ``AppointmentService`` (and the seed's bare ``Appointment.objects.create``). Dirty rows
@@ -6,19 +6,24 @@ are what older data holds despite today's rules: they are written past the
 constraints, which are dropped inside the test's own transaction only.
 """
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
 
+from aba.models import ABASession
 from appointments.appointment_service import AppointmentService
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
 from appointments.tests.factories import finance_clerk
+from core.clinical_notes import ClinicalNote
 from core.models import Clinic, Provider, Room, clinic_today
+from core.note_service import NoteService
 from core.tests.factories import ConsentFactory, PatientFactory, ProviderFactory, RoomFactory
-
-EVERY_STATUS = [status.value for status in Appointment.Status]
+from ot.models import OTSession, OTTargetSkill
+from psychology.models import PsychologySession
 
 
 def at(hour: int, minute: int = 0) -> datetime.time:
@@ -38,6 +43,18 @@ def drop_unique_index(name: str) -> None:
     """Drop a partial unique constraint, which PostgreSQL holds as an index, until rollback."""
     with connection.cursor() as cursor:
         cursor.execute(f'DROP INDEX "{name}"')
+
+
+@contextlib.contextmanager
+def triggers_off() -> Iterator[None]:
+    """Write past the database's triggers (the notes' guards), as a restore or a replica would."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def set_columns(model, pk: int, **values) -> None:
@@ -186,6 +203,70 @@ def plant_dirty_appointments(legacy: LegacyClinic) -> dict[str, list[Appointment
         "patient_overlap": patient_pair,
         "number_in_use": [number_taken],
     }
+
+
+@dataclass
+class LegacyNotes:
+    clean: list[ClinicalNote]
+    dirty: dict[str, list[ClinicalNote]]
+
+
+def add_legacy_notes(legacy: LegacyClinic, *, dirty: bool = True) -> LegacyNotes:
+    """Notes of all three disciplines on the legacy appointments, as the seed writes them.
+
+    Clean: a signed psychology note and a signed OT note with a target skill, a draft
+    ABA note and the seed's own psychology note. Dirty (by default): an OT note about
+    another patient than its appointment's, two ABA notes on one appointment, and a
+    psychology note already pointing at another session.
+    """
+    Status = Appointment.Status
+    signer = legacy.provider.user
+
+    def note(model, appointment: Appointment, **content) -> ClinicalNote:
+        return model.objects.create(
+            patient=appointment.patient,
+            appointment=appointment,
+            session_date=appointment.scheduled_date,
+            provider=appointment.provider,
+            **content,
+        )
+
+    psychology = note(
+        PsychologySession,
+        legacy.by_status[Status.COMPLETED],
+        presenting_issues="Anxiety symptoms",
+        interventions_used="CBT techniques",
+    )
+    NoteService.sign_note(psychology, user=signer)
+    ot = note(OTSession, legacy.by_status[Status.IN_PROGRESS], activities="Bead threading")
+    OTTargetSkill.objects.create(note=ot, skill="Pincer grasp", rating=6)
+    NoteService.sign_note(ot, user=signer)
+    aba = note(ABASession, legacy.by_status[Status.ARRIVED], session_summary="Worked on requesting")
+    seed = note(PsychologySession, legacy.seed_style, presenting_issues="Anxiety symptoms")
+    notes = LegacyNotes(clean=[psychology, ot, aba, seed], dirty={})
+    if dirty:
+        mismatch = note(OTSession, legacy.by_status[Status.CONFIRMED], activities="Obstacle course")
+        set_columns(OTSession, mismatch.pk, patient_id=PatientFactory(tenant=legacy.clinic.tenant).pk)
+        twins = [
+            note(ABASession, legacy.by_status[Status.BOOKED], session_summary=text) for text in ("A", "B")
+        ]
+        elsewhere = note(PsychologySession, legacy.rebooked, presenting_issues="Sleep")
+        other_session = SessionService.create_group_session(
+            provider=legacy.provider,
+            clinic=legacy.clinic,
+            scheduled_date=legacy.day + datetime.timedelta(2),
+            scheduled_time=at(9),
+            duration=60,
+            service_type="Social Skills Group",
+            max_capacity=4,
+        )
+        set_columns(PsychologySession, elsewhere.pk, session_id=other_session.pk)
+        notes.dirty = {
+            "note_patient_mismatch": [mismatch],
+            "duplicate_note": twins,
+            "note_linked_elsewhere": [elsewhere],
+        }
+    return notes
 
 
 def legacy_session_of(appointment: Appointment) -> Session:

@@ -11,8 +11,14 @@ from django.db import connection
 from appointments import backfill_service
 from appointments.backfill_service import CHANGE_REASON
 from appointments.models import Appointment, Session, SessionParticipant
-from appointments.tests.legacy_data import build_legacy_clinic, legacy_session_of, set_columns
+from appointments.tests.legacy_data import (
+    add_legacy_notes,
+    build_legacy_clinic,
+    legacy_session_of,
+    set_columns,
+)
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory
+from psychology.models import PsychologySession
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +47,18 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
+DIRTY_SUMMARY = (
+    "16 appointments seen, 9 sessions created, 4 notes linked, 11 skipped (duplicate_note 2, "
+    "note_linked_elsewhere 1, note_patient_mismatch 1, number_in_use 1, patient_overlap 2, "
+    "provider_overlap 2, room_overlap 2)"
+)
+
+
 @pytest.fixture
 def legacy(clinic, provider, room):
-    return build_legacy_clinic(clinic, provider, room)
+    legacy = build_legacy_clinic(clinic, provider, room)
+    legacy.notes = add_legacy_notes(legacy)
+    return legacy
 
 
 def test_backfill_sessions_creates_one_individual_session_per_clean_appointment(legacy):
@@ -51,7 +66,7 @@ def test_backfill_sessions_creates_one_individual_session_per_clean_appointment(
     run()
 
     # then
-    assert Session.objects.count() == len(legacy.clean) + 1  # and the group session planted beside them
+    assert Session.objects.count() == len(legacy.clean) + 2  # and the two group sessions planted beside
     for appointment in legacy.clean:
         participant = SessionParticipant.objects.get(legacy_appointment=appointment)
         session = participant.session
@@ -165,12 +180,25 @@ def test_backfill_sessions_reports_and_skips_each_dirty_row_by_reason(legacy):
     patient_a, patient_b = legacy.dirty["patient_overlap"]
     [number_taken] = legacy.dirty["number_in_use"]
     holder = SessionParticipant.objects.get(appointment_number=number_taken.appointment_number)
+    twin_a, twin_b = legacy.notes.dirty["duplicate_note"]
+    [mismatch] = legacy.notes.dirty["note_patient_mismatch"]
+    [elsewhere] = legacy.notes.dirty["note_linked_elsewhere"]
+    mismatch.refresh_from_db()
+    elsewhere.refresh_from_db()
+    confirmed = legacy.by_status[Status.CONFIRMED]
 
     # when
     lines = run()
 
     # then
+    booked = legacy.by_status[Status.BOOKED]
     assert lines[:-1] == [
+        f"skipped ABA note {twin_a.pk}: duplicate_note (appointment {booked.pk} has ABA notes {twin_a.pk}, "
+        f"{twin_b.pk})",
+        f"skipped ABA note {twin_b.pk}: duplicate_note (appointment {booked.pk} has ABA notes {twin_a.pk}, "
+        f"{twin_b.pk})",
+        f"skipped OT note {mismatch.pk}: note_patient_mismatch (note is about patient {mismatch.patient_id}, "
+        f"appointment {confirmed.pk} is patient {confirmed.patient_id}'s)",
         f"skipped appointment {provider_a.pk}: provider_overlap (overlaps appointment {provider_b.pk})",
         f"skipped appointment {provider_b.pk}: provider_overlap (overlaps appointment {provider_a.pk})",
         f"skipped appointment {room_a.pk}: room_overlap (overlaps appointment {room_b.pk})",
@@ -178,10 +206,77 @@ def test_backfill_sessions_reports_and_skips_each_dirty_row_by_reason(legacy):
         f"skipped appointment {patient_a.pk}: patient_overlap (overlaps appointment {patient_b.pk})",
         f"skipped appointment {patient_b.pk}: patient_overlap (overlaps appointment {patient_a.pk})",
         f"skipped appointment {number_taken.pk}: number_in_use (number also on participant {holder.pk})",
+        f"skipped psychology note {elsewhere.pk}: note_linked_elsewhere (note is on session "
+        f"{elsewhere.session_id}, appointment {legacy.rebooked.pk} became session "
+        f"{legacy_session_of(legacy.rebooked).pk})",
     ]
-    assert summary(lines) == (
-        "Back-fill done: 16 appointments seen, 9 sessions created, 0 notes linked, 7 skipped "
-        "(number_in_use 1, patient_overlap 2, provider_overlap 2, room_overlap 2)"
+    assert summary(lines) == f"Back-fill done: {DIRTY_SUMMARY}"
+
+
+def test_backfill_sessions_links_every_clean_note_and_keeps_its_appointment(legacy):
+    # when
+    run()
+
+    # then
+    for note in legacy.notes.clean:
+        appointment = note.appointment
+        note.refresh_from_db()
+        participant = SessionParticipant.objects.get(legacy_appointment=appointment)
+        assert (note.session, note.session_participant, note.appointment) == (
+            participant.session,
+            participant,
+            appointment,
+        )
+        latest = note.history.first()
+        assert (latest.history_type, latest.history_change_reason) == ("~", CHANGE_REASON)
+    psychology = legacy.notes.clean[0]
+    assert psychology.is_signed
+    assert psychology.session.psychology_notes.get() == psychology
+
+
+def note_links(note) -> tuple[int | None, int | None, int | None]:
+    return (
+        type(note)
+        .objects.values_list("session_id", "session_participant_id", "appointment_id")
+        .get(pk=note.pk)
+    )
+
+
+def test_backfill_sessions_leaves_each_dirty_note_as_it_was(legacy):
+    # given
+    dirty = [note for notes in legacy.notes.dirty.values() for note in notes]
+    before = {note.pk: note_links(note) for note in dirty}
+
+    # when
+    run()
+
+    # then
+    assert {note.pk: note_links(note) for note in dirty} == before
+    assert all(participant is None for _session, participant, _appointment in before.values())
+
+
+def test_backfill_sessions_links_a_note_written_after_the_backfill(clinic, provider, room):
+    # given a back-filled clinic whose legacy workflow then writes a note on an appointment only
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    run()
+    completed = legacy.by_status[Status.COMPLETED]
+    late = PsychologySession.objects.create(
+        patient=completed.patient,
+        appointment=completed,
+        session_date=completed.scheduled_date,
+        provider=completed.provider,
+        presenting_issues="Follow-up",
+    )
+    assert late.session is None
+
+    # when
+    lines = run()
+
+    # then
+    late.refresh_from_db()
+    assert late.session_participant == SessionParticipant.objects.get(legacy_appointment=completed)
+    assert (
+        summary(lines) == "Back-fill done: 0 appointments seen, 0 sessions created, 1 notes linked, 0 skipped"
     )
 
 
@@ -224,8 +319,9 @@ def test_backfill_sessions_second_run_creates_nothing(legacy):
     # then
     assert row_counts() == counts
     assert summary(lines) == (
-        "Back-fill done: 7 appointments seen, 0 sessions created, 0 notes linked, 7 skipped "
-        "(number_in_use 1, patient_overlap 2, provider_overlap 2, room_overlap 2)"
+        "Back-fill done: 7 appointments seen, 0 sessions created, 0 notes linked, 11 skipped "
+        "(duplicate_note 2, note_linked_elsewhere 1, note_patient_mismatch 1, number_in_use 1, "
+        "patient_overlap 2, provider_overlap 2, room_overlap 2)"
     )
 
 
@@ -239,12 +335,13 @@ def test_backfill_sessions_dry_run_writes_nothing_and_prints_the_plan(legacy):
     # then
     assert row_counts() == counts
     assert lines[:2] == [
-        "batch 1: 10 appointments, 9 sessions, 0 notes linked, 1 skipped",
+        "batch 1: 10 appointments, 9 sessions, 4 notes linked, 5 skipped",
         "batch 2: 6 appointments, 0 sessions, 0 notes linked, 6 skipped",
     ]
     assert summary(lines) == (
-        "Dry run, rolled back: 16 appointments seen, 9 sessions would be created, 0 notes linked, 7 skipped "
-        "(number_in_use 1, patient_overlap 2, provider_overlap 2, room_overlap 2)"
+        "Dry run, rolled back: 16 appointments seen, 9 sessions would be created, 4 notes would be linked, "
+        "11 skipped (duplicate_note 2, note_linked_elsewhere 1, note_patient_mismatch 1, number_in_use 1, "
+        "patient_overlap 2, provider_overlap 2, room_overlap 2)"
     )
 
 
@@ -277,14 +374,14 @@ def test_backfill_sessions_database_refusal_skips_only_the_refused_rows(legacy, 
     lines = run()
 
     # then the database refuses the second of each overlapping pair and the reused number
-    assert lines[:-1] == [
+    assert [line for line in lines if line.startswith("skipped appointment")] == [
         f"skipped appointment {provider_b.pk}: database_refused (session_provider_no_overlap)",
         f"skipped appointment {room_b.pk}: database_refused (session_room_no_overlap)",
         f"skipped appointment {number_taken.pk}: database_refused "
         "(appointments_sessionparticipant_appointment_number_key)",
     ]
     assert SessionParticipant.objects.filter(legacy_appointment__in=[provider_a, room_a]).count() == 2
-    assert Session.objects.count() == len(legacy.clean) + 5  # group, provider_a, room_a, patient pair
+    assert Session.objects.count() == len(legacy.clean) + 6  # 2 groups, provider_a, room_a, patient pair
 
 
 @pytest.mark.parametrize("clinic_option", ["id", "name"])
@@ -359,26 +456,26 @@ def test_backfill_sessions_refuses_an_ambiguous_clinic_name(clinic):
 def test_backfill_sessions_interrupted_in_batch_3_keeps_batches_1_and_2_and_rerun_finishes(
     clinic, provider, room, monkeypatch
 ):
-    # given nine clean appointments and a failure after batch 3 has written its sessions
+    # given nine clean appointments with notes, and a failure once batch 3 has written everything
     legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    notes = add_legacy_notes(legacy, dirty=False).clean
     ordered = sorted(legacy.clean, key=lambda appointment: appointment.pk)
-    real_insert = backfill_service._insert_sessions
+    real_link = backfill_service.link_notes_batch
     calls = []
 
-    def insert_then_fail_in_batch_3(appointments):
-        calls.append(appointments)
-        created = real_insert(appointments)
+    def link_then_fail_in_batch_3(appointment_ids, result):
+        calls.append(appointment_ids)
+        real_link(appointment_ids, result)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return created
 
-    monkeypatch.setattr(backfill_service, "_insert_sessions", insert_then_fail_in_batch_3)
+    monkeypatch.setattr(backfill_service, "link_notes_batch", link_then_fail_in_batch_3)
 
     # when
     with pytest.raises(CommandError) as interrupted:
         run("--batch-size", "2")
 
-    # then batches 1-2 are committed and batch 3 left no trace
+    # then batches 1-2 are committed with their notes and batch 3 left no trace
     assert str(interrupted.value) == (
         "Batch 3 failed and was rolled back (disk full); batches 1-2 are saved. Run again to resume."
     )
@@ -386,13 +483,17 @@ def test_backfill_sessions_interrupted_in_batch_3_keeps_batches_1_and_2_and_reru
     assert backfilled == {appointment.pk for appointment in ordered[:4]}
     assert Session.objects.count() == 4
     assert Session.history.count() == SessionParticipant.history.count() == 4
+    linked = {note.pk for note in notes if type(note).objects.get(pk=note.pk).session_participant_id}
+    assert linked == {note.pk for note in notes if note.appointment in ordered[:4]}
+    assert len(linked) == 2
 
     # when the run is repeated
-    monkeypatch.setattr(backfill_service, "_insert_sessions", real_insert)
+    monkeypatch.setattr(backfill_service, "link_notes_batch", real_link)
     lines = run("--batch-size", "2")
 
     # then it resumes with the rest
     assert (
-        summary(lines) == "Back-fill done: 5 appointments seen, 5 sessions created, 0 notes linked, 0 skipped"
+        summary(lines) == "Back-fill done: 5 appointments seen, 5 sessions created, 2 notes linked, 0 skipped"
     )
     assert SessionParticipant.objects.count() == len(ordered)
+    assert all(type(note).objects.get(pk=note.pk).session_participant_id for note in notes)

@@ -11,14 +11,18 @@ from appointments.models import Appointment, AppointmentNumberCounter, Session, 
 from appointments.session_service import SessionService
 from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
 from appointments.tests.legacy_data import (
+    add_legacy_notes,
     at,
     build_legacy_clinic,
     drop_constraint,
     drop_unique_index,
     set_columns,
+    triggers_off,
 )
+from core.clinical_notes import ClinicalNote, NoteChildRow
 from core.models import clinic_today
 from core.tests.factories import PatientFactory, ProviderFactory
+from psychology.models import PsychologySession
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +50,16 @@ def group(provider, start: datetime.time, day: datetime.date | None = None, **ex
     )
 
 
-def test_check_integrity_passes_on_clean_backfilled_data(clinic, provider, room):
-    # given legacy appointments in every status, back-filled, beside a live group session
-    build_legacy_clinic(clinic, provider, room, dirty=False)
+def backfill() -> None:
     call_command("backfill_sessions", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_check_integrity_passes_on_clean_backfilled_data(clinic, provider, room):
+    # given legacy appointments in every status with signed and draft notes, back-filled,
+    # beside a live group session
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    add_legacy_notes(legacy, dirty=False)
+    backfill()
     session = group(provider, at(9), max_capacity=3)
     for _ in range(3):
         ParticipantFactory(session=session)
@@ -59,7 +69,7 @@ def test_check_integrity_passes_on_clean_backfilled_data(clinic, provider, room)
     call_command("check_integrity", stdout=out, stderr=io.StringIO())
 
     # then
-    assert re.fullmatch(r"Integrity check passed: 11 checks, no violations, \d+\.\d s\.\n", out.getvalue())
+    assert re.fullmatch(r"Integrity check passed: 17 checks, no violations, \d+\.\d s\.\n", out.getvalue())
 
 
 def test_check_integrity_reports_a_capacity_out_of_range_for_the_type(clinic, provider):
@@ -176,7 +186,7 @@ def test_check_integrity_reports_a_number_shared_by_an_appointment_and_another_b
 def test_check_integrity_reports_a_backfilled_participant_with_another_number(clinic, provider):
     # given a back-filled participant renumbered past the rules
     appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(11))
-    call_command("backfill_sessions", stdout=io.StringIO(), stderr=io.StringIO())
+    backfill()
     participant = SessionParticipant.objects.get(legacy_appointment=appointment)
     set_columns(SessionParticipant, participant.pk, appointment_number="APT-AGDAR-2020-00001")
 
@@ -289,7 +299,7 @@ def test_check_integrity_reports_a_patient_in_a_session_and_an_appointment_at_on
 def test_check_integrity_ignores_cancelled_bookings_and_a_backfilled_pair(clinic, provider, room):
     # given a back-filled appointment (its session overlaps it by design) and a cancelled overlap
     appointment = AppointmentFactory(clinic=clinic, provider=provider, room=room, scheduled_time=at(10))
-    call_command("backfill_sessions", stdout=io.StringIO(), stderr=io.StringIO())
+    backfill()
     cancelled = group(provider, at(12), room=room)
     SessionService.cancel_session(cancelled, reason="Therapist ill")
     set_columns(Session, cancelled.pk, scheduled_time=at(10))
@@ -299,7 +309,7 @@ def test_check_integrity_ignores_cancelled_bookings_and_a_backfilled_pair(clinic
     call_command("check_integrity", stdout=out, stderr=io.StringIO())
 
     # then
-    assert out.getvalue().startswith("Integrity check passed: 11 checks, no violations")
+    assert out.getvalue().startswith("Integrity check passed: 17 checks, no violations")
     assert SessionParticipant.objects.get(legacy_appointment=appointment).session.provider == provider
 
 
@@ -324,5 +334,197 @@ def test_check_integrity_lists_every_check_with_its_invariant():
     call_command("check_integrity", "--list", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert len(lines) == 11
+    assert len(lines) == 17
     assert lines[0] == "capacity_range: Capacity is 1 for an individual session and 2-20 for a group."
+
+
+# Invariant 7: clinical notes
+
+
+@pytest.fixture
+def linked(clinic, provider, room):
+    """A back-filled legacy clinic whose clean notes (two of them signed) point at their sessions."""
+    legacy = build_legacy_clinic(clinic, provider, room, dirty=False)
+    legacy.notes = add_legacy_notes(legacy, dirty=False)
+    backfill()
+    for note in legacy.notes.clean:
+        note.refresh_from_db()
+    return legacy
+
+
+def test_check_integrity_reports_a_note_whose_participant_is_in_another_session(linked, provider):
+    # given a signed psychology note moved to another session past its triggers
+    note = linked.notes.clean[0]
+    other = group(provider, at(17))
+    with triggers_off():
+        set_columns(type(note), note.pk, session_id=other.pk)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"note_participant_session: psychology note {note.pk} is on session {other.pk} but its participant "
+        f"{note.session_participant_id} is in session {note.session_id}",
+        f"signed_note_unchanged: psychology note {note.pk}: the note changed after it was signed",
+    ]
+    assert summary == "2 (note_participant_session 1, signed_note_unchanged 1)"
+
+
+def test_check_integrity_reports_a_note_about_another_patient_than_its_bookings(linked):
+    # given a draft ABA note moved to another patient past its triggers
+    note = linked.notes.clean[2]
+    stranger = PatientFactory(tenant=linked.clinic.tenant)
+    with triggers_off():
+        set_columns(type(note), note.pk, patient_id=stranger.pk)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"note_patient: ABA note {note.pk} is about patient {stranger.pk} but appointment "
+        f"{note.appointment_id} is patient {note.patient_id}'s",
+        f"note_patient: ABA note {note.pk} is about patient {stranger.pk} but participant "
+        f"{note.session_participant_id} is patient {note.patient_id}'s",
+    ]
+    assert summary == "2 (note_patient 2)"
+
+
+def test_check_integrity_reports_a_note_naming_two_different_bookings(linked):
+    # given a draft note whose appointment link points at another appointment of the same patient
+    note = linked.notes.clean[2]
+    later = AppointmentFactory(
+        clinic=linked.clinic,
+        provider=linked.provider,
+        patient=note.patient,
+        scheduled_date=linked.day + datetime.timedelta(1),
+        scheduled_time=at(9),
+    )
+    set_columns(type(note), note.pk, appointment_id=later.pk)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"note_booking: ABA note {note.pk}: appointment {later.pk} and participant "
+        f"{note.session_participant_id} are different bookings"
+    ]
+    assert summary == "1 (note_booking 1)"
+
+
+def test_check_integrity_reports_a_group_session_note_without_its_participant(provider):
+    # given a psychology note pointed at a group session only
+    session = group(provider, at(9))
+    participant = ParticipantFactory(session=session)
+    note = PsychologySession.objects.create(
+        patient=participant.patient, session_participant=participant, presenting_issues="Turn taking"
+    )
+    set_columns(PsychologySession, note.pk, session_participant_id=None)
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"note_group_participant: psychology note {note.pk} is on group session {session.pk} without "
+        "naming its participant"
+    ]
+    assert summary == "1 (note_group_participant 1)"
+
+
+def test_check_integrity_reports_two_notes_of_one_discipline_for_one_participant(linked):
+    # given a second psychology note on the seed-style appointment, linked past the unique constraint
+    first = linked.notes.clean[3]
+    second = PsychologySession.objects.create(
+        patient=first.patient,
+        appointment=first.appointment,
+        session_date=first.session_date,
+        provider=first.provider,
+        presenting_issues="Second opinion",
+    )
+    drop_constraint(PsychologySession, "psychology_one_note_per_participant")
+    set_columns(
+        PsychologySession,
+        second.pk,
+        session_id=first.session_id,
+        session_participant_id=first.session_participant_id,
+    )
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"note_unique: participant {first.session_participant_id} has more than one psychology note: "
+        f"{first.pk}, {second.pk}"
+    ]
+    assert summary == "1 (note_unique 1)"
+
+
+def test_check_integrity_reports_signed_content_changed_without_history(linked):
+    # given a signed psychology note rewritten in the table, past its trigger and its history
+    note = linked.notes.clean[0]
+    with triggers_off():
+        set_columns(type(note), note.pk, presenting_issues="Rewritten later")
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"signed_note_unchanged: psychology note {note.pk}: the note changed after it was signed"
+    ]
+    assert summary == "1 (signed_note_unchanged 1)"
+
+
+def test_check_integrity_reports_a_signed_note_changed_and_changed_back(linked):
+    # given a signed OT note edited and restored by a code path that skipped the guard
+    note = linked.notes.clean[1]
+    original = note.activities
+    with triggers_off():
+        for text in ("Edited after signing", original):
+            note.activities = text
+            super(ClinicalNote, note).save(update_fields=["activities"])
+
+    # when
+    lines, summary = check_fails()
+
+    # then the history still shows the change
+    assert lines == [f"signed_note_unchanged: OT note {note.pk}: the note changed after it was signed"]
+    assert summary == "1 (signed_note_unchanged 1)"
+
+
+def test_check_integrity_reports_a_row_of_a_signed_note_changed_after_signing(linked, monkeypatch):
+    # given the target skill of a signed OT note re-rated by a code path that skipped the guard
+    note = linked.notes.clean[1]
+    skill = note.target_skills.get()
+    monkeypatch.setattr(NoteChildRow, "refuse_if_note_signed", lambda row: None)
+    with triggers_off():
+        skill.rating = 9
+        skill.save()
+
+    # when
+    lines, summary = check_fails()
+
+    # then
+    assert lines == [
+        f"signed_note_unchanged: OT note {note.pk}: target skill {skill.pk} changed after it was signed"
+    ]
+    assert summary == "1 (signed_note_unchanged 1)"
+
+
+def test_check_integrity_accepts_a_signed_note_whose_legacy_appointment_was_deleted(linked):
+    # given the legacy appointment of a signed, back-filled note deleted (its link is cleared)
+    note = linked.notes.clean[0]
+    note.appointment.delete()
+    out = io.StringIO()
+
+    # when
+    call_command("check_integrity", stdout=out, stderr=io.StringIO())
+
+    # then
+    note.refresh_from_db()
+    assert (note.appointment, note.session_participant.legacy_appointment) == (None, None)
+    assert out.getvalue().startswith("Integrity check passed: 17 checks, no violations")

@@ -110,7 +110,7 @@ def summary_line(report: BackfillReport) -> str:
         return (
             _(
                 "Dry run, rolled back: %(seen)d appointments seen, %(created)d sessions would be created, "
-                "%(linked)d notes linked, %(skipped)d skipped%(reasons)s, %(seconds).1f s."
+                "%(linked)d notes would be linked, %(skipped)d skipped%(reasons)s, %(seconds).1f s."
             )
             % values
         )
