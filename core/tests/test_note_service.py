@@ -1,8 +1,11 @@
 """NoteService (create, update, sign, addendum, back-fill link) and the note selectors."""
 
 import datetime
+import threading
+from collections.abc import Callable
 
 import pytest
+from django.db import connection
 
 from aba.models import ABASession
 from aba.tests.factories import ABASessionFactory, ABASkillTargetFactory
@@ -510,3 +513,63 @@ def test_session_has_notes_in_any_discipline(group):
     ABASessionFactory(session_participant=child)
 
     assert session_has_notes(group) is True
+
+
+def run_together(calls: list[Callable[[], object]]) -> list[object]:
+    """Run each call on its own thread and connection, released at once; results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def worker(index: int, call: Callable[[], object]) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=60)
+            outcomes[index] = call()
+        except Exception as error:  # every outcome, error or not, is asserted by the test
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_note_two_clinicians_at_once_write_one_note_for_the_child(clinic, provider):
+    participant = ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+
+    outcomes = run_together([lambda: write_psychology_note(participant, provider) for _ in range(2)])
+
+    written = [outcome for outcome in outcomes if isinstance(outcome, PsychologySession)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, DuplicateNoteError)]
+    assert (len(written), len(refused)) == (1, 1)
+    assert refused[0].messages == [
+        f"{participant.patient.full_name_en} already has a psychology note for participation "
+        f"{participant.appointment_number}; edit that note instead."
+    ]
+    assert list(PsychologySession.objects.values_list("pk", flat=True)) == [written[0].pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_note_and_update_at_once_never_change_a_signed_note(clinic, provider):
+    participant = ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    note = write_psychology_note(participant, provider)
+
+    outcomes = run_together(
+        [
+            lambda: NoteService.sign_note(PsychologySession.objects.get(pk=note.pk), user=provider.user),
+            lambda: NoteService.update_note(PsychologySession.objects.get(pk=note.pk), progress="Late edit"),
+        ]
+    )
+
+    assert isinstance(outcomes[0], PsychologySession)
+    assert isinstance(outcomes[1], PsychologySession | SignedNoteError)
+    stored = PsychologySession.objects.get(pk=note.pk)
+    at_signing = stored.history.get(status=PsychologySession.Status.SIGNED)
+    assert stored.progress == at_signing.progress
+    assert stored.progress == ("Late edit" if isinstance(outcomes[1], PsychologySession) else "")
