@@ -151,7 +151,7 @@ class ClinicalNote(models.Model):
         return f"{self._meta.verbose_name} - {self.patient.full_name_en} - {self.session_date:%Y-%m-%d}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
+        if self.pk is not None:
             self._refuse_change_if_signed()
         self.check_links()
         self.check_content()
