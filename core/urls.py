@@ -8,6 +8,6 @@ urlpatterns = [
     path("", views.patient_search, name="patient_search"),
     path("add/", views.patient_create, name="patient_create"),
     path("<int:pk>/", views.patient_chart, name="patient_chart"),
-    path("<int:pk>/consents/add/", views.consent_create, name="consent_create"),
+    path("<int:pk>/consents/add/", views.patient_add_consent, name="patient_add_consent"),
     path("consents/<int:pk>/revoke/", views.consent_revoke, name="consent_revoke"),
 ]

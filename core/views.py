@@ -110,7 +110,7 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(Capability.MANAGE_CONSENTS)
-def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_add_consent(request: HttpRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk, Capability.MANAGE_CONSENTS)
     form = ConsentForm(
         request.POST or None, initial={"signed_on": timezone.localdate(), "signed_by": patient.guardian_name}
@@ -130,7 +130,7 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Consent recorded."))
             return redirect("core:patient_chart", pk=patient.pk)
-    return render(request, "core/consent_create.html", {"patient": patient, "form": form})
+    return render(request, "core/patient_add_consent.html", {"patient": patient, "form": form})
 
 
 @require_capability(Capability.MANAGE_CONSENTS)

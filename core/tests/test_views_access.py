@@ -7,9 +7,11 @@ covered by the anonymous test and must be added to the matrix to pass.
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from core.models import User
+from appointments.models import Appointment, Session, SessionParticipant
+from core.models import Consent, Patient, User
 from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import (
     booked,
@@ -97,7 +99,7 @@ MATRIX = {
     "core:patient_search": ("get", STAFF),
     "core:patient_create": ("get", DESK),
     "core:patient_chart": ("get", STAFF),
-    "core:consent_create": ("get", DESK),
+    "core:patient_add_consent": ("get", DESK),
     "core:consent_revoke": ("post", DESK),
 }
 
@@ -121,7 +123,15 @@ def walked_urls() -> dict[str, URLPattern]:
 
 @pytest.fixture
 def rows(tenant, clinic, provider):
-    """One row of each kind a URL can point to; ``pk`` of each URL comes from here."""
+    """One row of each kind a URL can point to, each kind in its own id range."""
+    with connection.cursor() as cursor:
+        for thousands, model in enumerate(
+            (Session, SessionParticipant, Appointment, Patient, Consent), start=1
+        ):
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+                [model._meta.db_table, thousands * 1000],
+            )
     session = group_session(provider, clinic)
     participant = booked(session)
     return {
@@ -134,7 +144,11 @@ def rows(tenant, clinic, provider):
 
 
 def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
-    """Reverse ``name``, taking each ``pk`` from the row its URL name is about."""
+    """Reverse ``name``, taking ``pk`` from the row its URL name starts with (``session_...``).
+
+    Each kind of row has its own id range (see ``rows``), so a URL given the wrong
+    kind of row answers 404 and the matrix test fails.
+    """
     kwargs = {}
     for parameter in pattern.pattern.converters:
         assert parameter == "pk", f"{name}: teach url_for about the <{parameter}> parameter"

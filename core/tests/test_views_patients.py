@@ -222,10 +222,10 @@ def test_patient_create_by_a_superuser_picks_the_organisation(client):
 # Consents
 
 
-def test_consent_create_records_a_consent_signed_today(desk, desk_user, sara):
-    form_page = desk.get(reverse("core:consent_create", args=[sara.pk]))
+def test_patient_add_consent_records_a_consent_signed_today(desk, desk_user, sara):
+    form_page = desk.get(reverse("core:patient_add_consent", args=[sara.pk]))
     response = desk.post(
-        reverse("core:consent_create", args=[sara.pk]),
+        reverse("core:patient_add_consent", args=[sara.pk]),
         {
             "consent_type": "general",
             "signed_by": "Huda Ali",
@@ -244,12 +244,12 @@ def test_consent_create_records_a_consent_signed_today(desk, desk_user, sara):
     assert consent.history.get().history_user == desk_user
 
 
-def test_consent_create_expiry_covers_its_last_day(desk, sara):
+def test_patient_add_consent_expiry_covers_its_last_day(desk, sara):
     signed = today() - datetime.timedelta(days=10)
     last_day = today() + datetime.timedelta(days=5)
 
     desk.post(
-        reverse("core:consent_create", args=[sara.pk]),
+        reverse("core:patient_add_consent", args=[sara.pk]),
         {
             "consent_type": "psychology",
             "signed_by": "Huda Ali",
@@ -264,9 +264,9 @@ def test_consent_create_expiry_covers_its_last_day(desk, sara):
     assert not consent.is_valid_on(last_day + datetime.timedelta(days=1))
 
 
-def test_consent_create_refuses_future_signing_and_expiry_before_signing(desk, sara):
+def test_patient_add_consent_refuses_future_signing_and_expiry_before_signing(desk, sara):
     response = desk.post(
-        reverse("core:consent_create", args=[sara.pk]),
+        reverse("core:patient_add_consent", args=[sara.pk]),
         {
             "consent_type": "general",
             "signed_by": "Huda Ali",
@@ -275,7 +275,7 @@ def test_consent_create_refuses_future_signing_and_expiry_before_signing(desk, s
         },
     )
     backwards = desk.post(
-        reverse("core:consent_create", args=[sara.pk]),
+        reverse("core:patient_add_consent", args=[sara.pk]),
         {
             "consent_type": "general",
             "signed_by": "Huda Ali",
@@ -310,7 +310,7 @@ def test_consent_added_on_the_chart_lets_check_in_pass(desk, tenant, clinic, pro
     refused = desk.post(reverse("appointments:participant_check_in", args=[participant.pk]), follow=True)
 
     desk.post(
-        reverse("core:consent_create", args=[sara.pk]),
+        reverse("core:patient_add_consent", args=[sara.pk]),
         {"consent_type": "general", "signed_by": "Huda Ali", "signed_on": today().isoformat()},
         follow=True,
     )
