@@ -223,6 +223,12 @@ class CapacityForm(forms.Form):
     max_capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=MAX_GROUP_CAPACITY)
 
 
+class CancelForm(forms.Form):
+    # Not required here: SessionService/AppointmentService refuse a blank reason
+    # with the message staff should see.
+    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+
+
 class DayForm(forms.Form):
     day = _date_field(_("Day"), required=False)
 

@@ -28,6 +28,7 @@ from appointments.forms import (
     AppointmentBookForm,
     AppointmentFilterForm,
     AvailableSessionsForm,
+    CancelForm,
     CapacityForm,
     DayForm,
     GroupSessionCreateForm,
@@ -68,6 +69,14 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 def _report(request: HttpRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
+
+
+def _cancel_reason(request: HttpRequest) -> str:
+    """The reason typed with a cancel button; bad input is a ValidationError shown as a message."""
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError([_("Reason: %(error)s") % {"error": error} for error in form.errors["reason"]])
+    return form.cleaned_data["reason"]
 
 
 def _page(request: HttpRequest, rows):
@@ -196,7 +205,7 @@ def _session_action(capability: str, run: Callable, done: str) -> Callable:
         session = access_session(request.user, pk, capability)
         try:
             run(request, session)
-        except SchedulingError as error:
+        except ValidationError as error:
             _report(request, error)
         else:
             messages.success(request, done)
@@ -218,7 +227,7 @@ session_complete = _session_action(
 session_cancel = _session_action(
     Capability.BOOK,
     lambda request, session: SessionService.cancel_session(
-        session, request.POST.get("reason", ""), user=request.user
+        session, _cancel_reason(request), user=request.user
     ),
     gettext_lazy("Session cancelled."),
 )
@@ -247,13 +256,16 @@ def session_capacity(request: HttpRequest, pk: int) -> HttpResponse:
 def session_group_notes(request: HttpRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk, Capability.RUN_SESSION)
     form = GroupSessionNotesForm(request.POST, instance=session)
-    if form.is_valid():
-        try:
-            SessionService.update_group_notes(session, form.cleaned_data["group_notes"], user=request.user)
-        except SchedulingError as error:
-            _report(request, error)
-        else:
-            messages.success(request, _("Group notes saved."))
+    if not form.is_valid():
+        for error in form.errors["group_notes"]:
+            messages.error(request, _("Group notes: %(error)s") % {"error": error})
+        return redirect(session)
+    try:
+        SessionService.update_group_notes(session, form.cleaned_data["group_notes"], user=request.user)
+    except SchedulingError as error:
+        _report(request, error)
+    else:
+        messages.success(request, _("Group notes saved."))
     return redirect(session)
 
 
@@ -266,7 +278,7 @@ def _participant_action(capability: str, run: Callable, done: str) -> Callable:
         participant = access_participant(request.user, pk, capability)
         try:
             run(request, participant)
-        except SchedulingError as error:
+        except ValidationError as error:
             _report(request, error)
         else:
             messages.success(request, done % {"patient": participant.patient.full_name_en})
@@ -303,7 +315,7 @@ participant_no_show = _participant_action(
 participant_cancel = _participant_action(
     Capability.BOOK,
     lambda request, participant: SessionService.cancel_participant(
-        participant, request.POST.get("reason", ""), user=request.user
+        participant, _cancel_reason(request), user=request.user
     ),
     gettext_lazy("The booking of %(patient)s is cancelled."),
 )
@@ -406,7 +418,7 @@ def _appointment_action(capability: str, run: Callable, done: str) -> Callable:
         appointment: Appointment = access_appointment(request.user, pk, capability)
         try:
             run(request, appointment)
-        except SchedulingError as error:
+        except ValidationError as error:
             _report(request, error)
         else:
             messages.success(request, done % {"number": appointment.appointment_number})
@@ -448,7 +460,7 @@ appointment_no_show = _appointment_action(
 appointment_cancel = _appointment_action(
     Capability.BOOK,
     lambda request, appointment: AppointmentService.cancel(
-        appointment, request.POST.get("reason", ""), user=request.user
+        appointment, _cancel_reason(request), user=request.user
     ),
     gettext_lazy("Appointment %(number)s is cancelled."),
 )

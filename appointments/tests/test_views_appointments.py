@@ -265,3 +265,18 @@ def test_appointment_reschedule_after_check_in_is_refused(desk, tenant, appointm
     assert response.context["form"].non_field_errors() == [
         "Only a booked or confirmed appointment can be rescheduled; this one is arrived."
     ]
+
+
+@pytest.mark.parametrize("others", [3, 12])
+def test_appointment_detail_query_count_does_not_grow(
+    desk, provider, clinic, sara, others, django_assert_num_queries
+):
+    appointment = legacy_appointment(provider, clinic, sara, hour=7)
+    for day in range(1, others + 1):
+        legacy_appointment(provider, clinic, sara, day=today() + datetime.timedelta(days=day), hour=7)
+
+    # session + user, the appointment with everything it shows
+    with django_assert_num_queries(3):
+        response = desk.get(appointment.get_absolute_url())
+
+    assert response.context["appointment"] == appointment

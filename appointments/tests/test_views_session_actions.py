@@ -328,3 +328,15 @@ def test_session_page_of_a_clinic_without_gates_shows_not_required_badges(desk, 
     html = desk.get(session.get_absolute_url()).content.decode()
 
     assert html.count('<span class="badge text-bg-light">Not required</span>') == 2
+
+
+def test_cancel_reason_and_group_notes_that_the_database_cant_store_are_refused_politely(desk, session, sara):
+    participant = booked(session, sara)
+
+    cancel = post(desk, "participant_cancel", participant.pk, reason="ill\x00")
+    notes = post(desk, "session_group_notes", session.pk, group_notes="\x00")
+
+    participant.refresh_from_db()
+    assert participant.status == Status.BOOKED
+    assert messages_of(cancel) == ["Reason: Null characters are not allowed."]
+    assert messages_of(notes) == ["Group notes: Null characters are not allowed."]

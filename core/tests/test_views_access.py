@@ -223,6 +223,38 @@ def test_permission_matrix_role_by_page(client, tenant, rows, name):
     assert outcome == {role: "allowed" if role in allowed else "forbidden" for role in ROLES}
 
 
+JUNK = {
+    "reason": "x" * 5000 + "\x00",
+    "max_capacity": "¿",
+    "group_notes": "\x00",
+    "patient": "'; drop table\x00",
+    "clinic": "-1",
+    "provider": "1e9",
+    "room": "[]",
+    "scheduled_date": "0000-00-00",
+    "scheduled_time": "25:61",
+    "duration": "-5",
+    "date_from": "2024-02-30",
+    "day": "tomorrow",
+    "q": "%" * 200 + "\x00",
+    "service_type": "\x00",
+    "signed_by": "\x00",
+    "page": "99999",
+    "next": "javascript:alert(1)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_junk_input_never_breaks_a_page(client, rows, name):
+    client.force_login(superuser())
+    method, _allowed = MATRIX[name]
+    url = url_for(name, walked_urls()[name], rows)
+
+    statuses = {getattr(client, method)(url, JUNK).status_code, client.post(url, JUNK).status_code}
+
+    assert statuses <= {200, 302, 405}
+
+
 def test_forbidden_page_says_why_in_the_sites_layout(client, tenant):
     login_as(client, Role.FINANCE, tenant)
 
