@@ -56,6 +56,11 @@ PATIENT_RESULTS = 20
 AVAILABLE_DAYS_AHEAD = 30
 
 
+def _posted(request: HttpRequest):
+    """Form data of a POST (even an empty one, so its errors show), None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
     """Back to the page the action was taken on (``next``), if it is one of ours."""
     next_url = request.POST.get("next", "")
@@ -106,7 +111,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.BOOK)
 def session_create(request: HttpRequest) -> HttpResponse:
-    form = GroupSessionCreateForm(request.POST or None, user=request.user)
+    form = GroupSessionCreateForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             session = SessionService.create_group_session(**form.cleaned_data, user=request.user)
@@ -121,7 +126,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
 @require_capability(Capability.BOOK)
 def session_book_individual(request: HttpRequest) -> HttpResponse:
     form = IndividualSessionForm(
-        request.POST or None, user=request.user, initial={"patient": request.GET.get("patient", "")}
+        _posted(request), user=request.user, initial={"patient": request.GET.get("patient", "")}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -165,7 +170,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_capability(Capability.BOOK)
 def session_add_patient(request: HttpRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk, Capability.BOOK)
-    form = AddPatientForm(request.POST or None, user=request.user)
+    form = AddPatientForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         patient = form.cleaned_data["patient"]
         try:
@@ -365,7 +370,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 @require_capability(Capability.BOOK)
 def appointment_book(request: HttpRequest) -> HttpResponse:
     form = AppointmentBookForm(
-        request.POST or None, user=request.user, initial={"patient": request.GET.get("patient", "")}
+        _posted(request), user=request.user, initial={"patient": request.GET.get("patient", "")}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -391,7 +396,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = access_appointment(request.user, pk, Capability.BOOK)
     form = RescheduleForm(
-        request.POST or None,
+        _posted(request),
         user=request.user,
         appointment=appointment,
         initial={"scheduled_date": appointment.scheduled_date, "scheduled_time": appointment.scheduled_time},

@@ -33,6 +33,11 @@ PAGE_SIZE = 25
 QUEUE_SIZE = 50
 
 
+def _posted(request: HttpRequest):
+    """Form data of a POST (even an empty one, so its errors show), None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def _schedule_today(user: User, provider_user: User | None = None) -> dict:
     today = timezone.localdate()
     sessions = list(sessions_on(user, today, provider_user))
@@ -87,7 +92,7 @@ def patient_search(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.REGISTER_PATIENTS)
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None, user=request.user)
+    form = PatientForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
         tenant = fields.pop("tenant", None) or request.user.tenant
@@ -113,7 +118,7 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_add_consent(request: HttpRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk, Capability.MANAGE_CONSENTS)
     form = ConsentForm(
-        request.POST or None, initial={"signed_on": timezone.localdate(), "signed_by": patient.guardian_name}
+        _posted(request), initial={"signed_on": timezone.localdate(), "signed_by": patient.guardian_name}
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -564,3 +564,18 @@ def test_schedule_with_a_bad_day_falls_back_to_today_and_says_so(desk):
     assert response.status_code == 200
     assert response.context["day"] == today()
     assert "That is not a valid day; showing today." in response.content.decode()
+
+
+def test_session_create_empty_post_shows_every_required_field(desk):
+    response = desk.post(reverse("appointments:session_create"))
+
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {
+        "clinic",
+        "provider",
+        "scheduled_date",
+        "scheduled_time",
+        "service_type",
+        "max_capacity",
+        "duration",
+    }
