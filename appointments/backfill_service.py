@@ -223,8 +223,21 @@ def backfill_sessions(
             pass
     else:
         _run_batches(scope, batch_size, report, on_batch)
+        if report.created or report.linked_notes:
+            _refresh_planner_statistics()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _refresh_planner_statistics() -> None:
+    # A large back-fill can multiply the session tables' rows at once; until autovacuum
+    # catches up, the planner would plan schedule pages and check_integrity for the
+    # old, small tables. ANALYZE only samples, so this takes a moment.
+    models = [Session, SessionParticipant, *note_models().values()]
+    tables = [model._meta.db_table for model in models]
+    tables += [model.history.model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))
 
 
 def _run_batches(

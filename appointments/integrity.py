@@ -372,11 +372,13 @@ def _links_moved(now: str, before: str) -> str:
     return " OR ".join(moves)
 
 
+# Each signed note's signing snapshot: its first history record as signed. Read from
+# the history table in one pass, so notes never signed cost nothing.
 _SIGNING = """
-    SELECT h.* FROM {history} h
-    WHERE h.id = n.id AND h.status = 'signed'
-    ORDER BY h.history_date, h.history_id
-    LIMIT 1"""
+    SELECT DISTINCT ON (h.id) h.*
+    FROM {history} h
+    WHERE h.status = 'signed'
+    ORDER BY h.id, h.history_date, h.history_id"""
 
 _LATEST = """
     SELECT h.* FROM {history} h
@@ -389,8 +391,8 @@ _LATEST = """
 # is now matches its latest record, so a write that left no history shows too.
 _SIGNED_NOTE_CHANGES = """
 SELECT {label} AS note, n.id AS note_id, {the_note} AS what
-FROM {table} n
-JOIN LATERAL ({signing}) signed ON true
+FROM ({signing}) signed
+JOIN {table} n ON n.id = signed.id
 JOIN LATERAL ({latest}) latest ON true
 WHERE {unrecorded_change}
    OR EXISTS (
@@ -407,11 +409,10 @@ WHERE {unrecorded_change}
 # A note's rows (OT target skills, ABA records) are frozen with it: any history record
 # of a row after the note's signing is a change.
 _ROW_CHANGES = """
-SELECT DISTINCT {label}, n.id, {row_label} || ' ' || row_change.id
-FROM {table} n
-JOIN LATERAL ({signing}) signed ON true
+SELECT DISTINCT {label}, signed.id, {row_label} || ' ' || row_change.id
+FROM ({signing}) signed
 JOIN {row_history} row_change
-  ON row_change.note_id = n.id AND row_change.history_date > signed.history_date"""
+  ON row_change.note_id = signed.id AND row_change.history_date > signed.history_date"""
 
 
 def _row_changes(model: type[ClinicalNote]) -> list[str]:
