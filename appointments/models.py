@@ -88,11 +88,19 @@ def duration_constraint(name: str) -> models.CheckConstraint:
     )
 
 
+OVERLAP_MESSAGES = {
+    "provider": _("The provider already has a booking at that time."),
+    "room": _("The room is already booked at that time."),
+    "patient": _("The patient already has a booking at that time."),
+}
+
+
 def no_overlap_constraint(name: str, field: str, active: models.Q) -> ExclusionConstraint:
     return ExclusionConstraint(
         name=name,
         expressions=[(field, RangeOperators.EQUAL), (SlotRange(), RangeOperators.OVERLAPS)],
         condition=active,
+        violation_error_message=OVERLAP_MESSAGES[field],
     )
 
 
