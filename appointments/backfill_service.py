@@ -34,6 +34,7 @@ created or changed (simple-history's bulk helpers), with the change reason
 ``CHANGE_REASON``.
 """
 
+import contextlib
 import datetime
 import itertools
 import time
@@ -158,6 +159,10 @@ class BackfillInterrupted(Exception):
         self.batch_number = batch_number
 
 
+class BackfillAlreadyRunning(Exception):
+    """Another back-fill holds the run lock; two runs would race for the same appointments."""
+
+
 class _DryRunRollback(Exception):
     """Raised to roll back a dry run after the real code ran."""
 
@@ -214,19 +219,39 @@ def backfill_sessions(
     scope = scope or BackfillScope()
     report = BackfillReport(dry_run=dry_run)
     started = time.monotonic()
-    if dry_run:
-        try:
-            with transaction.atomic():
-                _run_batches(scope, batch_size, report, on_batch)
-                raise _DryRunRollback
-        except _DryRunRollback:
-            pass
-    else:
-        _run_batches(scope, batch_size, report, on_batch)
-        if report.created or report.linked_notes:
-            _refresh_planner_statistics()
+    with _one_run_at_a_time():
+        if dry_run:
+            try:
+                with transaction.atomic():
+                    _run_batches(scope, batch_size, report, on_batch)
+                    raise _DryRunRollback
+            except _DryRunRollback:
+                pass
+        else:
+            _run_batches(scope, batch_size, report, on_batch)
+            if report.created or report.linked_notes:
+                _refresh_planner_statistics()
     report.seconds = time.monotonic() - started
     return report
+
+
+RUN_LOCK_KEY = 0x5E55_1011  # a PostgreSQL advisory lock key owned by the back-fill
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time() -> Iterator[None]:
+    # A session-level advisory lock spans the run's many transactions. Without it a
+    # second run would list the same pending appointments and only the unique
+    # constraints would stop it, row by row.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise BackfillAlreadyRunning
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
 
 
 def _refresh_planner_statistics() -> None:

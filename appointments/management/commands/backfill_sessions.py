@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from appointments.backfill_service import (
     DEFAULT_BATCH_SIZE,
+    BackfillAlreadyRunning,
     BackfillInterrupted,
     BackfillReport,
     BackfillScope,
@@ -66,6 +67,10 @@ class Command(BaseCommand):
 
             try:
                 report = backfill_sessions(scope, batch_size=batch_size, dry_run=dry_run, on_batch=on_batch)
+            except BackfillAlreadyRunning as running:
+                raise CommandError(
+                    _("Another back-fill is running on this database; wait for it to finish.")
+                ) from running
             except BackfillInterrupted as interrupted:
                 bar.close()
                 self.write_report(interrupted.report, plan)
