@@ -10,7 +10,7 @@ two tables (sessions and legacy appointments) where no single constraint can loo
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -541,7 +541,9 @@ def run_check(check: Check) -> list[Violation]:
     return [Violation(check.name, str(check.message) % dict(zip(columns, row, strict=True))) for row in rows]
 
 
-def check_integrity(names: Iterable[str] | None = None, on_check=None) -> IntegrityReport:
+def check_integrity(
+    names: Iterable[str] | None = None, on_check: Callable[[Check], None] | None = None
+) -> IntegrityReport:
     """Run the named checks (all by default) and collect every violation."""
     checks = select_checks(names)
     started = time.monotonic()

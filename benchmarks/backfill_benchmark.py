@@ -230,12 +230,13 @@ def main() -> None:
         seconds, summary, status = run_command(
             url, "backfill_sessions", "--batch-size", str(options.batch_size)
         )
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        child = resource.getrusage(resource.RUSAGE_CHILDREN)  # only this child has ended so far
         print(summary)
         print(
             f"backfill_sessions: {appointments} appointments in {seconds:.1f} s wall "
             f"= {appointments / seconds:,.0f} appointments/s (batch size {options.batch_size}), "
-            f"peak memory {peak_mb:.0f} MB, exit status {status}"
+            f"{child.ru_utime + child.ru_stime:.1f} s CPU in the command, "
+            f"peak memory {child.ru_maxrss / 1024:.0f} MB, exit status {status}"
         )
         seconds, summary, status = run_command(url, "backfill_sessions")
         print(f"rerun: {summary} ({seconds:.1f} s wall, exit status {status})")
