@@ -48,6 +48,7 @@ from appointments.selectors import (
 )
 from appointments.session_service import SessionService
 from core.forms import PatientSearchForm
+from core.note_access import session_notes_context
 from core.permissions import Capability, require_capability
 from core.selectors import search_patients
 
@@ -158,11 +159,13 @@ def session_available(request: HttpRequest) -> HttpResponse:
 @require_GET
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk)
+    participants = session_participants(session)
     context = {
         "session": session,
-        "participants": session_participants(session),
+        "participants": participants,
         "notes_form": GroupSessionNotesForm(instance=session),
         "capacity_form": CapacityForm(initial={"max_capacity": session.max_capacity}),
+        **session_notes_context(session, request.user, participants),
     }
     return render(request, "appointments/session_detail.html", context)
 

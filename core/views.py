@@ -18,6 +18,7 @@ from appointments.selectors import (
 )
 from core.forms import ConsentForm, PatientForm, PatientSearchForm
 from core.models import User
+from core.note_access import patient_notes_context
 from core.patient_service import PatientService
 from core.permissions import (
     CLINICIAN_ROLES,
@@ -110,7 +111,11 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk)
-    context = {"patient": patient, "chart": chart_for_patient(patient, timezone.localdate())}
+    context = {
+        "patient": patient,
+        "chart": chart_for_patient(patient, timezone.localdate()),
+        **patient_notes_context(patient, request.user),
+    }
     return render(request, "core/patient_chart.html", context)
 
 

@@ -11,7 +11,9 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appointments.models import Appointment, Session, SessionParticipant
-from core.models import Consent, Patient, User
+from core.models import Clinic, Consent, Patient, User
+from core.note_service import NoteService
+from core.permissions import SPECIALTY_OF_ROLE
 from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import (
     booked,
@@ -21,6 +23,7 @@ from core.tests.view_helpers import (
     staff_member,
     superuser,
 )
+from psychology.models import PsychologySession
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +60,11 @@ FLOOR = {
     Role.OCCUPATIONAL_THERAPIST,
     Role.ABA_THERAPIST,
 }
+# The rows' clinic is a psychology clinic, so its notes are read by psychologists
+# and administrators; writing also needs a provider profile, which login_as gives
+# clinicians (as in the clinic) and not administrators.
+NOTE_READERS = {"superuser", Role.ADMIN, Role.PSYCHOLOGIST}
+NOTE_WRITERS = {Role.PSYCHOLOGIST}
 ROLES = [*sorted(EVERYONE), "no_role"]
 
 # URL name -> (method, roles allowed). "no_role" (a user whose role is not one of
@@ -101,6 +109,11 @@ MATRIX = {
     "core:patient_chart": ("get", STAFF),
     "core:patient_add_consent": ("get", DESK),
     "core:consent_revoke": ("post", DESK),
+    "notes:participant_note_write": ("get", NOTE_WRITERS),
+    "notes:note_detail": ("get", NOTE_READERS),
+    "notes:note_edit": ("get", NOTE_WRITERS),
+    "notes:note_sign": ("post", NOTE_READERS),
+    "notes:note_add_addendum": ("post", NOTE_READERS),
 }
 
 
@@ -126,7 +139,7 @@ def rows(tenant, clinic, provider):
     """One row of each kind a URL can point to, each kind in its own id range."""
     with connection.cursor() as cursor:
         for thousands, model in enumerate(
-            (Session, SessionParticipant, Appointment, Patient, Consent), start=1
+            (Session, SessionParticipant, Appointment, Patient, Consent, PsychologySession), start=1
         ):
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
@@ -140,6 +153,9 @@ def rows(tenant, clinic, provider):
         "appointment": legacy_appointment(provider, clinic),
         "patient": participant.patient,
         "consent": participant.patient.consents.get(),
+        "note": NoteService.create_note(
+            PsychologySession, participant=booked(session), provider=provider, presenting_issues="Worries"
+        ),
     }
 
 
@@ -147,14 +163,15 @@ def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
     """Reverse ``name``, taking ``pk`` from the row its URL name starts with (``session_...``).
 
     Each kind of row has its own id range (see ``rows``), so a URL given the wrong
-    kind of row answers 404 and the matrix test fails.
+    kind of row answers 404 and the matrix test fails. A note's URL also names its
+    discipline (``specialty``).
     """
     kwargs = {}
     for parameter in pattern.pattern.converters:
-        assert parameter == "pk", f"{name}: teach url_for about the <{parameter}> parameter"
+        assert parameter in ("pk", "specialty"), f"{name}: teach url_for about the <{parameter}> parameter"
         kind = name.split(":")[-1].split("_")[0]
-        assert kind in rows, f"{name}: teach url_for which row <pk> of this URL is"
-        kwargs["pk"] = rows[kind].pk
+        assert kind in rows, f"{name}: teach url_for which row <{parameter}> of this URL is"
+        kwargs[parameter] = getattr(rows[kind], parameter)
     return reverse(name, kwargs=kwargs)
 
 
@@ -165,6 +182,8 @@ def login_as(client, role: str, tenant) -> User:
         user = staff_member(tenant, "")
     else:
         user = staff_member(tenant, role)
+    if role in SPECIALTY_OF_ROLE:
+        ProviderFactory(clinic=ClinicFactory(tenant=tenant, specialty=SPECIALTY_OF_ROLE[role]), user=user)
     client.force_login(user)
     return user
 
@@ -246,7 +265,9 @@ JUNK = {
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_junk_input_never_breaks_a_page(client, rows, name):
-    client.force_login(superuser())
+    writer = superuser()
+    ProviderFactory(clinic=rows["session"].clinic, user=writer)  # so the note-writing pages answer too
+    client.force_login(writer)
     method, _allowed = MATRIX[name]
     url = url_for(name, walked_urls()[name], rows)
 
@@ -285,6 +306,7 @@ def test_every_row_url_with_an_unknown_id_is_404(client, tenant):
     missing = dict.fromkeys(
         ("session", "participant", "appointment", "patient", "consent"), SimpleNamespace(pk=987654)
     )
+    missing["note"] = SimpleNamespace(pk=987654, specialty=Clinic.Specialty.PSYCHOLOGY)
 
     outcome = {}
     for name in row_url_names():

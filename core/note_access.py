@@ -1,0 +1,148 @@
+"""Fetch-and-authorise helpers for the clinical-note pages.
+
+Clinical content is shown only to the clinicians of its discipline and to
+administrators (``can_read_notes``); writing a note also needs a provider profile,
+because a note names its provider (``can_write_notes``). The order of the checks
+is fixed: a user who can read no notes at all gets a 403 before anything is
+looked up, a row outside the user's organisation is a 404 like a row that
+doesn't exist, and only then is the discipline of the row checked (403).
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from appointments.models import Session, SessionParticipant
+from core.clinical_notes import ClinicalNote
+from core.models import Patient, User
+from core.note_selectors import notes_with_details, patient_notes, session_notes_by_participant
+from core.note_service import NoteService
+from core.permissions import (
+    can_read_notes,
+    can_write_notes,
+    is_admin,
+    readable_specialties,
+    scope_to_tenant,
+)
+
+
+class DisciplineWithoutNotes(Http404):
+    """The clinic's discipline (speech therapy, medical, nursing) keeps no notes in this system."""
+
+    def __init__(self, participant: SessionParticipant) -> None:
+        self.participant = participant
+        clinic = participant.session.clinic
+        self.message = _("%(clinic)s is a %(specialty)s clinic; its notes are not kept in this system.") % {
+            "clinic": clinic,
+            "specialty": clinic.get_specialty_display().lower(),
+        }
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class NoteActions:
+    """What one viewer may do with one note; the pages show only these buttons."""
+
+    can_edit: bool
+    can_sign: bool
+    can_add_addendum: bool
+
+
+def note_actions(user: User, note: ClinicalNote) -> NoteActions:
+    """Drafts are edited by the discipline's writers and signed by their author or an administrator;
+    signed notes take addenda from anyone who may read them."""
+    readable = can_read_notes(user, note.specialty)
+    draft = not note.is_signed
+    return NoteActions(
+        can_edit=draft and can_write_notes(user, note.specialty),
+        can_sign=draft and readable and (note.provider.user_id == user.pk or is_admin(user)),
+        can_add_addendum=not draft and readable,
+    )
+
+
+def label_note(note: ClinicalNote, user: User) -> ClinicalNote:
+    """Give a listed note its kind (``kind_label``) and what ``user`` may do with it (``actions``)."""
+    note.kind_label = note._meta.verbose_name
+    note.actions = note_actions(user, note)
+    return note
+
+
+def access_note(user: User, specialty: str, pk: int, *, write: bool = False) -> ClinicalNote:
+    """The ``specialty`` note ``pk`` with its details, if ``user`` may read it (and write it, with ``write``).
+
+    404 for a discipline without notes, an unknown id or another organisation's
+    note; 403 for a reader of another discipline (front desk, finance, a
+    psychologist on an OT note), and with ``write`` for a user without a provider
+    profile.
+    """
+    note_model = NoteService.note_model_for_specialty(specialty)
+    if note_model is None:
+        raise Http404
+    if not can_read_notes(user, specialty):
+        raise PermissionDenied
+    notes = scope_to_tenant(notes_with_details(note_model), user, "patient__tenant")
+    note = get_object_or_404(notes.select_related("session__clinic", "created_by"), pk=pk)
+    if write and not can_write_notes(user, specialty):
+        raise PermissionDenied
+    return note
+
+
+def access_participant_for_notes(user: User, pk: int) -> tuple[SessionParticipant, type[ClinicalNote]]:
+    """Participant ``pk`` and the note model of its session's discipline, if ``user`` may write that note.
+
+    403 for users who read no notes at all, 404 outside the organisation,
+    DisciplineWithoutNotes (a 404 saying why) for a clinic whose discipline keeps
+    no notes here, 403 for a writer of another discipline or a user without a
+    provider profile.
+    """
+    if not readable_specialties(user):
+        raise PermissionDenied
+    participants = scope_to_tenant(SessionParticipant.objects.all(), user, "session__clinic__tenant")
+    participant = get_object_or_404(
+        participants.select_related("session__clinic", "session__provider__user", "patient"), pk=pk
+    )
+    clinic = participant.session.clinic
+    note_model = NoteService.note_model_for_specialty(clinic.specialty)
+    if note_model is None:
+        raise DisciplineWithoutNotes(participant)
+    if not can_write_notes(user, clinic.specialty):
+        raise PermissionDenied
+    return participant, note_model
+
+
+def session_notes_context(session: Session, user: User, participants: list[SessionParticipant]) -> dict:
+    """What the session page shows of notes: each participant's readable notes and the buttons.
+
+    Sets ``readable_notes`` (notes with their ``actions``) and ``can_write_note``
+    on each of ``participants``. Users who read no notes (front desk, finance) get
+    nothing and cost no query.
+    """
+    reads_notes = bool(readable_specialties(user))
+    specialty = session.clinic.specialty
+    writable = (
+        reads_notes
+        and NoteService.note_model_for_specialty(specialty) is not None
+        and can_write_notes(user, specialty)
+    )
+    notes_by_participant = {}
+    if reads_notes:
+        notes_by_participant = {
+            entry.participant.pk: entry.notes for entry in session_notes_by_participant(session, user)
+        }
+    for participant in participants:
+        notes = notes_by_participant.get(participant.pk, {})
+        participant.readable_notes = [label_note(note, user) for note in notes.values()]
+        participant.can_write_note = (
+            writable and specialty not in notes and participant.status != SessionParticipant.Status.CANCELLED
+        )
+    return {"shows_notes": reads_notes}
+
+
+def patient_notes_context(patient: Patient, user: User) -> dict:
+    """The patient chart's notes: every note ``user`` may read, across disciplines, newest first."""
+    reads_notes = bool(readable_specialties(user))
+    notes = [label_note(note, user) for note in patient_notes(patient, user)] if reads_notes else []
+    return {"shows_notes": reads_notes, "notes": notes}
