@@ -54,7 +54,7 @@ from core.clinical_notes import ClinicalNote, note_models
 from core.models import Clinic
 
 CHANGE_REASON = "backfill_sessions: from legacy appointment"
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 
 AppointmentStatus = Appointment.Status
 ParticipantStatus = SessionParticipant.Status

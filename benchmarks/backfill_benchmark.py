@@ -212,7 +212,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--appointments", type=int, default=50_000)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--database", default="clinic_backfill_benchmark")
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
     options = parser.parse_args()
