@@ -211,8 +211,10 @@ def backfill_sessions(
     the pending appointments are back-filled with their notes. Each batch commits
     alone and ``on_batch`` is called after it. A dry run runs the same code inside
     one outer transaction (the batches become savepoints) and rolls it back at the
-    end. Raises ``BackfillInterrupted``, chained to the cause, when a batch fails:
-    that batch is rolled back, earlier ones stay committed.
+    end. Raises ``BackfillAlreadyRunning`` when another run holds the run lock, and
+    ``BackfillInterrupted``, chained to the cause, when a batch fails: that batch is
+    rolled back, earlier ones stay committed. After a real run that wrote rows, the
+    written tables are ANALYZEd.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
