@@ -28,6 +28,10 @@ from core.permissions import (
     scope_to_tenant,
 )
 
+# A note is offered for children who came: checked in (arrived) or attended. A child
+# not checked in has not passed the finance and consent gates of check-in.
+CAME_TO_THE_SESSION = (SessionParticipant.Status.ARRIVED, SessionParticipant.Status.ATTENDED)
+
 
 class DisciplineWithoutNotes(Http404):
     """The clinic's discipline (speech therapy, medical, nursing) keeps no notes in this system."""
@@ -117,7 +121,8 @@ def session_notes_context(session: Session, user: User, participants: list[Sessi
     """What the session page shows of notes: each participant's readable notes and the buttons.
 
     Sets ``readable_notes`` (notes with their ``actions``) and ``can_write_note``
-    on each of ``participants``. Users who read no notes (front desk, finance) get
+    (a writer of the discipline, a child who came, no note yet) on each of
+    ``participants``. Users who read no notes (front desk, finance) get
     nothing and cost no query.
     """
     reads_notes = bool(readable_specialties(user))
@@ -136,7 +141,7 @@ def session_notes_context(session: Session, user: User, participants: list[Sessi
         notes = notes_by_participant.get(participant.pk, {})
         participant.readable_notes = [label_note(note, user) for note in notes.values()]
         participant.can_write_note = (
-            writable and specialty not in notes and participant.status != SessionParticipant.Status.CANCELLED
+            writable and specialty not in notes and participant.status in CAME_TO_THE_SESSION
         )
     return {"shows_notes": reads_notes}
 

@@ -87,6 +87,13 @@ def signed(note, user):
     return NoteService.sign_note(note, user=user)
 
 
+def checked_in(participant):
+    """The child came: cleared by finance and checked in, as the session page offers notes then."""
+    finance = staff_member(participant.session.clinic.tenant, Role.FINANCE)
+    SessionService.clear_finance(participant, user=finance)
+    return SessionService.check_in_participant(participant)
+
+
 @pytest.fixture
 def session(provider, clinic):
     return group_session(provider, clinic)
@@ -132,7 +139,7 @@ def test_participant_note_write_shows_the_disciplines_form_for_the_participant(p
     assert response.status_code == 200
     assert tuple(response.context["note_forms"].form.fields) == PsychologySession.CONTENT_FIELDS
     html = response.content.decode()
-    assert "Write a psychology note" in html
+    assert "New psychology note" in html
     assert participant.patient.full_name_en in html
     assert participant.appointment_number in html
 
@@ -652,9 +659,10 @@ def test_note_add_addendum_answers_only_posts(psychologist, provider, participan
 def test_session_detail_shows_each_participants_note_and_the_clinicians_buttons(
     psychologist, provider, session
 ):
-    drafted, signed_one, without, cancelled = (booked(session) for _ in range(4))
+    drafted, signed_one, came, waiting, cancelled = (booked(session) for _ in range(5))
     draft = psychology_note(drafted, provider)
     done = signed(psychology_note(signed_one, provider), provider.user)
+    checked_in(came)
     SessionService.cancel_participant(cancelled, "Family travelling")
 
     response = psychologist.get(session.get_absolute_url())
@@ -663,14 +671,15 @@ def test_session_detail_shows_each_participants_note_and_the_clinicians_buttons(
     by_pk = {p.pk: p for p in response.context["participants"]}
     assert by_pk[drafted.pk].readable_notes == [draft]
     assert by_pk[signed_one.pk].readable_notes == [done]
-    assert [p.can_write_note for p in by_pk.values()] == [False, False, True, False]
+    assert [p.can_write_note for p in by_pk.values()] == [False, False, True, False, False]
     assert note_url(draft) in html
     assert note_url(draft, "edit") in html
     assert note_url(draft, "sign") in html
     assert note_url(done) in html
     assert note_url(done, "edit") not in html
     assert note_url(done, "sign") not in html
-    assert write_url(without) in html
+    assert write_url(came) in html
+    assert write_url(waiting) not in html
     assert write_url(cancelled) not in html
     assert '<span class="badge text-bg-success" data-note-status="signed">Signed</span>' in html
 
@@ -694,19 +703,21 @@ def test_session_detail_shows_front_desk_and_finance_nothing_of_the_notes(
 def test_session_detail_shows_a_psychologist_no_ot_note_and_no_write_button(
     psychologist, ot_provider, ot_participant
 ):
+    checked_in(ot_participant)
     note = NoteService.create_note(OTSession, participant=ot_participant, provider=ot_provider, **OT_FORM)
+    came_without_note = checked_in(booked(ot_participant.session))
 
     html = psychologist.get(ot_participant.session.get_absolute_url()).content.decode()
 
     assert note_url(note) not in html
-    assert write_url(ot_participant) not in html
+    assert write_url(came_without_note) not in html
     assert "No notes yet." in html
 
 
 def test_session_detail_shows_an_administrator_the_notes_but_no_write_button(
     client, tenant, provider, session
 ):
-    with_note, without = booked(session), booked(session)
+    with_note, without = booked(session), checked_in(booked(session))
     note = psychology_note(with_note, provider)
 
     html = (
