@@ -30,15 +30,6 @@ def _lock(appointment: Appointment) -> Appointment:
     )
 
 
-def _lock_parties(provider: Provider, room: Room | None, patient: Patient) -> None:
-    # Same lock order as SessionService (provider, room, patient): the overlap check
-    # spans sessions and appointments, which no single constraint covers.
-    Provider.objects.select_for_update().filter(pk=provider.pk).first()
-    if room is not None:
-        Room.objects.select_for_update().filter(pk=room.pk).first()
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
-
-
 def _save_slot(appointment: Appointment, user: User | None, fields: list[str] | None = None) -> None:
     try:
         with transaction.atomic():
@@ -68,7 +59,7 @@ class AppointmentService:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
         )
-        _lock_parties(provider, room, patient)
+        booking_rules.lock_parties(provider, room, (patient,))
         booking_rules.raise_on_conflicts(
             provider=provider,
             room=room,
@@ -226,7 +217,7 @@ class AppointmentService:
         booking_rules.validate_slot_scope(
             provider=locked.provider, clinic=locked.clinic, room=new_room, duration=new_duration
         )
-        _lock_parties(locked.provider, new_room, locked.patient)
+        booking_rules.lock_parties(locked.provider, new_room, (locked.patient,))
         booking_rules.raise_on_conflicts(
             provider=locked.provider,
             room=new_room,

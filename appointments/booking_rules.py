@@ -76,14 +76,18 @@ def find_conflicts(
     minutes: int,
     exclude_session: Session | None = None,
     exclude_appointment: Appointment | None = None,
+    include_appointments: bool = True,
 ) -> list[str]:
     """Messages for every active booking of the provider, room or patients that overlaps.
 
     A back-filled participant and its own legacy appointment are one booking, so
     the legacy appointment of an excluded session's participants is excluded too.
+    ``include_appointments=False`` looks at sessions only.
     """
     sessions = Session.objects.exclude(status=Session.Status.CANCELLED)
     appointments = Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+    if not include_appointments:
+        appointments = appointments.none()
     participants = SessionParticipant.objects.exclude(status=SessionParticipant.Status.CANCELLED).exclude(
         session__status=Session.Status.CANCELLED
     )
@@ -146,6 +150,41 @@ def raise_on_conflicts(**slot) -> None:
     messages = find_conflicts(**slot)
     if messages:
         raise ConflictError(messages)
+
+
+def lock_parties(provider: Provider, room: Room | None, patients: tuple[Patient, ...] = ()) -> None:
+    """Lock the provider, room and patient rows, in that order, before an overlap check.
+
+    Sessions and legacy appointments live in two tables, so no constraint spans
+    them: these locks serialise bookings of the same person and place while the
+    check runs. Every booking path takes them in the same order, so none deadlock.
+    """
+    Provider.objects.select_for_update().filter(pk=provider.pk).first()
+    if room is not None:
+        Room.objects.select_for_update().filter(pk=room.pk).first()
+    for patient in sorted(patients, key=lambda patient: patient.pk):
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+
+
+def refuse_overlap_with_sessions(appointment: Appointment) -> None:
+    """Refuse a new legacy appointment that overlaps a session of its provider, room or patient.
+
+    The seed books with ``Appointment.objects.create(...)``, past any service; the
+    appointment table's own exclusion constraints cover appointment against
+    appointment, and this covers the sessions side. Raises ConflictError.
+    """
+    if appointment.status in Appointment.INACTIVE_STATUSES:
+        return
+    lock_parties(appointment.provider, appointment.room, (appointment.patient,))
+    raise_on_conflicts(
+        provider=appointment.provider,
+        room=appointment.room,
+        patients=(appointment.patient,),
+        day=appointment.scheduled_date,
+        start=appointment.scheduled_time,
+        minutes=appointment.duration,
+        include_appointments=False,
+    )
 
 
 def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str | None:

@@ -180,15 +180,18 @@ class Appointment(ScheduledSlot):
         return f"{self.appointment_number} - {self.patient.full_name_en}"
 
     def save(self, *args, **kwargs) -> None:
-        # The seed books with Appointment.objects.create(...): the number is issued
-        # here, in the same transaction as the insert, so a rollback returns it.
+        # The seed books with Appointment.objects.create(...): the overlap check
+        # against sessions and the number happen here, in the insert's transaction,
+        # so a refused or rolled-back booking returns its number.
         if self.appointment_number:
             super().save(*args, **kwargs)
             return
+        from appointments.booking_rules import refuse_overlap_with_sessions
         from appointments.numbering import issue_appointment_number
 
         try:
             with transaction.atomic():
+                refuse_overlap_with_sessions(self)
                 self.appointment_number = issue_appointment_number(self.clinic.tenant)
                 super().save(*args, **kwargs)
         except BaseException:

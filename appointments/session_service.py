@@ -44,15 +44,6 @@ def _lock_participant(participant: SessionParticipant) -> SessionParticipant:
     )
 
 
-def _lock_slot_owners(provider: Provider, room: Room | None) -> None:
-    # Sessions and legacy appointments live in two tables, so no constraint spans
-    # them: locking the provider (and room) serialises bookings of the same person
-    # and place while the overlap check runs.
-    Provider.objects.select_for_update().filter(pk=provider.pk).first()
-    if room is not None:
-        Room.objects.select_for_update().filter(pk=room.pk).first()
-
-
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -146,7 +137,7 @@ class SessionService:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=fields["duration"]
         )
-        _lock_slot_owners(provider, room)
+        booking_rules.lock_parties(provider, room)
         booking_rules.raise_on_conflicts(
             provider=provider,
             room=room,

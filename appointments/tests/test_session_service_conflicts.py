@@ -285,6 +285,52 @@ def test_book_appointment_back_to_back_with_session_allowed(provider, clinic, ro
     assert appointment.pk is not None
 
 
+def seed_style_appointment(provider, clinic, start, **overrides):
+    fields = {
+        "patient": PatientFactory(tenant=clinic.tenant),
+        "provider": provider,
+        "clinic": clinic,
+        "scheduled_date": DAY,
+        "scheduled_time": start,
+        "duration": 60,
+        "service_type": "Individual Therapy",
+    }
+    return Appointment.objects.create(**(fields | overrides))
+
+
+@pytest.mark.parametrize("busy", ["provider", "room", "patient"])
+def test_appointment_objects_create_overlapping_a_session_refused(provider, clinic, room, busy):
+    # given a session with a participant, booked with the seed's bare objects.create
+    patient = PatientFactory(tenant=clinic.tenant)
+    ParticipantFactory(session=group(provider, clinic, at(10), room=room), patient=patient)
+    overlapping = {
+        "provider": {"provider": provider},
+        "room": {"provider": ProviderFactory(clinic=clinic), "room": room},
+        "patient": {"provider": ProviderFactory(clinic=clinic), "patient": patient},
+    }[busy]
+    expected = {
+        "provider": f"{provider} already has a booking {SLOT}.",
+        "room": f"Room {room.name} is already booked {SLOT}.",
+        "patient": f"{patient.full_name_en} is already booked {SLOT}.",
+    }[busy]
+
+    # when / then
+    with pytest.raises(ConflictError) as refused:
+        seed_style_appointment(overlapping.pop("provider"), clinic, at(10, 30), **overlapping)
+
+    assert refused.value.messages == [expected]
+    assert not Appointment.objects.exists()
+
+
+def test_appointment_objects_create_back_to_back_with_a_session_allowed(provider, clinic, room):
+    patient = PatientFactory(tenant=clinic.tenant)
+    ParticipantFactory(session=group(provider, clinic, at(10), room=room), patient=patient)
+
+    appointment = seed_style_appointment(provider, clinic, at(11), room=room, patient=patient)
+
+    assert appointment.appointment_number.endswith("00002")
+
+
 # Defence in depth: raw ORM writes past the service
 
 
