@@ -11,9 +11,18 @@ from appointments.session_service import SessionService
 from core.models import Clinic, User
 from core.note_service import NoteService
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, TenantFactory
-from core.tests.view_helpers import booked, group_session, messages_of, staff_member, superuser, today
+from core.tests.view_helpers import (
+    booked,
+    group_session,
+    legacy_appointment,
+    messages_of,
+    staff_member,
+    superuser,
+    today,
+)
 from ot.models import OTSession
 from psychology.models import PsychologySession
+from psychology.tests.factories import PsychologySessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -537,6 +546,20 @@ def test_note_detail_query_count_does_not_grow_with_rows_and_addenda(
         response = client.get(note_url(note))
 
     assert len(response.context["note"].addenda.all()) == rows
+
+
+def test_note_detail_and_edit_of_a_legacy_appointment_note(psychologist, provider, clinic):
+    appointment = legacy_appointment(provider, clinic)
+    note = PsychologySessionFactory(appointment=appointment)
+
+    detail = psychologist.get(note_url(note))
+    edited = psychologist.post(note_url(note, "edit"), {**PSYCHOLOGY_FORM, "homework": "Breathing"})
+
+    assert detail.status_code == 200
+    assert appointment.appointment_number in detail.content.decode()
+    assert edited.url == note_url(note)
+    note.refresh_from_db()
+    assert (note.homework, note.appointment, note.session) == ("Breathing", appointment, None)
 
 
 # Signing
