@@ -240,8 +240,14 @@ class ClinicalNote(models.Model):
         """Cross-field rules of the discipline's content; each discipline overrides as needed."""
 
     def has_content(self) -> bool:
-        written = any(str(getattr(self, name) or "").strip() for name in self.CONTENT_FIELDS)
+        """Whether the clinician wrote anything: a field left at its default (e.g. risk "none") isn't."""
+        written = any(self._is_written(name) for name in self.CONTENT_FIELDS)
         return written or any(getattr(self, name).exists() for name in self.CHILD_ROWS)
+
+    def _is_written(self, name: str) -> bool:
+        value = getattr(self, name)
+        default = self._meta.get_field(name).get_default()
+        return value != default and bool(str(value if value is not None else "").strip())
 
     def _only_participant_of(self, session) -> SessionParticipant:
         if session.is_group:

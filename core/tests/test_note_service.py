@@ -289,8 +289,10 @@ def test_sign_note_by_an_administrator_is_allowed(participant, provider):
     assert PsychologySession.objects.get(pk=note.pk).signed_by == administrator
 
 
-def test_sign_note_empty_note_is_refused(participant, provider, author):
-    note = NoteService.create_note(OTSession, participant=participant, provider=provider)
+@pytest.mark.parametrize("note_model", [PsychologySession, OTSession])
+def test_sign_note_empty_note_is_refused(participant, provider, author, note_model):
+    # a blank psychology note still holds its defaults (risk "none"): that isn't writing
+    note = NoteService.create_note(note_model, participant=participant, provider=provider)
 
     with pytest.raises(NoteContentError, match="This note is empty; write it before signing."):
         NoteService.sign_note(note, user=author)
