@@ -28,16 +28,9 @@ from psychology.models import PsychologySession
 pytestmark = pytest.mark.django_db
 
 Role = User.Role
-# Reachable without logging in, on purpose: signing in, resetting a forgotten
-# password, and choosing the language on the login page.
-PUBLIC_URL_NAMES = {
-    "login",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-    "set_language",
-}
+# Reachable without logging in, on purpose: signing in and choosing the language
+# on the login page.
+PUBLIC_URL_NAMES = {"login", "set_language"}
 NOT_WALKED_NAMESPACES = {"admin"}  # Django admin has its own login and its own tests
 
 EVERYONE = {
