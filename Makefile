@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DB_NAME ?= clinic
-DB_URL = $(shell $(BIN)/python scripts/dev_database.py $(DB_NAME))
+# Finds or starts PostgreSQL, creates the database, prints its URL (fails loudly).
+FIND_DATABASE = DATABASE_URL="$$($(BIN)/python scripts/dev_database.py $(DB_NAME))" && export DATABASE_URL
 
 .PHONY: install run test lint messages browsers
 
@@ -22,19 +23,19 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 messages: install
-	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
-
-run: install messages
-	export DATABASE_URL="$(DB_URL)" DJANGO_SETTINGS_MODULE=config.settings.local && \
-	$(BIN)/python manage.py migrate --no-input && \
-	$(BIN)/python manage.py seed_demo && \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python scripts/compile_translations.py
 
 browsers:
 	sh scripts/ensure_chromium.sh
 
+run: install messages
+	$(FIND_DATABASE) && export DJANGO_SETTINGS_MODULE=config.settings.local && \
+	$(BIN)/python manage.py migrate --no-input && \
+	$(BIN)/python manage.py seed_demo && \
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
 test: install messages browsers
-	export DATABASE_URL="$(DB_URL)" DJANGO_SETTINGS_MODULE=config.settings.test && \
+	$(FIND_DATABASE) && export DJANGO_SETTINGS_MODULE=config.settings.test && \
 	$(BIN)/python manage.py makemigrations --check --dry-run && \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
