@@ -8,14 +8,13 @@ gates at check-in; numbers from the shared per-tenant counter.
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments import booking_rules
-from appointments.exceptions import CheckInBlocked, ConflictError, InvalidTransition
+from appointments.exceptions import ConflictError, InvalidTransition
 from appointments.models import Appointment
-from appointments.workflow import copy_state, save_with_history, transition
-from core.models import Clinic, Patient, Provider, Room, User, clinic_today
+from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
+from core.models import Clinic, Patient, Provider, Room, User
 
 Status = Appointment.Status
 EXPECTED = (Status.BOOKED, Status.CONFIRMED)
@@ -104,12 +103,7 @@ class AppointmentService:
                 _("Finance can't clear an appointment that is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
             )
-        locked.finance_cleared = True
-        locked.finance_cleared_by = user
-        locked.finance_cleared_at = timezone.now()
-        save_with_history(
-            locked, user, ["finance_cleared", "finance_cleared_by", "finance_cleared_at", "updated_at"]
-        )
+        record_finance_clearance(locked, user)
         return copy_state(appointment, locked)
 
     @staticmethod
@@ -126,23 +120,13 @@ class AppointmentService:
                 _("%(patient)s can't be checked in: the appointment is marked %(status)s.")
                 % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
             )
-        booking_rules.raise_unless_checkin_day(locked.scheduled_date, clinic_today())
-        consent_valid, refusals = booking_rules.check_in_gates(
-            patient=locked.patient,
+        booking_rules.admit(
+            locked,
             clinic=locked.clinic,
             day=locked.scheduled_date,
-            finance_cleared=locked.finance_cleared,
-        )
-        if refusals:
-            raise CheckInBlocked(refusals)
-        transition(
-            locked,
-            allowed_from=EXPECTED,
-            to=Status.ARRIVED,
-            stamp_field="arrived_at",
+            expected=EXPECTED,
+            arrived=Status.ARRIVED,
             user=user,
-            consent_verified=consent_valid,
-            consent_verified_at=timezone.now() if consent_valid else None,
         )
         return copy_state(appointment, locked)
 

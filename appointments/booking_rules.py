@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import DateField, IntegerField, Q, QuerySet, TimeField, Value
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,8 @@ from appointments.models import (
     SessionParticipant,
 )
 from appointments.time_slots import SlotRange
-from core.models import Clinic, Patient, Provider, Room, local_day
+from appointments.workflow import transition
+from core.models import Clinic, Patient, Provider, Room, clinic_today, local_day
 
 
 def validate_slot_scope(
@@ -242,3 +244,34 @@ def raise_unless_checkin_day(day: datetime.date, today: datetime.date) -> None:
             _("Check-in opens on the day of the visit (%(day)s).")
             % {"day": date_format(day, "SHORT_DATE_FORMAT")}
         )
+
+
+def admit(
+    booking: SessionParticipant | Appointment,
+    *,
+    clinic: Clinic,
+    day: datetime.date,
+    expected: tuple[str, ...],
+    arrived: str,
+    user,
+) -> None:
+    """Check a locked participant or appointment in: day, finance and consent gates, then arrived.
+
+    Raises CheckInBlocked naming every missing item; records whether a valid
+    consent was on file (``consent_verified``) even where the clinic doesn't require one.
+    """
+    raise_unless_checkin_day(day, clinic_today())
+    consent_valid, refusals = check_in_gates(
+        patient=booking.patient, clinic=clinic, day=day, finance_cleared=booking.finance_cleared
+    )
+    if refusals:
+        raise CheckInBlocked(refusals)
+    transition(
+        booking,
+        allowed_from=expected,
+        to=arrived,
+        stamp_field="arrived_at",
+        user=user,
+        consent_verified=consent_valid,
+        consent_verified_at=timezone.now() if consent_valid else None,
+    )

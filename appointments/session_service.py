@@ -10,7 +10,6 @@ import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments import booking_rules
@@ -18,8 +17,8 @@ from appointments.exceptions import CapacityError, CheckInBlocked, ConflictError
 from appointments.models import MAX_GROUP_CAPACITY, Session, SessionParticipant
 from appointments.numbering import issue_appointment_number
 from appointments.selectors import available_group_sessions
-from appointments.workflow import copy_state, save_with_history, transition
-from core.models import Clinic, Patient, Provider, Room, User, clinic_today
+from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
+from core.models import Clinic, Patient, Provider, Room, User
 
 Status = SessionParticipant.Status
 ACTIVE_BEFORE_ARRIVAL = (Status.BOOKED, Status.CONFIRMED)
@@ -241,10 +240,7 @@ class SessionService:
                 _("Finance can't clear a participation that is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
             )
-        locked.finance_cleared = True
-        locked.finance_cleared_by = user
-        locked.finance_cleared_at = timezone.now()
-        save_with_history(locked, user, ["finance_cleared", "finance_cleared_by", "finance_cleared_at"])
+        record_finance_clearance(locked, user)
         return copy_state(participant, locked)
 
     @staticmethod
@@ -272,23 +268,13 @@ class SessionService:
                 _("%(patient)s can't be checked in: the booking is marked %(status)s.")
                 % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
             )
-        booking_rules.raise_unless_checkin_day(session.scheduled_date, clinic_today())
-        consent_valid, refusals = booking_rules.check_in_gates(
-            patient=locked.patient,
+        booking_rules.admit(
+            locked,
             clinic=session.clinic,
             day=session.scheduled_date,
-            finance_cleared=locked.finance_cleared,
-        )
-        if refusals:
-            raise CheckInBlocked(refusals)
-        transition(
-            locked,
-            allowed_from=ACTIVE_BEFORE_ARRIVAL,
-            to=Status.ARRIVED,
-            stamp_field="arrived_at",
+            expected=ACTIVE_BEFORE_ARRIVAL,
+            arrived=Status.ARRIVED,
             user=user,
-            consent_verified=consent_valid,
-            consent_verified_at=timezone.now() if consent_valid else None,
         )
         return copy_state(participant, locked)
 

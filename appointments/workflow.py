@@ -53,3 +53,14 @@ def copy_state(target: models.Model, source: models.Model) -> models.Model:
     for field in source._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
     return target
+
+
+def record_finance_clearance(booking: models.Model, user) -> None:
+    """Mark a locked participant or appointment as cleared by ``user`` now."""
+    booking.finance_cleared = True
+    booking.finance_cleared_by = user
+    booking.finance_cleared_at = timezone.now()
+    fields = ["finance_cleared", "finance_cleared_by", "finance_cleared_at"]
+    if any(field.name == "updated_at" for field in booking._meta.concrete_fields):
+        fields.append("updated_at")
+    save_with_history(booking, user, fields)
