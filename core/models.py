@@ -6,8 +6,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+
+def in_active_language(english: str, arabic: str) -> str:
+    """The Arabic name while Arabic is active and the name has one, else the English."""
+    language = get_language() or ""
+    return arabic if arabic and language.startswith("ar") else english
 
 
 class Tenant(models.Model):
@@ -33,7 +40,7 @@ class Tenant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name_en
+        return in_active_language(self.name_en, self.name_ar)
 
 
 class User(AbstractUser):
@@ -91,7 +98,7 @@ class Clinic(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name_en
+        return in_active_language(self.name_en, self.name_ar)
 
 
 class Room(models.Model):
