@@ -26,9 +26,11 @@ APPOINTMENT_NUMBER_PATTERN = r"^APT-[A-Z0-9]+-[0-9]{4}-[0-9]{5,}$"
 class AppointmentNumberCounter(models.Model):
     """One gap-free counter per tenant and year, shared by appointments and participants."""
 
-    tenant = models.ForeignKey("core.Tenant", on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
+    tenant = models.ForeignKey(
+        "core.Tenant", verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number issued"), default=0)
 
     class Meta:
         verbose_name = _("appointment number counter")
