@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from appointments.time_slots import SlotRange
+from appointments.time_slots import SameRow, SlotRange
 
 MIN_DURATION_MINUTES = 15
 MAX_DURATION_MINUTES = 480
@@ -98,10 +98,11 @@ OVERLAP_MESSAGES = {
 
 
 def no_overlap_constraint(name: str, field: str, active: models.Q) -> ExclusionConstraint:
+    """No two active rows of the same provider, room or patient with overlapping slots."""
     return ExclusionConstraint(
         name=name,
-        expressions=[(field, RangeOperators.EQUAL), (SlotRange(), RangeOperators.OVERLAPS)],
-        condition=active,
+        expressions=[(SameRow(field), RangeOperators.OVERLAPS), (SlotRange(), RangeOperators.OVERLAPS)],
+        condition=active & models.Q(**{f"{field}__isnull": False}),
         violation_error_message=OVERLAP_MESSAGES[field],
     )
 

@@ -1,6 +1,6 @@
 """The SQL expression for a booking's time slot, shared by constraints and overlap queries."""
 
-from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField
 from django.db.models import Func
 
 
@@ -23,3 +23,21 @@ class SlotRange(Func):
         sql = f"tsrange({start}, {start} + make_interval(mins => {minutes}), '[)')"
         params = (*day_params, *time_params, *day_params, *time_params, *minute_params)
         return sql, params
+
+
+class SameRow(Func):
+    """``int8range(id, id, '[]')``: a one-value range, so "overlaps" means "equals".
+
+    Exclusion constraints then compare the provider, room or patient with the
+    range operator PostgreSQL indexes natively, with no btree_gist extension:
+    the embedded PostgreSQL that ``make`` starts on a bare machine ships none.
+    """
+
+    output_field = BigIntegerRangeField()
+
+    def __init__(self, column: str):
+        super().__init__(column)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return f"int8range({column}, {column}, '[]')", (*params, *params)

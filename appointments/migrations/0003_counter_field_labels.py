@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0003_overlap_constraint_messages'),
+        ('appointments', '0002_initial'),
         ('core', '0001_initial'),
     ]
 
