@@ -9,6 +9,7 @@ missing. Progress goes to stderr; stdout carries only the URL.
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,9 +43,22 @@ def embedded_server_url() -> str:
     return server.get_uri("postgres")
 
 
+def connect_admin(url: str, attempts: int = 15) -> psycopg.Connection:
+    # A server restarted over a killed run's leftovers can take a few seconds
+    # before it accepts connections.
+    for attempt in range(1, attempts + 1):
+        try:
+            return psycopg.connect(with_database(url, "postgres"), autocommit=True)
+        except psycopg.OperationalError:
+            if attempt == attempts:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
 def ensure_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
+    with connect_admin(url) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             print(f"Creating database {name} ...", file=sys.stderr)
