@@ -11,7 +11,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -40,7 +40,10 @@ def embedded_server_url() -> str:
     # cleanup_mode=None keeps the server up after this script exits; pgserver
     # discards a postmaster.pid whose process is gone, so a killed run restarts.
     server = pgserver.get_server(PROJECT_DIR / ".pgdata", cleanup_mode=None)
-    return server.get_uri("postgres")
+    # pgserver listens on a Unix socket in the data folder; a percent-encoded socket
+    # path as the URL's host is what dj-database-url reads as Django's HOST.
+    socket_dir = server.get_postmaster_info().socket_dir
+    return f"postgresql://postgres@{quote(str(socket_dir), safe='')}/postgres"
 
 
 def connect_admin(url: str, attempts: int = 15) -> psycopg.Connection:

@@ -4,7 +4,6 @@ import datetime
 import io
 import re
 
-import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -503,10 +502,7 @@ def test_backfill_sessions_interrupted_in_batch_3_keeps_batches_1_and_2_and_reru
 def test_backfill_sessions_refuses_to_run_beside_another_run(clinic, provider, room):
     # given another connection holding the back-fill's run lock
     build_legacy_clinic(clinic, provider, room, dirty=False)
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432
-    )
+    other = connection.get_new_connection(connection.get_connection_params())
     try:
         other.execute("SELECT pg_advisory_lock(%s)", [backfill_service.RUN_LOCK_KEY])
 
