@@ -90,6 +90,7 @@ class ServiceFormAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 class ServiceForm(forms.ModelForm):
     """A model form whose ``clean()`` hands the cleaned data to a service.
 
+    Each subclass defines ``apply(cleaned_data)``, the one service call it makes.
     Domain errors are ``ValidationError`` subclasses: raised from ``clean()`` they
     become the form's own errors.
     """
@@ -109,9 +110,6 @@ class ServiceForm(forms.ModelForm):
         Django 5.2 it crashes on the no-overlap exclusion constraints, whose condition
         names ``status``, a field these forms leave out.
         """
-
-    def apply(self, cleaned_data: dict) -> None:
-        raise NotImplementedError
 
 
 # Sessions ----------------------------------------------------------------------------
