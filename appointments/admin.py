@@ -14,7 +14,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import router, transaction
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -36,6 +36,27 @@ PATIENT_SEARCH_FIELDS = ("mrn", "first_name_en", "last_name_en", "first_name_ar"
 
 def admin_cancel_reason(user) -> str:
     return gettext("Cancelled from admin by %(user)s") % {"user": user.get_username()}
+
+
+def service_action(
+    description: str, operation: Callable[[Model, object], object], done_message: str
+) -> Callable:
+    """An admin action running ``operation(row, acting_user)`` on each selected row.
+
+    ``done_message`` is an ``ngettext_lazy(..., "count")`` message for the rows that went through.
+    """
+
+    @admin.action(description=description)
+    def action(modeladmin: admin.ModelAdmin, request, queryset: QuerySet) -> None:
+        apply_to_each(
+            modeladmin,
+            request,
+            queryset,
+            lambda obj: operation(obj, request.user),
+            lambda count: done_message % {"count": count},
+        )
+
+    return action
 
 
 def apply_to_each(
@@ -409,39 +430,23 @@ class SessionAdmin(ServiceFormAdmin):
     def seats(self, session: Session) -> str:
         return session.capacity_display
 
-    @admin.action(description=_("Start the selected sessions"))
-    def start_sessions(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda session: SessionService.start_session(session, user=request.user),
-            lambda count: ngettext("%(count)d session started.", "%(count)d sessions started.", count)
-            % {"count": count},
-        )
+    start_sessions = service_action(
+        _("Start the selected sessions"),
+        lambda session, user: SessionService.start_session(session, user=user),
+        ngettext_lazy("%(count)d session started.", "%(count)d sessions started.", "count"),
+    )
 
-    @admin.action(description=_("Complete the selected sessions"))
-    def complete_sessions(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda session: SessionService.complete_session(session, user=request.user),
-            lambda count: ngettext("%(count)d session completed.", "%(count)d sessions completed.", count)
-            % {"count": count},
-        )
+    complete_sessions = service_action(
+        _("Complete the selected sessions"),
+        lambda session, user: SessionService.complete_session(session, user=user),
+        ngettext_lazy("%(count)d session completed.", "%(count)d sessions completed.", "count"),
+    )
 
-    @admin.action(description=_("Cancel the selected sessions"))
-    def cancel_sessions(self, request, queryset):
-        reason = admin_cancel_reason(request.user)
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda session: SessionService.cancel_session(session, reason, user=request.user),
-            lambda count: ngettext("%(count)d session cancelled.", "%(count)d sessions cancelled.", count)
-            % {"count": count},
-        )
+    cancel_sessions = service_action(
+        _("Cancel the selected sessions"),
+        lambda session, user: SessionService.cancel_session(session, admin_cancel_reason(user), user=user),
+        ngettext_lazy("%(count)d session cancelled.", "%(count)d sessions cancelled.", "count"),
+    )
 
 
 # Participants ------------------------------------------------------------------------
@@ -502,86 +507,51 @@ class SessionParticipantAdmin(ServiceFormAdmin):
         # Appointment numbers are never reused: cancel the participation instead.
         return False
 
-    @admin.action(description=_("Confirm the selected participants"))
-    def confirm_participants(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda participant: SessionService.confirm_participant(participant, user=request.user),
-            lambda count: ngettext(
-                "%(count)d participant confirmed.", "%(count)d participants confirmed.", count
-            )
-            % {"count": count},
-        )
+    confirm_participants = service_action(
+        _("Confirm the selected participants"),
+        lambda participant, user: SessionService.confirm_participant(participant, user=user),
+        ngettext_lazy("%(count)d participant confirmed.", "%(count)d participants confirmed.", "count"),
+    )
 
-    @admin.action(description=_("Clear finance for the selected participants"))
-    def clear_finance(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda participant: SessionService.clear_finance(participant, user=request.user),
-            lambda count: ngettext(
-                "Finance cleared for %(count)d participant.",
-                "Finance cleared for %(count)d participants.",
-                count,
-            )
-            % {"count": count},
-        )
+    clear_finance = service_action(
+        _("Clear finance for the selected participants"),
+        lambda participant, user: SessionService.clear_finance(participant, user=user),
+        ngettext_lazy(
+            "Finance cleared for %(count)d participant.",
+            "Finance cleared for %(count)d participants.",
+            "count",
+        ),
+    )
 
-    @admin.action(description=_("Check in the selected participants"))
-    def check_in_participants(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda participant: SessionService.check_in_participant(participant, user=request.user),
-            lambda count: ngettext(
-                "%(count)d participant checked in.", "%(count)d participants checked in.", count
-            )
-            % {"count": count},
-        )
+    check_in_participants = service_action(
+        _("Check in the selected participants"),
+        lambda participant, user: SessionService.check_in_participant(participant, user=user),
+        ngettext_lazy("%(count)d participant checked in.", "%(count)d participants checked in.", "count"),
+    )
 
-    @admin.action(description=_("Mark the selected participants as attended"))
-    def mark_attended(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda participant: SessionService.mark_participant_attended(participant, user=request.user),
-            lambda count: ngettext(
-                "%(count)d participant marked attended.", "%(count)d participants marked attended.", count
-            )
-            % {"count": count},
-        )
+    mark_attended = service_action(
+        _("Mark the selected participants as attended"),
+        lambda participant, user: SessionService.mark_participant_attended(participant, user=user),
+        ngettext_lazy(
+            "%(count)d participant marked attended.", "%(count)d participants marked attended.", "count"
+        ),
+    )
 
-    @admin.action(description=_("Mark the selected participants as no-show"))
-    def mark_no_show(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda participant: SessionService.mark_participant_no_show(participant, user=request.user),
-            lambda count: ngettext(
-                "%(count)d participant marked no-show.", "%(count)d participants marked no-show.", count
-            )
-            % {"count": count},
-        )
+    mark_no_show = service_action(
+        _("Mark the selected participants as no-show"),
+        lambda participant, user: SessionService.mark_participant_no_show(participant, user=user),
+        ngettext_lazy(
+            "%(count)d participant marked no-show.", "%(count)d participants marked no-show.", "count"
+        ),
+    )
 
-    @admin.action(description=_("Cancel the selected participants"))
-    def cancel_participants(self, request, queryset):
-        reason = admin_cancel_reason(request.user)
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda participant: SessionService.cancel_participant(participant, reason, user=request.user),
-            lambda count: ngettext(
-                "%(count)d participant cancelled.", "%(count)d participants cancelled.", count
-            )
-            % {"count": count},
-        )
+    cancel_participants = service_action(
+        _("Cancel the selected participants"),
+        lambda participant, user: SessionService.cancel_participant(
+            participant, admin_cancel_reason(user), user=user
+        ),
+        ngettext_lazy("%(count)d participant cancelled.", "%(count)d participants cancelled.", "count"),
+    )
 
 
 # Legacy appointments -----------------------------------------------------------------
@@ -709,97 +679,55 @@ class AppointmentAdmin(ServiceFormAdmin):
         # Appointment numbers are never reused: cancel the appointment instead.
         return False
 
-    @admin.action(description=_("Confirm the selected appointments"))
-    def confirm_appointments(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.confirm(appointment, user=request.user),
-            lambda count: ngettext(
-                "%(count)d appointment confirmed.", "%(count)d appointments confirmed.", count
-            )
-            % {"count": count},
-        )
+    confirm_appointments = service_action(
+        _("Confirm the selected appointments"),
+        lambda appointment, user: AppointmentService.confirm(appointment, user=user),
+        ngettext_lazy("%(count)d appointment confirmed.", "%(count)d appointments confirmed.", "count"),
+    )
 
-    @admin.action(description=_("Clear finance for the selected appointments"))
-    def clear_finance(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.clear_finance(appointment, user=request.user),
-            lambda count: ngettext(
-                "Finance cleared for %(count)d appointment.",
-                "Finance cleared for %(count)d appointments.",
-                count,
-            )
-            % {"count": count},
-        )
+    clear_finance = service_action(
+        _("Clear finance for the selected appointments"),
+        lambda appointment, user: AppointmentService.clear_finance(appointment, user=user),
+        ngettext_lazy(
+            "Finance cleared for %(count)d appointment.",
+            "Finance cleared for %(count)d appointments.",
+            "count",
+        ),
+    )
 
-    @admin.action(description=_("Check in the selected appointments"))
-    def check_in_appointments(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.check_in(appointment, user=request.user),
-            lambda count: ngettext(
-                "%(count)d appointment checked in.", "%(count)d appointments checked in.", count
-            )
-            % {"count": count},
-        )
+    check_in_appointments = service_action(
+        _("Check in the selected appointments"),
+        lambda appointment, user: AppointmentService.check_in(appointment, user=user),
+        ngettext_lazy("%(count)d appointment checked in.", "%(count)d appointments checked in.", "count"),
+    )
 
-    @admin.action(description=_("Start the selected appointments"))
-    def start_appointments(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.start(appointment, user=request.user),
-            lambda count: ngettext("%(count)d appointment started.", "%(count)d appointments started.", count)
-            % {"count": count},
-        )
+    start_appointments = service_action(
+        _("Start the selected appointments"),
+        lambda appointment, user: AppointmentService.start(appointment, user=user),
+        ngettext_lazy("%(count)d appointment started.", "%(count)d appointments started.", "count"),
+    )
 
-    @admin.action(description=_("Complete the selected appointments"))
-    def complete_appointments(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.complete(appointment, user=request.user),
-            lambda count: ngettext(
-                "%(count)d appointment completed.", "%(count)d appointments completed.", count
-            )
-            % {"count": count},
-        )
+    complete_appointments = service_action(
+        _("Complete the selected appointments"),
+        lambda appointment, user: AppointmentService.complete(appointment, user=user),
+        ngettext_lazy("%(count)d appointment completed.", "%(count)d appointments completed.", "count"),
+    )
 
-    @admin.action(description=_("Mark the selected appointments as no-show"))
-    def mark_no_show(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.mark_no_show(appointment, user=request.user),
-            lambda count: ngettext(
-                "%(count)d appointment marked no-show.", "%(count)d appointments marked no-show.", count
-            )
-            % {"count": count},
-        )
+    mark_no_show = service_action(
+        _("Mark the selected appointments as no-show"),
+        lambda appointment, user: AppointmentService.mark_no_show(appointment, user=user),
+        ngettext_lazy(
+            "%(count)d appointment marked no-show.", "%(count)d appointments marked no-show.", "count"
+        ),
+    )
 
-    @admin.action(description=_("Cancel the selected appointments"))
-    def cancel_appointments(self, request, queryset):
-        reason = admin_cancel_reason(request.user)
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda appointment: AppointmentService.cancel(appointment, reason, user=request.user),
-            lambda count: ngettext(
-                "%(count)d appointment cancelled.", "%(count)d appointments cancelled.", count
-            )
-            % {"count": count},
-        )
+    cancel_appointments = service_action(
+        _("Cancel the selected appointments"),
+        lambda appointment, user: AppointmentService.cancel(
+            appointment, admin_cancel_reason(user), user=user
+        ),
+        ngettext_lazy("%(count)d appointment cancelled.", "%(count)d appointments cancelled.", "count"),
+    )
 
 
 def _flatten(fields: Iterable) -> list[str]:
