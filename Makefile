@@ -42,3 +42,4 @@ test: install messages browsers
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
+from appointments.notes.admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin, NoteRowInline
 from core.admin import register_tenant_path
-from core.note_admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin, NoteRowInline
 
 register_tenant_path(ABASession, "patient__tenant")
 

@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class AbaConfig(AppConfig):
     name = "aba"
     verbose_name = _("Applied behaviour analysis")
+
+    def ready(self) -> None:
+        from aba.forms import ABABehaviourRecordFormSet, ABASessionForm, ABASkillTargetFormSet
+        from aba.models import ABASession
+        from appointments.notes.registry import NoteKind, register_note_kind
+
+        register_note_kind(
+            NoteKind(
+                model=ABASession,
+                form=ABASessionForm,
+                formsets=(ABABehaviourRecordFormSet, ABASkillTargetFormSet),
+                rows_template="notes/_rows_aba.html",
+            )
+        )

@@ -9,7 +9,7 @@ from aba.models import (
     ABASession,
     ABASkillTarget,
 )
-from core.note_forms import TEXT_AREA, ClinicalNoteForm, NoteRowForm, NoteRowsFormSet
+from appointments.notes.forms import TEXT_AREA, ClinicalNoteForm, NoteRowForm, NoteRowsFormSet
 
 
 class ABASessionForm(ClinicalNoteForm):

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.clinical_notes import (
+from appointments.notes.models import (
     ClinicalNote,
     ClinicalNoteAddendum,
     NoteChildRow,

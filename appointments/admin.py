@@ -21,11 +21,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import SchedulingError
 from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.notes.selectors import session_has_notes
 from appointments.selectors import with_seats_taken
 from appointments.session_service import SessionService
 from core.admin import ProviderListFilter, TenantScopedAdmin, register_tenant_path, scope_choices
 from core.models import Patient
-from core.note_selectors import session_has_notes
 
 register_tenant_path(Session, "clinic__tenant")
 register_tenant_path(SessionParticipant, "session__clinic__tenant")

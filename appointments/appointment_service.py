@@ -10,7 +10,7 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from appointments import booking_rules
+from appointments import booking_rules, overlaps
 from appointments.exceptions import ConflictError, InvalidTransition
 from appointments.models import Appointment
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
@@ -58,8 +58,8 @@ class AppointmentService:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
         )
-        booking_rules.lock_parties(provider, room, (patient,))
-        booking_rules.raise_on_conflicts(
+        overlaps.lock_parties(provider, room, (patient,))
+        overlaps.raise_on_conflicts(
             provider=provider,
             room=room,
             patients=(patient,),
@@ -201,8 +201,8 @@ class AppointmentService:
         booking_rules.validate_slot_scope(
             provider=locked.provider, clinic=locked.clinic, room=new_room, duration=new_duration
         )
-        booking_rules.lock_parties(locked.provider, new_room, (locked.patient,))
-        booking_rules.raise_on_conflicts(
+        overlaps.lock_parties(locked.provider, new_room, (locked.patient,))
+        overlaps.raise_on_conflicts(
             provider=locked.provider,
             room=new_room,
             patients=(locked.patient,),

@@ -50,7 +50,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from appointments.integrity import expand_slots
 from appointments.models import Appointment, Session, SessionParticipant
-from core.clinical_notes import ClinicalNote, note_models
+from appointments.notes.models import ClinicalNote
+from appointments.notes.registry import note_models
 from core.models import Clinic
 
 CHANGE_REASON = "backfill_sessions: from legacy appointment"

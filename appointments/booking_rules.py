@@ -2,21 +2,17 @@
 
 import datetime
 
-from django.db.models import DateField, IntegerField, Q, QuerySet, TimeField, Value
-from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.formats import date_format, time_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from appointments.exceptions import CheckInBlocked, ConflictError, OutOfScope
+from appointments.exceptions import CheckInBlocked, OutOfScope
 from appointments.models import (
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
     Appointment,
-    Session,
     SessionParticipant,
 )
-from appointments.time_slots import SlotRange
 from appointments.workflow import transition
 from core.models import Clinic, Patient, Provider, Room, clinic_today, local_day
 
@@ -46,147 +42,6 @@ def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
             _("%(patient)s is registered with another organisation and can't be booked here.")
             % {"patient": patient.full_name_en}
         )
-
-
-def _slot_label(slot: Session | Appointment) -> str:
-    day = date_format(slot.scheduled_date, "SHORT_DATE_FORMAT")
-    return f"{day} {time_format(slot.scheduled_time, 'H:i')}-{time_format(slot.end_time, 'H:i')}"
-
-
-def _overlapping(queryset: QuerySet, day: datetime.date, start: datetime.time, minutes: int) -> QuerySet:
-    wanted = SlotRange(
-        Cast(Value(day), DateField()), Cast(Value(start), TimeField()), Cast(Value(minutes), IntegerField())
-    )
-    # A booking lasts at most 480 minutes, so only the day before and the day after
-    # can reach into this slot (a late session runs past midnight); the date filter
-    # keeps the index on scheduled_date useful.
-    nearby_days = (day - datetime.timedelta(days=1), day + datetime.timedelta(days=1))
-    return (
-        queryset.filter(scheduled_date__range=nearby_days)
-        .alias(slot=SlotRange())
-        .filter(slot__overlap=wanted)
-    )
-
-
-def find_conflicts(
-    *,
-    provider: Provider | None = None,
-    room: Room | None = None,
-    patients: tuple[Patient, ...] = (),
-    day: datetime.date,
-    start: datetime.time,
-    minutes: int,
-    exclude_session: Session | None = None,
-    exclude_appointment: Appointment | None = None,
-    include_appointments: bool = True,
-) -> list[str]:
-    """Messages for every active booking of the provider, room or patients that overlaps.
-
-    A back-filled participant and its own legacy appointment are one booking, so
-    the legacy appointment of an excluded session's participants is excluded too.
-    ``include_appointments=False`` looks at sessions only.
-    """
-    sessions = Session.objects.exclude(status=Session.Status.CANCELLED)
-    appointments = Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
-    if not include_appointments:
-        appointments = appointments.none()
-    participants = SessionParticipant.objects.exclude(status=SessionParticipant.Status.CANCELLED).exclude(
-        session__status=Session.Status.CANCELLED
-    )
-    if exclude_session is not None and exclude_session.pk:
-        sessions = sessions.exclude(pk=exclude_session.pk)
-        participants = participants.exclude(session=exclude_session)
-        appointments = appointments.exclude(session_participant__session=exclude_session)
-    if exclude_appointment is not None and exclude_appointment.pk:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
-        sessions = sessions.exclude(participants__legacy_appointment=exclude_appointment)
-        participants = participants.exclude(legacy_appointment=exclude_appointment)
-
-    messages: list[str] = []
-    who_or_where = Q(pk__in=[])
-    if provider is not None:
-        who_or_where |= Q(provider=provider)
-    if room is not None:
-        who_or_where |= Q(room=room)
-    for bookings in (sessions, appointments):
-        overlapping = _overlapping(bookings.filter(who_or_where), day, start, minutes)
-        for booking in overlapping.select_related("provider__user", "room"):
-            messages.append(_conflict_message(booking, provider))
-    if patients:
-        patient_sessions = participants.filter(patient__in=patients).select_related("session", "patient")
-        overlapping_ids = _overlapping(
-            Session.objects.filter(pk__in=patient_sessions.values("session_id")), day, start, minutes
-        ).values("pk")
-        for participation in patient_sessions.filter(session_id__in=overlapping_ids):
-            messages.append(
-                _("%(patient)s is already booked %(slot)s.")
-                % {"patient": participation.patient.full_name_en, "slot": _slot_label(participation.session)}
-            )
-        for booking in _overlapping(
-            appointments.filter(patient__in=patients), day, start, minutes
-        ).select_related("patient"):
-            messages.append(
-                _("%(patient)s already has appointment %(number)s %(slot)s.")
-                % {
-                    "patient": booking.patient.full_name_en,
-                    "number": booking.appointment_number,
-                    "slot": _slot_label(booking),
-                }
-            )
-    return messages
-
-
-def _conflict_message(booking: Session | Appointment, provider: Provider | None) -> str:
-    if provider is not None and booking.provider_id == provider.pk:
-        return _("%(provider)s already has a booking %(slot)s.") % {
-            "provider": booking.provider,
-            "slot": _slot_label(booking),
-        }
-    return _("Room %(room)s is already booked %(slot)s.") % {
-        "room": booking.room.name,
-        "slot": _slot_label(booking),
-    }
-
-
-def raise_on_conflicts(**slot) -> None:
-    messages = find_conflicts(**slot)
-    if messages:
-        raise ConflictError(messages)
-
-
-def lock_parties(provider: Provider, room: Room | None, patients: tuple[Patient, ...] = ()) -> None:
-    """Lock the provider, room and patient rows, in that order, before an overlap check.
-
-    Sessions and legacy appointments live in two tables, so no constraint spans
-    them: these locks serialise bookings of the same person and place while the
-    check runs. Every booking path takes them in the same order, so none deadlock.
-    """
-    Provider.objects.select_for_update().filter(pk=provider.pk).first()
-    if room is not None:
-        Room.objects.select_for_update().filter(pk=room.pk).first()
-    for patient in sorted(patients, key=lambda patient: patient.pk):
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
-
-
-def refuse_overlap_with_sessions(appointment: Appointment) -> None:
-    """Refuse a new legacy appointment that overlaps a session of its provider, room or patient.
-
-    The seed books with ``Appointment.objects.create(...)``, past any service; the
-    appointment table's own exclusion constraints cover appointment against
-    appointment, and this covers the sessions side. Raises ConflictError.
-    """
-    if appointment.status in Appointment.INACTIVE_STATUSES:
-        return
-    lock_parties(appointment.provider, appointment.room, (appointment.patient,))
-    raise_on_conflicts(
-        provider=appointment.provider,
-        room=appointment.room,
-        patients=(appointment.patient,),
-        day=appointment.scheduled_date,
-        start=appointment.scheduled_time,
-        minutes=appointment.duration,
-        include_appointments=False,
-    )
 
 
 def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str | None:

@@ -18,13 +18,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import APPOINTMENT_NUMBER_PATTERN, MAX_DURATION_MINUTES, MAX_GROUP_CAPACITY
-from core.clinical_notes import (
+from appointments.notes.models import (
     BACKFILLED_LINKS,
     CLEARABLE_LINKS,
     UNGUARDED_COLUMNS,
     ClinicalNote,
-    note_models,
 )
+from appointments.notes.registry import note_models
 
 _SLOT_MACRO = re.compile(r"SLOT\((\w+)\)")
 

@@ -189,8 +189,8 @@ class Appointment(ScheduledSlot):
         if self.appointment_number:
             super().save(*args, **kwargs)
             return
-        from appointments.booking_rules import refuse_overlap_with_sessions
         from appointments.numbering import issue_appointment_number
+        from appointments.overlaps import refuse_overlap_with_sessions
 
         try:
             with transaction.atomic():

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from appointments.booking_rules import consent_problem
 from appointments.models import Appointment, Session, SessionParticipant
-from core.models import Clinic, Patient, Provider, Room, User
+from core.models import Clinic, Consent, Patient, Provider, Room, User
 from core.permissions import scope_to_tenant
 
 ACTIVE_PARTICIPANT = ~Q(participants__status=SessionParticipant.Status.CANCELLED)
@@ -222,4 +222,29 @@ def patient_participations(patient: Patient) -> QuerySet[SessionParticipant]:
 def patient_appointments(patient: Patient) -> QuerySet[Appointment]:
     return patient.appointments.select_related("clinic", "provider__user", "room").order_by(
         "scheduled_date", "scheduled_time", "pk"
+    )
+
+
+@dataclass
+class PatientChart:
+    upcoming_participations: list[SessionParticipant]
+    past_participations: list[SessionParticipant]
+    upcoming_appointments: list[Appointment]
+    past_appointments: list[Appointment]
+    consents: list[Consent]
+
+
+def chart_for_patient(patient: Patient, today: datetime.date) -> PatientChart:
+    """Bookings split at ``today`` (today counts as upcoming; past ones newest first), consents."""
+    participations = list(patient_participations(patient))
+    appointments = list(patient_appointments(patient))
+    consents = list(patient.consents.order_by("-signed_at", "pk"))
+    for consent in consents:
+        consent.valid_today = consent.is_valid_on(today)
+    return PatientChart(
+        upcoming_participations=[p for p in participations if p.session.scheduled_date >= today],
+        past_participations=[p for p in reversed(participations) if p.session.scheduled_date < today],
+        upcoming_appointments=[a for a in appointments if a.scheduled_date >= today],
+        past_appointments=[a for a in reversed(appointments) if a.scheduled_date < today],
+        consents=consents,
     )

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from appointments import booking_rules
+from appointments import booking_rules, overlaps
 from appointments.exceptions import CapacityError, CheckInBlocked, ConflictError, InvalidTransition
 from appointments.models import MAX_GROUP_CAPACITY, Session, SessionParticipant
 from appointments.numbering import issue_appointment_number
@@ -136,8 +136,8 @@ class SessionService:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=fields["duration"]
         )
-        booking_rules.lock_parties(provider, room)
-        booking_rules.raise_on_conflicts(
+        overlaps.lock_parties(provider, room)
+        overlaps.raise_on_conflicts(
             provider=provider,
             room=room,
             day=fields["scheduled_date"],
@@ -184,7 +184,7 @@ class SessionService:
                 _("Session is full (%(taken)d of %(capacity)d).")
                 % {"taken": taken, "capacity": locked.max_capacity}
             )
-        booking_rules.raise_on_conflicts(
+        overlaps.raise_on_conflicts(
             patients=(patient,),
             day=locked.scheduled_date,
             start=locked.scheduled_time,

@@ -38,6 +38,7 @@ from appointments.forms import (
     SessionFilterForm,
 )
 from appointments.models import Appointment, SessionParticipant
+from appointments.notes.access import session_notes_context
 from appointments.selectors import (
     appointments_visible_to,
     day_schedule,
@@ -48,7 +49,6 @@ from appointments.selectors import (
 )
 from appointments.session_service import SessionService
 from core.forms import PatientSearchForm
-from core.note_access import session_notes_context
 from core.permissions import Capability, require_capability
 from core.selectors import search_patients
 

@@ -4,13 +4,21 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from core import views as core_views
+from appointments import overview_views
+from core import urls as patient_urls
+
+# The `core` namespace joins the directory's patient pages with the chart, which
+# shows bookings and notes and so lives above core, in appointments.
+patient_pages = [
+    *patient_urls.urlpatterns,
+    path("<int:pk>/", overview_views.patient_chart, name="patient_chart"),
+]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", overview_views.home, name="home"),
     path("appointments/", include("appointments.urls")),
-    path("patients/", include("core.urls")),
-    path("notes/", include("core.note_urls")),
+    path("patients/", include((patient_pages, patient_urls.app_name))),
+    path("notes/", include("appointments.notes.urls")),
     # No self-service password reset: clinics have no outgoing mail configured, and
     # an administrator resets a forgotten password in the admin.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class OtConfig(AppConfig):
     name = "ot"
     verbose_name = _("Occupational therapy")
+
+    def ready(self) -> None:
+        from appointments.notes.registry import NoteKind, register_note_kind
+        from ot.forms import OTSessionForm, OTTargetSkillFormSet
+        from ot.models import OTSession
+
+        register_note_kind(
+            NoteKind(
+                model=OTSession,
+                form=OTSessionForm,
+                formsets=(OTTargetSkillFormSet,),
+                rows_template="notes/_rows_ot.html",
+            )
+        )

@@ -1,6 +1,6 @@
 from django.forms import inlineformset_factory
 
-from core.note_forms import TEXT_AREA, ClinicalNoteForm, NoteRowForm, NoteRowsFormSet
+from appointments.notes.forms import TEXT_AREA, ClinicalNoteForm, NoteRowForm, NoteRowsFormSet
 from ot.models import RATING_MAX, RATING_MIN, RATING_SCALE_MESSAGE, OTSession, OTTargetSkill
 
 

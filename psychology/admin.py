@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from appointments.notes.admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin
 from core.admin import register_tenant_path
-from core.note_admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin
 from psychology.models import PsychologyNoteAddendum, PsychologySession
 
 register_tenant_path(PsychologySession, "patient__tenant")

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PsychologyConfig(AppConfig):
     name = "psychology"
     verbose_name = _("Psychology")
+
+    def ready(self) -> None:
+        from appointments.notes.registry import NoteKind, register_note_kind
+        from psychology.forms import PsychologySessionForm
+        from psychology.models import PsychologySession
+
+        register_note_kind(NoteKind(model=PsychologySession, form=PsychologySessionForm))

@@ -1,4 +1,4 @@
-from core.note_forms import TEXT_AREA, ClinicalNoteForm
+from appointments.notes.forms import TEXT_AREA, ClinicalNoteForm
 from psychology.models import PsychologySession
 
 

@@ -4,7 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.clinical_notes import (
+from appointments.notes.exceptions import NoteContentError
+from appointments.notes.models import (
     ClinicalNote,
     ClinicalNoteAddendum,
     addendum_text_constraint,
@@ -12,7 +13,6 @@ from core.clinical_notes import (
     note_state_constraints,
 )
 from core.models import Clinic
-from core.note_exceptions import NoteContentError
 
 
 class PsychologySession(ClinicalNote):

@@ -1,7 +1,7 @@
 import factory
 
 from aba.models import ABABehaviourRecord, ABASession, ABASkillTarget
-from core.tests.note_factories import ClinicalNoteFactory
+from appointments.tests.note_factories import ClinicalNoteFactory
 
 
 class ABASessionFactory(ClinicalNoteFactory):

@@ -4,8 +4,8 @@ import pytest
 
 from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
 from aba.tests.factories import ABABehaviourRecordFactory, ABASessionFactory, ABASkillTargetFactory
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_service import NoteService
 from core.tests.admin_helpers import admin_url, concrete_models, form_data, registered_admins
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 
 from aba.forms import ABABehaviourRecordFormSet, ABASessionForm, ABASkillTargetFormSet
 from aba.models import ABASession
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_service import NoteService
 
 pytestmark = pytest.mark.django_db
 

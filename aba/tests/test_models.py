@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 
 from aba.models import ABABehaviourRecord, ABASession, ABASkillTarget
 from aba.tests.factories import ABABehaviourRecordFactory, ABASessionFactory, ABASkillTargetFactory
+from appointments.notes.exceptions import NoteContentError, SignedNoteError
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_exceptions import NoteContentError, SignedNoteError
-from core.note_service import NoteService
 
 pytestmark = pytest.mark.django_db
 

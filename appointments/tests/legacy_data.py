@@ -16,11 +16,11 @@ from django.db import connection
 from aba.models import ABASession
 from appointments.appointment_service import AppointmentService
 from appointments.models import Appointment, Session, SessionParticipant
+from appointments.notes.models import ClinicalNote
+from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import finance_clerk
-from core.clinical_notes import ClinicalNote
 from core.models import Clinic, Provider, Room, clinic_today
-from core.note_service import NoteService
 from core.tests.factories import ConsentFactory, PatientFactory, ProviderFactory, RoomFactory
 from ot.models import OTSession, OTTargetSkill
 from psychology.models import PsychologySession

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.notes.models import ClinicalNote, NoteChildRow
 from appointments.session_service import SessionService
 from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
 from appointments.tests.legacy_data import (
@@ -19,7 +20,6 @@ from appointments.tests.legacy_data import (
     set_columns,
     triggers_off,
 )
-from core.clinical_notes import ClinicalNote, NoteChildRow
 from core.models import clinic_today
 from core.tests.factories import PatientFactory, ProviderFactory
 from psychology.models import PsychologySession

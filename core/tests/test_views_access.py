@@ -11,8 +11,8 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appointments.models import Appointment, Session, SessionParticipant
+from appointments.notes.services import NoteService
 from core.models import Clinic, Consent, Patient, User
-from core.note_service import NoteService
 from core.permissions import SPECIALTY_OF_ROLE
 from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import (

@@ -2,8 +2,8 @@
 
 import pytest
 
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_service import NoteService
 from core.tests.admin_helpers import admin_url, concrete_models, form_data, registered_admins
 from ot.models import OTNoteAddendum, OTSession, OTTargetSkill
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory

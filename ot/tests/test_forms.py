@@ -2,8 +2,8 @@
 
 import pytest
 
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_service import NoteService
 from ot.forms import OTSessionForm, OTTargetSkillFormSet
 from ot.models import OTSession
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from appointments.notes.exceptions import NoteContentError, SignedNoteError
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_exceptions import NoteContentError, SignedNoteError
-from core.note_service import NoteService
 from ot.models import OTSession, OTTargetSkill
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
 

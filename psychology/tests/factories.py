@@ -1,6 +1,6 @@
 import factory
 
-from core.tests.note_factories import ClinicalNoteFactory
+from appointments.tests.note_factories import ClinicalNoteFactory
 from psychology.models import PsychologySession
 
 

@@ -3,8 +3,8 @@
 import pytest
 from simple_history.admin import SimpleHistoryAdmin
 
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_service import NoteService
 from core.tests.admin_helpers import (
     admin_url,
     concrete_models,

@@ -2,8 +2,8 @@
 
 import pytest
 
+from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.note_service import NoteService
 from psychology.forms import PsychologySessionForm
 from psychology.models import PsychologySession
 

@@ -6,6 +6,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from appointments.notes.exceptions import DuplicateNoteError, NoteContentError, NoteLinkError, SignedNoteError
+from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import (
     AppointmentFactory,
@@ -13,8 +15,6 @@ from appointments.tests.factories import (
     IndividualSessionFactory,
     ParticipantFactory,
 )
-from core.note_exceptions import DuplicateNoteError, NoteContentError, NoteLinkError, SignedNoteError
-from core.note_service import NoteService
 from core.tests.factories import PatientFactory
 from psychology.models import PsychologyNoteAddendum, PsychologySession
 from psychology.tests.factories import PsychologySessionFactory

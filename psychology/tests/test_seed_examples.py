@@ -7,10 +7,10 @@ import pytest
 from aba.models import ABASession
 from aba.tests.factories import ABASessionFactory
 from appointments.models import Appointment, Session, SessionParticipant
+from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
 from core.models import User, clinic_today
-from core.note_service import NoteService
 from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 from ot.models import OTSession
 from ot.tests.factories import OTSessionFactory

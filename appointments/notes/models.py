@@ -15,7 +15,6 @@ read-only. PostgreSQL repeats the rules it can state (constraints, triggers), so
 a raw write can't break them either.
 """
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -25,19 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appointments.models import SessionParticipant
-from core.models import Clinic
-from core.note_exceptions import (
+from appointments.notes.exceptions import (
     DuplicateNoteError,
     NoteContentError,
     NoteLinkError,
     SignedNoteError,
 )
-
-NOTE_MODEL_BY_SPECIALTY: dict[str, str] = {
-    Clinic.Specialty.PSYCHOLOGY: "psychology.PsychologySession",
-    Clinic.Specialty.OT: "ot.OTSession",
-    Clinic.Specialty.ABA: "aba.ABASession",
-}
 
 # Link columns a signed note still lets change: the back-fill fills in a missing
 # session and participant, and deleting a legacy appointment clears its link
@@ -45,11 +37,6 @@ NOTE_MODEL_BY_SPECIALTY: dict[str, str] = {
 BACKFILLED_LINKS = ("session_id", "session_participant_id")
 CLEARABLE_LINKS = ("appointment_id",)
 UNGUARDED_COLUMNS = ("updated_at",)
-
-
-def note_models() -> dict[str, type["ClinicalNote"]]:
-    """Every discipline's note model by ``Clinic.Specialty`` value (loaded lazily: no import cycle)."""
-    return {specialty: apps.get_model(label) for specialty, label in NOTE_MODEL_BY_SPECIALTY.items()}
 
 
 def note_state_constraints(prefix: str) -> list[models.BaseConstraint]:

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from aba.models import ABASession
+from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from core.models import Clinic, User
-from core.note_service import NoteService
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import (
     booked,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from core.demo_data import demo_steps, load_demo
+from appointments.demo import demo_steps, load_demo
 
 
 class DryRunRollback(Exception):

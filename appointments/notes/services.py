@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments.models import Session, SessionParticipant
+from appointments.notes.exceptions import NoteContentError, NoteLinkError, SignedNoteError
+from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum, NoteChildRow
+from appointments.notes.registry import note_models
 from appointments.workflow import copy_state, save_with_history
-from core.clinical_notes import ClinicalNote, ClinicalNoteAddendum, NoteChildRow, note_models
 from core.models import Provider, User
-from core.note_exceptions import NoteContentError, NoteLinkError, SignedNoteError
 from core.permissions import is_admin
 
 Rows = Iterable[Mapping[str, Any]]

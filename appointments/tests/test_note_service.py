@@ -9,6 +9,9 @@ from django.db import connection
 
 from aba.models import ABASession
 from aba.tests.factories import ABASessionFactory, ABASkillTargetFactory
+from appointments.notes.exceptions import DuplicateNoteError, NoteContentError, NoteLinkError, SignedNoteError
+from appointments.notes.selectors import patient_notes, session_has_notes, session_notes_by_participant
+from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import (
     AppointmentFactory,
@@ -17,9 +20,6 @@ from appointments.tests.factories import (
     ParticipantFactory,
 )
 from core.models import Clinic, User
-from core.note_exceptions import DuplicateNoteError, NoteContentError, NoteLinkError, SignedNoteError
-from core.note_selectors import patient_notes, session_has_notes, session_notes_by_participant
-from core.note_service import NoteService
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, UserFactory
 from ot.models import OTSession, OTTargetSkill
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core import note_views
+from appointments.notes import views as note_views
 
 app_name = "notes"
 

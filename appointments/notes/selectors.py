@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 
 from appointments.models import Session, SessionParticipant
-from core.clinical_notes import ClinicalNote, note_models
+from appointments.notes.models import ClinicalNote
+from appointments.notes.registry import note_models
 from core.models import Patient, User
 from core.permissions import readable_specialties
 

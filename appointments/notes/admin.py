@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from appointments.notes.exceptions import NoteError
+from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum
+from appointments.notes.services import NoteService
 from appointments.workflow import copy_state
 from core.admin import ProviderListFilter, TenantScopedAdmin
-from core.clinical_notes import ClinicalNote, ClinicalNoteAddendum
-from core.note_exceptions import NoteError
-from core.note_service import NoteService
 
 LINK_FIELDS = ("session", "session_participant", "appointment")
 FILLED_FROM_LINKS = ("patient", "provider", "session_date", "session", "session_participant")

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from appointments.models import Session, SessionParticipant
-from core.clinical_notes import ClinicalNote
+from appointments.notes.models import ClinicalNote
+from appointments.notes.selectors import notes_with_details, patient_notes, session_notes_by_participant
+from appointments.notes.services import NoteService
 from core.models import Patient, User
-from core.note_selectors import notes_with_details, patient_notes, session_notes_by_participant
-from core.note_service import NoteService
 from core.permissions import (
     can_read_notes,
     can_write_notes,

@@ -3,7 +3,7 @@
 Views are thin: the discipline's form and row formsets validate, one
 ``NoteService`` call writes, a ``NoteError`` is shown on the form or as a message,
 and a successful POST redirects (post/redirect/get). Who may do what is decided
-by ``core.note_access``.
+by ``appointments.notes.access``.
 """
 
 from django import forms
@@ -15,23 +15,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aba.forms import ABABehaviourRecordFormSet, ABASessionForm, ABASkillTargetFormSet
-from core.clinical_notes import ClinicalNote
-from core.models import Clinic
-from core.note_access import DisciplineWithoutNotes, access_note, access_participant_for_notes, note_actions
-from core.note_exceptions import DuplicateNoteError, NoteError
-from core.note_forms import ClinicalNoteForm, NoteRowsFormSet
-from core.note_service import NoteService
+from appointments.notes.access import (
+    DisciplineWithoutNotes,
+    access_note,
+    access_participant_for_notes,
+    note_actions,
+)
+from appointments.notes.exceptions import DuplicateNoteError, NoteError
+from appointments.notes.models import ClinicalNote
+from appointments.notes.registry import note_kind
+from appointments.notes.services import NoteService
 from core.permissions import is_admin
-from ot.forms import OTSessionForm, OTTargetSkillFormSet
-from psychology.forms import PsychologySessionForm
 
-# Each discipline's content form and the formsets of its child rows (prefix = related name).
-NOTE_FORMS: dict[str, tuple[type[ClinicalNoteForm], tuple[type[NoteRowsFormSet], ...]]] = {
-    Clinic.Specialty.PSYCHOLOGY: (PsychologySessionForm, ()),
-    Clinic.Specialty.OT: (OTSessionForm, (OTTargetSkillFormSet,)),
-    Clinic.Specialty.ABA: (ABASessionForm, (ABABehaviourRecordFormSet, ABASkillTargetFormSet)),
-}
 SIGNED_NOTE_IS_READ_ONLY = gettext_lazy("This note is signed and can't be changed; add an addendum instead.")
 
 
@@ -49,10 +44,10 @@ class NoteForms:
     """A discipline's content form and its row formsets, validated and handed to the service together."""
 
     def __init__(self, note_model: type[ClinicalNote], data=None, note: ClinicalNote | None = None) -> None:
-        form_class, formset_classes = NOTE_FORMS[note_model.specialty]
+        kind = note_kind(note_model.specialty)
         instance = note if note is not None else note_model()
-        self.form = form_class(data, instance=instance)
-        self.formsets = [formset_class(data, instance=instance) for formset_class in formset_classes]
+        self.form = kind.form(data, instance=instance)
+        self.formsets = [formset_class(data, instance=instance) for formset_class in kind.formsets]
         for formset in self.formsets:
             formset.title = formset.model._meta.verbose_name_plural
 
@@ -156,7 +151,7 @@ def _detail_page(request: HttpRequest, note: ClinicalNote) -> HttpResponse:
         "note_model_name": note._meta.verbose_name,
         "actions": note_actions(request.user, note),
         "content_fields": _content_fields(note),
-        "rows_template": f"notes/_rows_{note.specialty}.html" if note.CHILD_ROWS else "",
+        "rows_template": note_kind(note.specialty).rows_template,
         "history_url": _history_url(request, note),
         "addendum_form": AddendumForm(),
     }

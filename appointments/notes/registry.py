@@ -1,0 +1,55 @@
+"""Note kinds: what the note pages, admin, services and demo know of each discipline.
+
+Each discipline app (``psychology``, ``ot``, ``aba``) registers its note kind in its
+``AppConfig.ready()``; nothing in ``appointments`` imports a discipline app, so the
+dependencies flow one way (``core`` <- ``appointments`` <- the disciplines).
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+
+from appointments.notes.models import ClinicalNote
+
+
+@dataclass(frozen=True)
+class NoteKind:
+    """A discipline's note: its model, content form, child-row formsets and row template."""
+
+    model: type[ClinicalNote]
+    form: type[forms.ModelForm]
+    formsets: tuple[type[forms.BaseInlineFormSet], ...] = ()
+    rows_template: str = ""
+
+    @property
+    def specialty(self) -> str:
+        return self.model.specialty
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+
+_KINDS: dict[str, NoteKind] = {}
+
+
+def register_note_kind(kind: NoteKind) -> None:
+    """Called once per discipline from ``AppConfig.ready()``; a second kind for a specialty is a bug."""
+    registered = _KINDS.get(kind.specialty)
+    if registered is not None and registered != kind:
+        raise ValueError(f"A note kind for {kind.specialty!r} is already registered: {registered.model}.")
+    _KINDS[kind.specialty] = kind
+
+
+def note_kinds() -> dict[str, NoteKind]:
+    """Every registered note kind by ``Clinic.Specialty`` value, in registration order."""
+    return dict(_KINDS)
+
+
+def note_kind(specialty: str) -> NoteKind | None:
+    return _KINDS.get(specialty)
+
+
+def note_models() -> dict[str, type[ClinicalNote]]:
+    """Every discipline's note model by ``Clinic.Specialty`` value."""
+    return {specialty: kind.model for specialty, kind in _KINDS.items()}

@@ -1,0 +1,75 @@
+"""Pages composing the directory with scheduling and notes: the home page by role, the patient chart."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from appointments.notes.access import patient_notes_context
+from appointments.selectors import (
+    appointments_on,
+    chart_for_patient,
+    clearance_queue_appointments,
+    clearance_queue_participants,
+    participant_status_counts,
+    sessions_on,
+)
+from core.models import User
+from core.permissions import CLINICIAN_ROLES, Capability, access_patient, is_admin, require_capability
+
+QUEUE_SIZE = 50
+
+
+def _schedule_today(user: User, provider_user: User | None = None) -> dict:
+    today = timezone.localdate()
+    sessions = list(sessions_on(user, today, provider_user))
+    return {
+        "today": today,
+        "sessions": sessions,
+        "appointments": list(appointments_on(user, today, provider_user)),
+        "status_counts": participant_status_counts(user, today, provider_user),
+        "open_group_seats": sum(s.available_spots for s in sessions if s.is_group and s.is_open),
+    }
+
+
+def _clearance_queue(user: User) -> dict:
+    today = timezone.localdate()
+    participants = clearance_queue_participants(user, today)
+    appointments = clearance_queue_appointments(user, today)
+    return {
+        "today": today,
+        "queue_participants": list(participants[:QUEUE_SIZE]),
+        "queue_appointments": list(appointments[:QUEUE_SIZE]),
+        "queue_total": participants.count() + appointments.count(),
+        "queue_today": participants.filter(session__scheduled_date=today).count()
+        + appointments.filter(scheduled_date=today).count(),
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Front desk: today's schedule; clinician: my sessions today; finance: clearance queue; admin: both."""
+    user = request.user
+    if is_admin(user):
+        context = {"view": "admin", **_schedule_today(user), **_clearance_queue(user)}
+    elif user.role == User.Role.FINANCE:
+        context = {"view": "finance", **_clearance_queue(user)}
+    elif user.role in CLINICIAN_ROLES:
+        context = {"view": "clinician", **_schedule_today(user, provider_user=user)}
+    elif user.role == User.Role.FRONT_DESK:
+        context = {"view": "front_desk", **_schedule_today(user)}
+    else:
+        context = {"view": "no_role", "today": timezone.localdate()}
+    return render(request, "core/home.html", context)
+
+
+@require_capability(Capability.VIEW_PATIENTS)
+@require_GET
+def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = access_patient(request.user, pk)
+    context = {
+        "patient": patient,
+        "chart": chart_for_patient(patient, timezone.localdate()),
+        **patient_notes_context(patient, request.user),
+    }
+    return render(request, "core/patient_chart.html", context)
