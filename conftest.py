@@ -1,8 +1,87 @@
-"""Fixtures shared by every app's tests: one organisation with a psychology clinic."""
+"""Fixtures shared by every app's tests: one organisation with a psychology clinic, and the clock.
+
+The clock: ``--pin-date=YYYY-MM-DD`` (or ``CLINIC_PIN_DATE``) runs the whole suite as
+if it were 10:00 installation time on that day, time still moving, to show the suite
+is green on any day. Tests that build data relative to today ask for ``frozen_today``
+instead, which pins its own literal day inside whatever the session pinned.
+"""
+
+import datetime
+import os
+import zoneinfo
+from collections.abc import Iterator
 
 import pytest
+import time_machine
+from django.conf import settings
 
+from appointments.tests.factories import reset_slots
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory, TenantFactory
+
+PIN_DATE_VARIABLE = "CLINIC_PIN_DATE"
+# A Sunday (a working day), months from a year's end.
+FROZEN_TODAY = datetime.date(2026, 3, 15)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--pin-date",
+        metavar="YYYY-MM-DD",
+        default=os.environ.get(PIN_DATE_VARIABLE) or None,
+        help=f"Run every test as if it were 10:00 (TIME_ZONE) on this day; time still moves. "
+        f"Default: ${PIN_DATE_VARIABLE}.",
+    )
+
+
+def pin_date(config: pytest.Config) -> datetime.date | None:
+    value = config.getoption("--pin-date")
+    if not value:
+        return None
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 (a date, no time)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--pin-date / {PIN_DATE_VARIABLE} must be a date as YYYY-MM-DD, got {value!r}."
+        ) from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    pin_date(config)  # a bad date stops the run before any test
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    day = pin_date(config)
+    return f"clock pinned to {day:%Y-%m-%d (%A)} 10:00, ticking" if day else None
+
+
+def ten_o_clock(day: datetime.date) -> datetime.datetime:
+    """10:00 on ``day`` in the installation's time zone."""
+    return datetime.datetime.combine(day, datetime.time(10), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock(request: pytest.FixtureRequest) -> Iterator[datetime.date | None]:
+    """The whole session at --pin-date, when given; tests' own time_machine pins nest inside."""
+    day = pin_date(request.config)
+    if day is None:
+        yield None
+        return
+    with time_machine.travel(ten_o_clock(day), tick=True):
+        yield day
+
+
+@pytest.fixture
+def frozen_today() -> Iterator[datetime.date]:
+    """Pin the clock to 10:00 on FROZEN_TODAY, still ticking (threads and the live server
+    wait on it), and give that day: for tests that build data relative to today."""
+    with time_machine.travel(ten_o_clock(FROZEN_TODAY), tick=True):
+        yield FROZEN_TODAY
+
+
+@pytest.fixture(autouse=True)
+def _fresh_booking_slots() -> None:
+    """Factory-made bookings start at 07:00 in every test, whatever ran before it."""
+    reset_slots()
 
 
 @pytest.fixture

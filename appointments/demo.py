@@ -1,20 +1,25 @@
 """The demo organisation: reference data, patients and two weeks of sessions.
 
-Built through the same services staff use, so every number, status and history
-row is one the product could have produced itself.
+Two halves. ``plan_demo(today)`` is pure data: which child gets which booking on
+which day and how each booking ends, decided by the booking's place in the demo
+fortnight and never by the calendar, so every status appears whatever the date.
+``load_demo`` carries the plan out through the same services staff use, so every
+number, status and history row is one the product could have produced itself.
 """
 
 import datetime
+import enum
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from appointments.appointment_service import AppointmentService
-from appointments.models import Session
+from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
+from core import clock
 from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
 
 DEMO_TENANT_CODE = "AGDAR"
@@ -50,6 +55,240 @@ PATIENT_COUNT = 60
 DAY_OFFSETS = range(-7, 8)  # a week back, today, a week ahead
 
 
+# The plan: pure data - no database, no clock. ------------------------------------
+
+SessionStatus = Session.Status
+ParticipantStatus = SessionParticipant.Status
+AppointmentStatus = Appointment.Status
+
+# One lane per provider, in CLINICS order: lane = clinic index * 2 + provider index.
+LANES = [
+    (clinic_index, provider_index)
+    for clinic_index, (specialty, *_) in enumerate(CLINICS)
+    for provider_index in range(len(CLINICIANS[specialty]))
+]
+# Each lane draws from its own children, so no child is ever booked by two providers at once.
+CHILDREN_PER_LANE = PATIENT_COUNT // len(LANES)
+GROUP_SIZE = 4
+GROUP_CAPACITY = 6
+# A provider's day, in time order; the slots don't overlap, so neither do their children.
+GROUP_SLOT = (datetime.time(10, 0), 60)
+INDIVIDUAL_SLOT = (datetime.time(12, 0), 45)
+APPOINTMENT_SLOT = (datetime.time(14, 0), 45)
+# The children of a day are a rotation of the lane's pool; today's rotation puts the
+# lane's lapsed-consent child (pool position 9) last in the morning group.
+TODAY_ROTATION = 6
+GROUP_NOTES = "Turn-taking and shared play."
+UNWELL = "Provider unwell"
+TRAVELLING = "Family travelling"
+REBOOKED = "Rebooked as a group place"
+
+
+def has_lapsed_consent(child: int) -> bool:
+    """Every tenth child (patients 10, 20, ...) has a lapsed consent, so a refused check-in shows."""
+    return (child + 1) % 10 == 0
+
+
+class Stage(enum.Enum):
+    """Where a booking stands when the demo is loaded."""
+
+    OFF_SICK = "off sick"  # a past day the provider was unwell: cancelled
+    DONE = "done"  # in the past, or earlier today
+    CURRENT = "current"  # under way now
+    NEXT = "next"  # the provider's next booking today: its patients are waiting
+    LATER = "later"  # later today
+    AHEAD = "ahead"  # a future day
+
+
+@dataclass(frozen=True)
+class PlannedParticipant:
+    child: int  # index into the demo's patients, 0 to PATIENT_COUNT - 1
+    status: str
+    cancel_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    day: datetime.date
+    lane: int
+    session_type: str
+    start: datetime.time
+    duration: int
+    status: str
+    participants: tuple[PlannedParticipant, ...]
+    group_notes: str = ""
+    cancel_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedAppointment:
+    day: datetime.date
+    lane: int
+    child: int
+    start: datetime.time
+    duration: int
+    status: str
+    cancel_reason: str = ""
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """Every booking of the demo with the status it ends in."""
+
+    today: datetime.date
+    days: tuple[datetime.date, ...]
+    sessions: tuple[PlannedSession, ...]
+    appointments: tuple[PlannedAppointment, ...]
+
+    def on(self, day: datetime.date) -> Iterator[PlannedSession | PlannedAppointment]:
+        """The bookings of ``day``, provider by provider in time order."""
+        for lane in range(len(LANES)):
+            for session in self.sessions:
+                if session.day == day and session.lane == lane:
+                    yield session
+            for appointment in self.appointments:
+                if appointment.day == day and appointment.lane == lane:
+                    yield appointment
+
+
+def plan_demo(today: datetime.date) -> DemoPlan:
+    """The demo fortnight around ``today``: the working days (Sunday to Thursday) of the
+    week before and the week after, and today itself even on a weekend, so that the
+    day under way always shows.
+
+    Outcomes follow from a booking's place - its lane, the index of its day among the
+    past or future working days (a week always holds five) and its slot - never from
+    the date itself: past days are done (one sick day per lane, some no-shows), today
+    every provider is somewhere in their day, the future is booked, confirmed or
+    cancelled. So every status of every kind appears on any date.
+    """
+    past = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS if offset < 0]
+    future = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS if offset > 0]
+    past = [day for day in past if day.weekday() in WORKING_WEEKDAYS]
+    future = [day for day in future if day.weekday() in WORKING_WEEKDAYS]
+    sessions: list[PlannedSession] = []
+    appointments: list[PlannedAppointment] = []
+    for position, day in enumerate([*past, today, *future]):
+        index = position if day < today else 0 if day == today else position - len(past) - 1
+        rotation = (TODAY_ROTATION + position - len(past)) % CHILDREN_PER_LANE
+        for lane in range(len(LANES)):
+            first = lane * CHILDREN_PER_LANE
+            pool = [first + (rotation + k) % CHILDREN_PER_LANE for k in range(CHILDREN_PER_LANE)]
+            group, individual, appointment = _stages(day, today, index, lane)
+            notes = GROUP_NOTES if day <= today else ""
+            sessions.append(
+                _planned_session(day, lane, index, group, Session.SessionType.GROUP, pool[:GROUP_SIZE], notes)
+            )
+            sessions.append(
+                _planned_session(day, lane, index, individual, Session.SessionType.INDIVIDUAL, pool[5:6])
+            )
+            appointments.append(_planned_appointment(day, lane, index, appointment, pool[7]))
+    return DemoPlan(today, (*past, today, *future), tuple(sessions), tuple(appointments))
+
+
+def _stages(day: datetime.date, today: datetime.date, index: int, lane: int) -> list[Stage]:
+    """The stages of a lane's group, individual session and appointment on ``day``."""
+    if day < today:
+        # One past day per lane at most is a sick day; lane 0's first past day always is.
+        return [Stage.OFF_SICK if (index + lane) % 6 == 0 else Stage.DONE] * 3
+    if day > today:
+        return [Stage.AHEAD] * 3
+    # Today each provider is at a different point of the day: lanes 0 and 3 run the
+    # group, 1 and 4 the individual session, 2 and 5 the legacy appointment.
+    current = lane % 3
+    return [
+        Stage.DONE if slot < current else Stage.CURRENT if slot == current
+        else Stage.NEXT if slot == current + 1 else Stage.LATER
+        for slot in range(3)
+    ]  # fmt: skip
+
+
+def _planned_session(
+    day: datetime.date,
+    lane: int,
+    index: int,
+    stage: Stage,
+    session_type: str,
+    children: list[int],
+    group_notes: str = "",
+) -> PlannedSession:
+    start, duration = GROUP_SLOT if session_type == Session.SessionType.GROUP else INDIVIDUAL_SLOT
+    status = {
+        Stage.OFF_SICK: SessionStatus.CANCELLED,
+        Stage.DONE: SessionStatus.COMPLETED,
+        Stage.CURRENT: SessionStatus.IN_PROGRESS,
+    }.get(stage, SessionStatus.SCHEDULED)
+    return PlannedSession(
+        day=day,
+        lane=lane,
+        session_type=session_type,
+        start=start,
+        duration=duration,
+        status=status,
+        participants=tuple(
+            _planned_participant(stage, index, lane, child, last=len(children) > 1 and k == len(children) - 1)
+            for k, child in enumerate(children)
+        ),
+        group_notes=group_notes,
+        cancel_reason=UNWELL if stage == Stage.OFF_SICK else "",
+    )
+
+
+def _planned_participant(stage: Stage, index: int, lane: int, child: int, last: bool) -> PlannedParticipant:
+    """A place's outcome; ``last`` is a group's last place. A lapsed consent is never checked in."""
+    admissible = not has_lapsed_consent(child)
+    if stage == Stage.OFF_SICK:
+        return PlannedParticipant(child, ParticipantStatus.CANCELLED, UNWELL)
+    if stage == Stage.DONE:
+        # Completing the session marks whoever never arrived a no-show: the last child didn't come.
+        attended = admissible and not last
+        return PlannedParticipant(
+            child, ParticipantStatus.ATTENDED if attended else ParticipantStatus.NO_SHOW
+        )
+    if stage == Stage.CURRENT:
+        # The last child (today: the lapsed consent) hasn't been checked in.
+        return PlannedParticipant(
+            child, ParticipantStatus.ARRIVED if admissible and not last else ParticipantStatus.BOOKED
+        )
+    if stage == Stage.NEXT:
+        return PlannedParticipant(
+            child, ParticipantStatus.ARRIVED if admissible else ParticipantStatus.CONFIRMED
+        )
+    if stage == Stage.LATER:
+        return PlannedParticipant(child, ParticipantStatus.CONFIRMED)
+    if last and (index + lane) % 2 == 0:
+        return PlannedParticipant(child, ParticipantStatus.CANCELLED, TRAVELLING)
+    # Families confirm for the next two working days; later places are only booked.
+    return PlannedParticipant(child, ParticipantStatus.CONFIRMED if index <= 1 else ParticipantStatus.BOOKED)
+
+
+def _planned_appointment(
+    day: datetime.date, lane: int, index: int, stage: Stage, child: int
+) -> PlannedAppointment:
+    start, duration = APPOINTMENT_SLOT
+    admissible = not has_lapsed_consent(child)
+    reason = ""
+    if stage == Stage.OFF_SICK:
+        status, reason = AppointmentStatus.CANCELLED, UNWELL
+    elif stage == Stage.DONE:
+        missed = not admissible or (index + lane) % 4 == 1
+        status = AppointmentStatus.NO_SHOW if missed else AppointmentStatus.COMPLETED
+    elif stage == Stage.CURRENT:
+        status = AppointmentStatus.IN_PROGRESS if admissible else AppointmentStatus.BOOKED
+    elif stage == Stage.NEXT:
+        status = AppointmentStatus.ARRIVED if admissible else AppointmentStatus.BOOKED
+    elif stage == Stage.LATER:
+        status = AppointmentStatus.CONFIRMED
+    elif (index + lane) % 5 == 4:
+        status, reason = AppointmentStatus.CANCELLED, REBOOKED
+    else:
+        status = AppointmentStatus.CONFIRMED if index <= 1 else AppointmentStatus.BOOKED
+    return PlannedAppointment(day, lane, child, start, duration, status, reason)
+
+
+# The execution: the plan, through the services. -----------------------------------
+
+
 @dataclass
 class DemoSummary:
     created: bool
@@ -78,15 +317,20 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
     for username, first, last, role in STAFF:
         _user(tenant, username, first, last, role, password, superuser=role == User.Role.ADMIN)
     clinics = [_clinic(tenant, password, *spec) for spec in CLINICS]
-    patients = _patients(tenant)
+    now = clock.now()
+    patients = _patients(tenant, now)
     progress(1)
     summary = DemoSummary(created=True, logins=logins, patients=len(patients))
     finance = User.objects.get(username="finance")
-    today = timezone.localdate()
-    days = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS]
-    for day in days:
-        if day.weekday() in WORKING_WEEKDAYS:
-            _schedule_day(day, today, clinics, patients, finance, summary)
+    today = now.date()
+    plan = plan_demo(today)
+    lanes = [clinics[clinic_index].lane(provider_index) for clinic_index, provider_index in LANES]
+    for offset in DAY_OFFSETS:
+        for booking in plan.on(today + datetime.timedelta(days=offset)):
+            if isinstance(booking, PlannedSession):
+                _carry_out_session(booking, lanes[booking.lane], patients, finance, summary)
+            else:
+                _carry_out_appointment(booking, lanes[booking.lane], patients, finance, summary)
         progress(1)
     return summary
 
@@ -122,6 +366,21 @@ class DemoClinic:
     individual_service: str
     group_service: str
 
+    def lane(self, provider_index: int) -> "DemoLane":
+        provider, room = self.providers[provider_index]
+        return DemoLane(self.clinic, provider, room, self.individual_service, self.group_service)
+
+
+@dataclass
+class DemoLane:
+    """One provider's column of the plan: their clinic, room and services."""
+
+    clinic: Clinic
+    provider: Provider
+    room: Room
+    individual_service: str
+    group_service: str
+
 
 def _clinic(tenant, password, specialty, name_en, name_ar, role, individual_service, group_service):
     clinic, _ = Clinic.objects.get_or_create(
@@ -139,10 +398,9 @@ def _clinic(tenant, password, specialty, name_en, name_ar, role, individual_serv
     return DemoClinic(clinic, providers, individual_service, group_service)
 
 
-def _patients(tenant) -> list[Patient]:
+def _patients(tenant, now: datetime.datetime) -> list[Patient]:
     names = itertools.product(LAST_NAMES, FIRST_NAMES)
     patients = []
-    now = timezone.now()
     for number, ((last_en, last_ar), (first_en, first_ar)) in zip(
         range(1, PATIENT_COUNT + 1), names, strict=False
     ):
@@ -154,15 +412,15 @@ def _patients(tenant) -> list[Patient]:
                 "last_name_en": last_en,
                 "first_name_ar": first_ar,
                 "last_name_ar": last_ar,
-                "date_of_birth": datetime.date(2014 + number % 8, 1 + number % 12, 1 + number % 28),
+                # Children of 4 to 11 whatever the year.
+                "date_of_birth": datetime.date(now.year - 4 - number % 8, 1 + number % 12, 1 + number % 28),
                 "sex": Patient.Sex.FEMALE if number % 2 else Patient.Sex.MALE,
                 "guardian_name": f"{LAST_NAMES[number % 4][0]} family",
                 "phone": f"+9665{number:08d}",
             },
         )
         if created:
-            # Every tenth child's consent has lapsed, so the demo shows a refused check-in.
-            lapsed = number % 10 == 0
+            lapsed = has_lapsed_consent(number - 1)
             Consent.objects.create(
                 patient=patient,
                 consent_type=Consent.ConsentType.GENERAL,
@@ -174,99 +432,81 @@ def _patients(tenant) -> list[Patient]:
     return patients
 
 
-def _schedule_day(day, today, clinics, patients, finance, summary: DemoSummary) -> None:
-    for clinic_index, demo in enumerate(clinics):
-        for provider_index, (provider, room) in enumerate(demo.providers):
-            lane = clinic_index * 2 + provider_index
-            # Each provider draws from their own ten children, so no child is booked twice at once.
-            pool = patients[lane * 10 : lane * 10 + 10]
-            shift = day.toordinal() % 10
-            group_patients = [pool[(shift + k) % 10] for k in range(4)]
-            individual_patient = pool[(shift + 5) % 10]
-            group = SessionService.create_group_session(
-                provider=provider,
-                clinic=demo.clinic,
-                scheduled_date=day,
-                scheduled_time=datetime.time(10, 0),
-                duration=60,
-                service_type=demo.group_service,
-                max_capacity=6,
-                group_notes="Turn-taking and shared play." if day <= today else "",
-                room=room,
-            )
-            participants = [SessionService.add_patient_to_session(group, child) for child in group_patients]
-            individual = SessionService.create_individual_session(
-                provider=provider,
-                clinic=demo.clinic,
-                patient=individual_patient,
-                scheduled_date=day,
-                scheduled_time=datetime.time(12, 0),
-                duration=45,
-                service_type=demo.individual_service,
-                room=room,
-            )
-            legacy = AppointmentService.book_appointment(
-                patient=pool[(shift + 7) % 10],
-                provider=provider,
-                clinic=demo.clinic,
-                scheduled_date=day,
-                scheduled_time=datetime.time(14, 0),
-                duration=45,
-                service_type=demo.individual_service,
-                room=room,
-            )
-            summary.sessions += 2
-            summary.participants += len(participants) + 1
-            summary.appointments += 1
-            _play_out(group, participants, day, today, finance, lane)
-            _play_out(individual, list(individual.participants.all()), day, today, finance, lane)
-            _play_out_appointment(legacy, day, today, finance, lane)
-
-
-def _check_in_everyone(participants, finance) -> None:
-    for participant in participants:
-        SessionService.clear_finance(participant, user=finance)
-        if participant.patient.consents.filter(expires_at__isnull=True).exists():
+def _carry_out_session(
+    planned: PlannedSession, lane: DemoLane, patients: list[Patient], finance: User, summary: DemoSummary
+) -> None:
+    """Book the planned session, then take it and each place to its planned status."""
+    slot: dict[str, Any] = {
+        "provider": lane.provider,
+        "clinic": lane.clinic,
+        "room": lane.room,
+        "scheduled_date": planned.day,
+        "scheduled_time": planned.start,
+        "duration": planned.duration,
+    }
+    if planned.session_type == Session.SessionType.GROUP:
+        session = SessionService.create_group_session(
+            **slot,
+            service_type=lane.group_service,
+            max_capacity=GROUP_CAPACITY,
+            group_notes=planned.group_notes,
+        )
+        participants = [
+            SessionService.add_patient_to_session(session, patients[place.child])
+            for place in planned.participants
+        ]
+    else:
+        (place,) = planned.participants
+        session = SessionService.create_individual_session(
+            **slot, service_type=lane.individual_service, patient=patients[place.child]
+        )
+        participants = list(session.participants.all())
+    for participant, place in zip(participants, planned.participants, strict=True):
+        if place.status == ParticipantStatus.CONFIRMED:
+            SessionService.confirm_participant(participant)
+        elif place.status in (ParticipantStatus.ARRIVED, ParticipantStatus.ATTENDED):
+            SessionService.clear_finance(participant, user=finance)
             SessionService.check_in_participant(participant)
-
-
-def _play_out(session, participants, day, today, finance, lane) -> None:
-    """Past days are done, today is under way, the future is booked - in every status."""
-    if day < today:
-        if (day.toordinal() + lane) % 7 == 0:
-            SessionService.cancel_session(session, "Provider unwell")
-            return
-        _check_in_everyone(participants[:-1] if len(participants) > 1 else participants, finance)
+        elif place.status == ParticipantStatus.CANCELLED and planned.status != SessionStatus.CANCELLED:
+            SessionService.cancel_participant(participant, place.cancel_reason)
+        elif place.status == ParticipantStatus.NO_SHOW and planned.status != SessionStatus.COMPLETED:
+            SessionService.mark_participant_no_show(participant)
+    # Completing marks arrived places attended and the others no-shows; cancelling cancels them.
+    if planned.status == SessionStatus.IN_PROGRESS:
+        SessionService.start_session(session)
+    elif planned.status == SessionStatus.COMPLETED:
         SessionService.complete_session(session)
-    elif day == today:
-        if lane % 2 == 0:
-            SessionService.start_session(session)
-            _check_in_everyone(participants[:2], finance)
-        else:
-            SessionService.confirm_participant(participants[0])
-    else:
-        SessionService.confirm_participant(participants[0])
-        if len(participants) > 2:
-            SessionService.cancel_participant(participants[-1], "Family travelling")
+    elif planned.status == SessionStatus.CANCELLED:
+        SessionService.cancel_session(session, planned.cancel_reason)
+    summary.sessions += 1
+    summary.participants += len(participants)
 
 
-def _play_out_appointment(appointment, day, today, finance, lane) -> None:
-    if day < today:
-        if lane % 3 == 0:
-            AppointmentService.mark_no_show(appointment)
-            return
-        AppointmentService.clear_finance(appointment, user=finance)
-        if appointment.patient.consents.filter(expires_at__isnull=True).exists():
-            AppointmentService.check_in(appointment)
-            AppointmentService.start(appointment)
-            AppointmentService.complete(appointment)
-    elif day == today:
-        AppointmentService.clear_finance(appointment, user=finance)
-        if appointment.patient.consents.filter(expires_at__isnull=True).exists():
-            AppointmentService.check_in(appointment)
-            if lane % 2 == 0:
-                AppointmentService.start(appointment)
-    elif lane % 4 == 1:
-        AppointmentService.cancel(appointment, "Rebooked as a group place")
-    else:
+def _carry_out_appointment(
+    planned: PlannedAppointment, lane: DemoLane, patients: list[Patient], finance: User, summary: DemoSummary
+) -> None:
+    """Book the planned legacy appointment, then walk it to its planned status."""
+    appointment = AppointmentService.book_appointment(
+        patient=patients[planned.child],
+        provider=lane.provider,
+        clinic=lane.clinic,
+        room=lane.room,
+        scheduled_date=planned.day,
+        scheduled_time=planned.start,
+        duration=planned.duration,
+        service_type=lane.individual_service,
+    )
+    summary.appointments += 1
+    if planned.status == AppointmentStatus.CONFIRMED:
         AppointmentService.confirm(appointment)
+    elif planned.status == AppointmentStatus.CANCELLED:
+        AppointmentService.cancel(appointment, planned.cancel_reason)
+    elif planned.status == AppointmentStatus.NO_SHOW:
+        AppointmentService.mark_no_show(appointment)
+    elif planned.status != AppointmentStatus.BOOKED:
+        AppointmentService.clear_finance(appointment, user=finance)
+        AppointmentService.check_in(appointment)
+        if planned.status in (AppointmentStatus.IN_PROGRESS, AppointmentStatus.COMPLETED):
+            AppointmentService.start(appointment)
+        if planned.status == AppointmentStatus.COMPLETED:
+            AppointmentService.complete(appointment)

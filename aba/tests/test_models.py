@@ -11,7 +11,7 @@ from appointments.notes.exceptions import NoteContentError, SignedNoteError
 from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 @pytest.fixture

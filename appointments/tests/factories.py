@@ -6,19 +6,37 @@ was written the way production writes it.
 """
 
 import datetime
+import itertools
 
 import factory
 
 from appointments.appointment_service import AppointmentService
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
-from core.models import User, clinic_today
+from core.clock import today as clinic_today
+from core.models import User
 from core.tests.factories import ClinicFactory, ConsentFactory, PatientFactory, ProviderFactory, UserFactory
 
 
 def hourly_slot(n: int) -> datetime.time:
     """Distinct start times (07:00-18:00) so one provider's factory-made bookings don't collide."""
     return datetime.time(7 + n % 12, 0)
+
+
+# One counter for every booking factory, reset before each test (root conftest.py): a
+# test's factory-made sessions and appointments start at 07:00, 08:00, ... in the order
+# the test makes them, whatever ran before it in the worker. Per-factory sequences let a
+# group session and an individual one of the same provider land on the same hour.
+_slots = itertools.count()
+
+
+def next_slot() -> datetime.time:
+    return hourly_slot(next(_slots))
+
+
+def reset_slots() -> None:
+    global _slots
+    _slots = itertools.count()
 
 
 class GroupSessionFactory(factory.Factory):
@@ -31,7 +49,7 @@ class GroupSessionFactory(factory.Factory):
     provider = factory.SubFactory(ProviderFactory, clinic=factory.SelfAttribute("..clinic"))
     room = None
     scheduled_date = factory.LazyFunction(clinic_today)
-    scheduled_time = factory.Sequence(hourly_slot)
+    scheduled_time = factory.LazyFunction(next_slot)
     duration = 60
     service_type = "Social Skills Group"
     max_capacity = 8
@@ -54,7 +72,7 @@ class IndividualSessionFactory(factory.Factory):
     patient = factory.SubFactory(PatientFactory, tenant=factory.SelfAttribute("..clinic.tenant"))
     room = None
     scheduled_date = factory.LazyFunction(clinic_today)
-    scheduled_time = factory.Sequence(hourly_slot)
+    scheduled_time = factory.LazyFunction(next_slot)
     duration = 60
     service_type = "Individual Therapy"
     user = None
@@ -90,7 +108,7 @@ class AppointmentFactory(factory.Factory):
     patient = factory.SubFactory(PatientFactory, tenant=factory.SelfAttribute("..clinic.tenant"))
     room = None
     scheduled_date = factory.LazyFunction(clinic_today)
-    scheduled_time = factory.Sequence(hourly_slot)
+    scheduled_time = factory.LazyFunction(next_slot)
     duration = 60
     service_type = "Individual Therapy"
     user = None

@@ -1,12 +1,160 @@
-"""seed_demo: the demo organisation is complete, idempotent and safe by default."""
+"""The demo: its plan covers every status on any date; seed_demo carries the plan out once."""
+
+import datetime
+import itertools
+import zoneinfo
+from collections import defaultdict
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
+from appointments.demo import (
+    CLINICIANS,
+    CLINICS,
+    LANES,
+    PATIENT_COUNT,
+    DemoPlan,
+    has_lapsed_consent,
+    plan_demo,
+)
 from appointments.models import Appointment, Session, SessionParticipant
 from core.models import Consent, Patient, User
 
-pytestmark = pytest.mark.django_db
+# Chosen once: a Sunday; a Friday; a year's last day (a Friday); a leap day (a Tuesday);
+# 1 Ramadan 1448 (a Monday); a Saturday of New Year's week; the Thursday before a leap day.
+PLAN_DAYS = [
+    datetime.date(2026, 11, 29),
+    datetime.date(2026, 12, 4),
+    datetime.date(2027, 12, 31),
+    datetime.date(2028, 2, 29),
+    datetime.date(2027, 2, 8),
+    datetime.date(2024, 1, 6),
+    datetime.date(2044, 2, 25),
+]
+# The real demo is loaded on a Friday, so "today" is not a working day.
+DEMO_MOMENT = datetime.datetime(2026, 12, 4, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Riyadh"))
+CHECKED_IN = {SessionParticipant.Status.ARRIVED, SessionParticipant.Status.ATTENDED}
+
+
+def _statuses(plan: DemoPlan) -> dict[str, set[str]]:
+    return {
+        "session": {session.status for session in plan.sessions},
+        "session type": {session.session_type for session in plan.sessions},
+        "participant": {place.status for session in plan.sessions for place in session.participants},
+        "appointment": {appointment.status for appointment in plan.appointments},
+    }
+
+
+EVERY_STATUS = {
+    "session": set(Session.Status.values),
+    "session type": set(Session.SessionType.values),
+    "participant": set(SessionParticipant.Status.values),
+    "appointment": set(Appointment.Status.values),
+}
+
+
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_has_every_status_of_every_kind(today):
+    assert _statuses(plan_demo(today)) == EVERY_STATUS
+
+
+def test_plan_demo_has_every_status_whatever_the_weekday():
+    # given a fortnight: every weekday twice, and a new year
+    for today in (datetime.date(2029, 12, 23) + datetime.timedelta(days=n) for n in range(14)):
+        # then
+        assert _statuses(plan_demo(today)) == EVERY_STATUS, today
+
+
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_past_today_and_future(today):
+    plan = plan_demo(today)
+
+    past = [day for day in plan.days if day < today]
+    future = [day for day in plan.days if day > today]
+    assert plan.days == (*past, today, *future)
+    assert len(past) == len(future) == 5
+    assert all(day.weekday() not in (4, 5) for day in (*past, *future))  # no Friday or Saturday
+    assert today - past[0] <= datetime.timedelta(days=7)
+    assert future[-1] - today <= datetime.timedelta(days=7)
+    by_day = defaultdict(set)
+    for session in plan.sessions:
+        by_day[session.day].add(session.status)
+    assert set().union(*(by_day[day] for day in past)) == {Session.Status.COMPLETED, Session.Status.CANCELLED}
+    assert Session.Status.IN_PROGRESS in by_day[today]
+    assert set().union(*(by_day[day] for day in future)) == {Session.Status.SCHEDULED}
+    assert len(plan.sessions) == 11 * len(LANES) * 2
+    assert len(plan.appointments) == 11 * len(LANES)
+    assert {place.child for session in plan.sessions for place in session.participants} == set(
+        range(PATIENT_COUNT)
+    )
+
+
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_never_double_books_a_provider_or_a_child(today):
+    plan = plan_demo(today)
+    # given every booking as (day, who, start, end), cancelled ones included
+    slots = defaultdict(list)
+    for booking, children in itertools.chain(
+        ((session, [place.child for place in session.participants]) for session in plan.sessions),
+        ((appointment, [appointment.child]) for appointment in plan.appointments),
+    ):
+        start = datetime.datetime.combine(booking.day, booking.start)
+        end = start + datetime.timedelta(minutes=booking.duration)
+        for who in [("provider", booking.lane), *(("child", child) for child in children)]:
+            slots[booking.day, who].append((start, end))
+
+    # then no two of anyone's bookings on a day overlap
+    for key, intervals in slots.items():
+        intervals.sort()
+        for (_, end), (next_start, _) in itertools.pairwise(intervals):
+            assert end <= next_start, key
+    # and a child is only ever booked by one provider
+    lanes_of_child = defaultdict(set)
+    for session in plan.sessions:
+        for place in session.participants:
+            lanes_of_child[place.child].add(session.lane)
+    for appointment in plan.appointments:
+        lanes_of_child[appointment.child].add(appointment.lane)
+    assert all(len(lanes) == 1 for lanes in lanes_of_child.values())
+
+
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_never_checks_in_a_lapsed_consent_and_leaves_one_to_refuse_today(today):
+    plan = plan_demo(today)
+
+    lapsed_places = [
+        (session, place)
+        for session in plan.sessions
+        for place in session.participants
+        if has_lapsed_consent(place.child)
+    ]
+    assert lapsed_places
+    assert not [place for _, place in lapsed_places if place.status in CHECKED_IN]
+    assert not [
+        appointment
+        for appointment in plan.appointments
+        if has_lapsed_consent(appointment.child)
+        and appointment.status
+        in (Appointment.Status.ARRIVED, Appointment.Status.IN_PROGRESS, Appointment.Status.COMPLETED)
+    ]
+    # today a child with a lapsed consent waits in a session under way: check-in is refused live
+    assert [
+        place
+        for session, place in lapsed_places
+        if session.day == today
+        and session.status == Session.Status.IN_PROGRESS
+        and place.status == SessionParticipant.Status.BOOKED
+    ]
+
+
+def _provider_username(lane: int) -> str:
+    clinic_index, provider_index = LANES[lane]
+    return CLINICIANS[CLINICS[clinic_index][0]][provider_index][0]
+
+
+def _mrn(child: int) -> str:
+    return f"AG{child + 1:05d}"
 
 
 def _counts() -> dict[str, int]:
@@ -16,37 +164,61 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_creates_every_status_once(capsys):
-    # when
-    call_command("seed_demo", "--force", verbosity=0)
-    first = _counts()
-    call_command("seed_demo", "--force", verbosity=0)
+@pytest.mark.django_db
+def test_seed_demo_carries_out_the_plan_once(capsys):
+    # given the clock pinned on a Friday morning
+    with time_machine.travel(DEMO_MOMENT, tick=False):
+        # when
+        call_command("seed_demo", "--force", verbosity=0)
+        first = _counts()
+        call_command("seed_demo", "--force", verbosity=0)
 
-    # then
+    # then the second run changed nothing
     assert _counts() == first
-    assert first["Patient"] == 60
-    assert Patient.objects.exclude(first_name_ar="").count() == 60
+    output = capsys.readouterr().out
+    assert "Created 60 patients, 132 sessions, 330 participants and 66 legacy appointments." in output
+    assert "Demo data already loaded; nothing changed." in output
+    assert "frontdesk / demo12345" in output
+    # and the database holds the plan, booking by booking
+    plan = plan_demo(DEMO_MOMENT.date())
+    assert set(
+        Session.objects.values_list(
+            "scheduled_date", "scheduled_time", "provider__user__username", "session_type", "status"
+        )
+    ) == {(s.day, s.start, _provider_username(s.lane), s.session_type, s.status) for s in plan.sessions}
+    assert set(
+        SessionParticipant.objects.values_list(
+            "session__scheduled_date", "session__scheduled_time", "patient__mrn", "status"
+        )
+    ) == {(s.day, s.start, _mrn(p.child), p.status) for s in plan.sessions for p in s.participants}
+    assert set(
+        Appointment.objects.values_list(
+            "scheduled_date", "scheduled_time", "provider__user__username", "patient__mrn", "status"
+        )
+    ) == {(a.day, a.start, _provider_username(a.lane), _mrn(a.child), a.status) for a in plan.appointments}
+    # so every status shows
     assert set(Session.objects.values_list("status", flat=True)) == set(Session.Status.values)
-    assert set(Session.objects.values_list("session_type", flat=True)) == set(Session.SessionType.values)
     assert set(SessionParticipant.objects.values_list("status", flat=True)) == set(
         SessionParticipant.Status.values
     )
     assert set(Appointment.objects.values_list("status", flat=True)) == set(Appointment.Status.values)
-    assert {role for role in User.objects.values_list("role", flat=True)} == set(User.Role.values)
-    output = capsys.readouterr().out
-    assert "Demo data already loaded; nothing changed." in output
-    assert "frontdesk / demo12345" in output
+    assert set(User.objects.values_list("role", flat=True)) == set(User.Role.values)
+    assert Patient.objects.exclude(first_name_ar="").count() == PATIENT_COUNT
+    assert Consent.objects.filter(expires_at__lt=DEMO_MOMENT).count() == PATIENT_COUNT // 10
 
 
+@pytest.mark.django_db
 def test_seed_demo_dry_run_writes_nothing(capsys):
     before = _counts()
 
-    call_command("seed_demo", "--force", "--dry-run", verbosity=0)
+    with time_machine.travel(DEMO_MOMENT, tick=False):
+        call_command("seed_demo", "--force", "--dry-run", verbosity=0)
 
     assert _counts() == before
     assert "Dry run (rolled back): would create 60 patients" in capsys.readouterr().out
 
 
+@pytest.mark.django_db
 def test_seed_demo_refuses_known_passwords_without_debug():
     with pytest.raises(CommandError, match="Refusing to create demo logins with DEBUG off"):
         call_command("seed_demo", verbosity=0)

@@ -12,7 +12,7 @@ from appointments.session_service import SessionService
 from core.models import User
 from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 def test_seed_example_2_group_session_end_to_end(clinic, provider):

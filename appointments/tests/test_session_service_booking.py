@@ -13,10 +13,10 @@ from appointments.tests.factories import (
     ParticipantFactory,
     check_in,
 )
-from core.models import clinic_today
+from core.clock import today as clinic_today
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, RoomFactory, TenantFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 DAY = datetime.date(2025, 11, 15)
 TEN = datetime.time(10, 0)

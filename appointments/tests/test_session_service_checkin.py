@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -10,10 +11,11 @@ from appointments.exceptions import CheckInBlocked, InvalidTransition
 from appointments.models import SessionParticipant
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, finance_clerk
-from core.models import Clinic, Consent, clinic_today
+from core.clock import today as clinic_today
+from core.models import Clinic, Consent
 from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 def clinic_midday(day: datetime.date) -> datetime.datetime:
@@ -241,9 +243,7 @@ def test_check_in_participant_refused_before_the_session_day(provider, clinic, c
     assert refused.value.messages == [f"Check-in opens on the day of the visit ({short(tomorrow)})."]
 
 
-def test_check_in_participant_opens_at_midnight_clinic_time_whatever_zone_is_active(
-    provider, clinic, clerk, monkeypatch
-):
+def test_check_in_participant_opens_at_midnight_clinic_time_whatever_zone_is_active(provider, clinic, clerk):
     visit_day = datetime.date(2025, 11, 15)
     participant = ParticipantFactory(
         session=GroupSessionFactory(provider=provider, clinic=clinic, scheduled_date=visit_day)
@@ -253,9 +253,9 @@ def test_check_in_participant_opens_at_midnight_clinic_time_whatever_zone_is_act
     )
     SessionService.clear_finance(participant, user=clerk)
     # 21:30 UTC on the 14th is 00:30 on the 15th in Riyadh: the visit day has begun.
-    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2025, 11, 14, 21, 30, tzinfo=datetime.UTC))
+    just_after_midnight = datetime.datetime(2025, 11, 14, 21, 30, tzinfo=datetime.UTC)
 
-    with timezone.override("UTC"):
+    with time_machine.travel(just_after_midnight, tick=False), timezone.override("UTC"):
         SessionService.check_in_participant(participant)
 
     assert participant.status == SessionParticipant.Status.ARRIVED

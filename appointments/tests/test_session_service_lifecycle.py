@@ -9,7 +9,7 @@ from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
 from core.models import User
 from core.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Status = SessionParticipant.Status
 

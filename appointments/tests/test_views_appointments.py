@@ -11,7 +11,7 @@ from core.models import User
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import consented_patient, legacy_appointment, messages_of, staff_member, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 Status = Appointment.Status
 
 

@@ -24,7 +24,7 @@ from ot.models import OTSession
 from psychology.models import PsychologySession
 from psychology.tests.factories import PsychologySessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Role = User.Role
 Specialty = Clinic.Specialty

@@ -11,7 +11,7 @@ from core.models import Clinic, User
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory
 from core.tests.view_helpers import booked, consented_patient, group_session, messages_of, staff_member, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 Status = SessionParticipant.Status
 
 

@@ -3,7 +3,6 @@
 import datetime
 
 import factory
-from django.utils import timezone
 
 from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
 
@@ -103,6 +102,11 @@ class PatientFactory(factory.django.DjangoModelFactory):
     phone = "+966500000000"
 
 
+# Long before any day the tests book or pin the clock to (fixed dates are literals); a
+# minute apart in creation order, so "the most recently signed" is always well defined.
+CONSENTS_SIGNED_FROM = datetime.datetime(2020, 1, 5, 9, 0, tzinfo=datetime.UTC)
+
+
 class ConsentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Consent
@@ -110,6 +114,6 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     consent_type = Consent.ConsentType.GENERAL
     signed_by = factory.LazyAttribute(lambda consent: consent.patient.guardian_name or "Guardian")
-    signed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=365 * 3))
+    signed_at = factory.Sequence(lambda n: CONSENTS_SIGNED_FROM + datetime.timedelta(minutes=n))
     expires_at = None
     revoked_at = None

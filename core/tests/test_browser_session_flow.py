@@ -20,7 +20,8 @@ from playwright.sync_api import Page
 
 from appointments.models import Session, SessionParticipant
 from appointments.session_service import SessionService
-from core.models import Clinic, User, clinic_today
+from core.clock import today as clinic_today
+from core.models import Clinic, User
 from core.tests.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
 from core.tests.factories import (
     ClinicFactory,
@@ -33,7 +34,11 @@ from core.tests.factories import (
 from ot.models import OTSession
 from psychology.models import PsychologySession
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("frozen_today"),
+]
 
 PASSWORD = "pass12345"  # UserFactory's
 CHILDREN = (

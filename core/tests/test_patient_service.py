@@ -9,7 +9,7 @@ from core.models import Consent, User
 from core.patient_service import PatientError, PatientService
 from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 def register(tenant, **overrides):

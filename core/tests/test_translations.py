@@ -20,7 +20,7 @@ from appointments.session_service import SessionService
 from core.models import User
 from core.tests.view_helpers import booked, consented_patient, group_session, staff_member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 ARABIC_PO = Path(django_settings.BASE_DIR) / "locale" / "ar" / "LC_MESSAGES" / "django.po"
 ARABIC_PLURAL_FORMS = (

@@ -25,7 +25,7 @@ from core.tests.view_helpers import (
 )
 from psychology.models import PsychologySession
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Role = User.Role
 # Reachable without logging in, on purpose: signing in and choosing the language

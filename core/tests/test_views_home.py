@@ -20,7 +20,7 @@ from core.tests.view_helpers import (
     today,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 Role = User.Role
 
 

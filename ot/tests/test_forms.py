@@ -8,7 +8,7 @@ from ot.forms import OTSessionForm, OTTargetSkillFormSet
 from ot.models import OTSession
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 SCALE = "Rate each skill from 0 (not achieved) to 10 (fully independent)."
 

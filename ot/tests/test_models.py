@@ -11,7 +11,7 @@ from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
 from ot.models import OTSession, OTTargetSkill
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 SCALE = "Rate each skill from 0 (not achieved) to 10 (fully independent)."
 

@@ -10,7 +10,6 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 BEFORE_LINKS = [
     ("psychology", "0001_initial"),
@@ -125,7 +124,7 @@ def build_legacy_clinic(apps) -> None:
         for note in (draft, signed):
             values = {field.attname: getattr(note, field.attname) for field in note._meta.concrete_fields}
             history_model.objects.create(
-                **values, history_date=timezone.now(), history_type="+", history_user=provider.user
+                **values, history_date=SIGNED_AT, history_type="+", history_user=provider.user
             )
     ot_note, aba_note = (apps.get_model(label).objects.order_by("pk").first() for label in NOTE_MODELS[1:])
     target_skill = apps.get_model("ot", "OTTargetSkill")

@@ -19,7 +19,7 @@ from core.tests.factories import PatientFactory
 from psychology.models import PsychologyNoteAddendum, PsychologySession
 from psychology.tests.factories import PsychologySessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 # After every factory-made session slot (07:00-18:00): a legacy appointment never collides with them.
 EVENING = datetime.time(19, 0)

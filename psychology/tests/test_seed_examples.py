@@ -10,14 +10,15 @@ from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
-from core.models import User, clinic_today
+from core.clock import today as clinic_today
+from core.models import User
 from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 from ot.models import OTSession
 from ot.tests.factories import OTSessionFactory
 from psychology.models import PsychologySession
 from psychology.tests.factories import PsychologySessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 def test_seed_example_1_individual_appointment_with_psychology_note(clinic, provider):
