@@ -1,22 +1,24 @@
 """Django admin for scheduling: sessions, participants, legacy appointments, number counters.
 
 Statuses, seats and numbers are written only by ``SessionService`` and
-``AppointmentService``. Admin forms call a service from ``clean()``, so a refusal
-shows as a form error; admin actions call it row by row, so one refusal is
-reported and the other rows still go through.
+``AppointmentService``. Admin forms only check their input; ``save_model`` and
+``save_formset`` call the service when the page saves, and a refusal is shown on
+the form with what was typed, nothing saved (``core.admin.ServiceAdmin``). Admin
+actions call it row by row, so one refusal is reported and the other rows still
+go through.
 """
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.db import router, transaction
 from django.db.models import Model, QuerySet
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, model_to_dict, modelform_factory
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+from django_stubs_ext import StrOrPromise
 
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import SchedulingError
@@ -24,8 +26,17 @@ from appointments.models import Appointment, AppointmentNumberCounter, Session, 
 from appointments.notes.selectors import session_has_notes
 from appointments.selectors import with_seats_taken
 from appointments.session_service import SessionService
-from core.admin import ProviderListFilter, TenantScopedAdmin, register_tenant_path, scope_choices
-from core.models import Patient
+from appointments.workflow import copy_state
+from core.admin import (
+    ProviderListFilter,
+    ServiceAdmin,
+    TenantScopedAdmin,
+    refused_on,
+    register_tenant_path,
+    scope_choices,
+)
+from core.models import Patient, User
+from core.permissions import StaffRequest
 
 register_tenant_path(Session, "clinic__tenant")
 register_tenant_path(SessionParticipant, "session__clinic__tenant")
@@ -34,20 +45,22 @@ register_tenant_path(Appointment, "clinic__tenant")
 PATIENT_SEARCH_FIELDS = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar")
 
 
-def admin_cancel_reason(user) -> str:
+def admin_cancel_reason(user: User) -> str:
     return gettext("Cancelled from admin by %(user)s") % {"user": user.get_username()}
 
 
 def service_action(
-    description: str, operation: Callable[[Model, object], object], done_message: str
-) -> Callable:
+    description: StrOrPromise, operation: Callable[[Any, User], object], done_message: StrOrPromise
+) -> Callable[[admin.ModelAdmin, StaffRequest, QuerySet], None]:
     """An admin action running ``operation(row, acting_user)`` on each selected row.
+
+    A row is of the admin's model, which the action can't name: ``operation`` takes Any.
 
     ``done_message`` is an ``ngettext_lazy(..., "count")`` message for the rows that went through.
     """
 
     @admin.action(description=description)
-    def action(modeladmin: admin.ModelAdmin, request, queryset: QuerySet) -> None:
+    def action(modeladmin: admin.ModelAdmin, request: StaffRequest, queryset: QuerySet) -> None:
         apply_to_each(
             modeladmin,
             request,
@@ -80,57 +93,36 @@ def apply_to_each(
         modeladmin.message_user(request, done_message(done), messages.SUCCESS)
 
 
-class ServiceFormAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
-    """Change forms whose ``clean()`` calls a service, which writes as it validates.
+class ServiceFormAdmin(TenantScopedAdmin, ServiceAdmin):
+    """Add and change pages written only by a service, which each admin's ``save_model`` calls.
 
-    Django saves a change form in one transaction; when the form comes back with
-    errors after a service already wrote (an inline failed later), that transaction
-    is rolled back, so an invalid submission leaves nothing behind.
+    Every field of the form becomes a plain form field (declared on the form, excluded
+    from the model), so Django neither copies the input onto the model nor validates
+    the model with it: the service does both, and ``save_model`` gives ``obj`` the
+    saved state. (Django 5.2's model validation would also crash on the no-overlap
+    exclusion constraints, whose condition names ``status``, a field these forms leave out.)
     """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method != "POST":
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            # A POST answered with the form again (not a redirect) means it was invalid.
-            if "adminform" in (getattr(response, "context_data", None) or {}):
-                transaction.set_rollback(True)
-        return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
-        # modelform_factory builds a new class per request, so this doesn't leak between users.
-        form_class.acting_user = request.user
-        return form_class
-
-    def save_model(self, request, obj, form, change):
-        """Nothing to do: the service called by the form's ``clean()`` saved ``obj``."""
+        fields = form_class.base_fields
+        # modelform_factory builds a new class per request, so acting_user doesn't leak between users.
+        declared = type(form_class.__name__, (form_class,), {**fields, "acting_user": request.user})
+        return modelform_factory(self.model, form=declared, fields=list(fields), exclude=list(fields))
 
 
 class ServiceForm(forms.ModelForm):
-    """A model form whose ``clean()`` hands the cleaned data to a service.
+    """An admin form for a service call: ``clean()`` may check the input, never write.
 
-    Each subclass defines ``apply(cleaned_data)``, the one service call it makes.
-    Domain errors are ``ValidationError`` subclasses: raised from ``clean()`` they
-    become the form's own errors.
+    ``save_model`` hands ``cleaned_data`` to the service; a refusal is shown on this form.
     """
 
-    acting_user = None
+    acting_user = None  # the staff member filling the form in
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if not self.errors:
-            self.apply(cleaned_data)
-        return cleaned_data
-
-    def _post_clean(self):
-        """Skip Django's model validation: the service is the validator here.
-
-        It would only repeat the service's checks after the service saved, and on
-        Django 5.2 it crashes on the no-overlap exclusion constraints, whose condition
-        names ``status``, a field these forms leave out.
-        """
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Plain form fields (see ServiceFormAdmin) aren't filled from the instance by Django.
+        self.initial = model_to_dict(self.instance, fields=list(self.fields)) | self.initial
 
 
 # Sessions ----------------------------------------------------------------------------
@@ -166,22 +158,10 @@ class SessionCreateForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = scope_choices(Patient.objects.all(), self.acting_user)
 
-    def apply(self, cleaned_data: dict) -> None:
-        slot = {
-            "provider": cleaned_data["provider"],
-            "clinic": cleaned_data["clinic"],
-            "room": cleaned_data["room"],
-            "scheduled_date": cleaned_data["scheduled_date"],
-            "scheduled_time": cleaned_data["scheduled_time"],
-            "duration": cleaned_data["duration"],
-            "service_type": cleaned_data["service_type"],
-            "user": self.acting_user,
-        }
-        if cleaned_data["session_type"] == Session.SessionType.GROUP:
-            self.instance = SessionService.create_group_session(
-                **slot, max_capacity=cleaned_data["max_capacity"], group_notes=cleaned_data["group_notes"]
-            )
-            return
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors or cleaned_data["session_type"] != Session.SessionType.INDIVIDUAL:
+            return cleaned_data
         errors = {}
         if cleaned_data.get("patient") is None:
             errors["patient"] = _("Choose the patient of this individual session.")
@@ -191,21 +171,16 @@ class SessionCreateForm(ServiceForm):
             errors["group_notes"] = _("Group notes are only for group sessions.")
         if errors:
             raise forms.ValidationError(errors)
-        self.instance = SessionService.create_individual_session(**slot, patient=cleaned_data["patient"])
+        return cleaned_data
+
+
+SLOT_FIELDS = ("provider", "clinic", "room", "scheduled_date", "scheduled_time", "duration", "service_type")
 
 
 class SessionChangeForm(ServiceForm):
     class Meta:
         model = Session
         fields = ("max_capacity", "group_notes")
-
-    def apply(self, cleaned_data: dict) -> None:
-        if "max_capacity" in self.changed_data:
-            SessionService.change_capacity(self.instance, cleaned_data["max_capacity"], user=self.acting_user)
-        if "group_notes" in self.changed_data:
-            SessionService.update_group_notes(
-                self.instance, cleaned_data["group_notes"], user=self.acting_user
-            )
 
 
 class SessionParticipantInline(admin.TabularInline):
@@ -239,28 +214,7 @@ class SessionParticipantInline(admin.TabularInline):
 
 
 class AddParticipantFormSet(BaseInlineFormSet):
-    """New rows book their patient through ``SessionService.add_patient_to_session``."""
-
-    acting_user = None
-
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        for form in self.extra_forms:
-            patient = form.cleaned_data.get("patient")
-            if patient is None:
-                continue
-            try:
-                form.instance = SessionService.add_patient_to_session(
-                    self.instance, patient, user=self.acting_user
-                )
-            except SchedulingError as error:
-                form.add_error("patient", error)
-
-    def save_new(self, form, commit=True):
-        """The service saved the participant (with its number) while validating."""
-        return form.instance
+    """New rows, each booked by ``SessionAdmin.save_formset`` through the service."""
 
 
 class AddParticipantInline(admin.TabularInline):
@@ -276,12 +230,6 @@ class AddParticipantInline(admin.TabularInline):
     def get_queryset(self, request):
         # Only empty rows: existing participants are listed by SessionParticipantInline.
         return super().get_queryset(request).none()
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset_class = super().get_formset(request, obj, **kwargs)
-        # inlineformset_factory builds a new class per request, so this doesn't leak between users.
-        formset_class.acting_user = request.user
-        return formset_class
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -412,6 +360,36 @@ class SessionAdmin(ServiceFormAdmin):
             return [SessionParticipantInline, AddParticipantInline]
         return [SessionParticipantInline]
 
+    def save_model(self, request, obj, form, change):
+        data, user = form.cleaned_data, request.user
+        with refused_on(form):
+            if change:
+                if "max_capacity" in form.changed_data:
+                    SessionService.change_capacity(obj, data["max_capacity"], user=user)
+                if "group_notes" in form.changed_data:
+                    SessionService.update_group_notes(obj, data["group_notes"], user=user)
+                return
+            slot = {name: data[name] for name in SLOT_FIELDS}
+            if data["session_type"] == Session.SessionType.GROUP:
+                session = SessionService.create_group_session(
+                    **slot, max_capacity=data["max_capacity"], group_notes=data["group_notes"], user=user
+                )
+            else:
+                session = SessionService.create_individual_session(**slot, patient=data["patient"], user=user)
+        copy_state(obj, session)
+
+    def save_formset(self, request, form, formset, change):
+        if not isinstance(formset, AddParticipantFormSet):
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # collects the new rows, for the change message too
+        for row in formset.saved_forms:
+            with refused_on(row, "patient"):
+                participant = SessionService.add_patient_to_session(
+                    form.instance, row.cleaned_data["patient"], user=request.user
+                )
+            copy_state(row.instance, participant)  # the change message names the booked participant
+
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         # Notes cascade with their session in the database; the admin refuses instead,
@@ -457,11 +435,6 @@ class SessionParticipantCreateForm(ServiceForm):
         model = SessionParticipant
         fields = ("session", "patient")
 
-    def apply(self, cleaned_data: dict) -> None:
-        self.instance = SessionService.add_patient_to_session(
-            cleaned_data["session"], cleaned_data["patient"], user=self.acting_user
-        )
-
 
 @admin.register(SessionParticipant)
 class SessionParticipantAdmin(ServiceFormAdmin):
@@ -506,6 +479,14 @@ class SessionParticipantAdmin(ServiceFormAdmin):
     def has_delete_permission(self, request, obj=None):
         # Appointment numbers are never reused: cancel the participation instead.
         return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        with refused_on(form):
+            participant = SessionService.add_patient_to_session(
+                data["session"], data["patient"], user=request.user
+            )
+        copy_state(obj, participant)
 
     confirm_participants = service_action(
         _("Confirm the selected participants"),
@@ -557,7 +538,7 @@ class SessionParticipantAdmin(ServiceFormAdmin):
 # Legacy appointments -----------------------------------------------------------------
 
 
-class AppointmentBookForm(ServiceForm):
+class AppointmentBookAdminForm(ServiceForm):
     class Meta:
         model = Appointment
         fields = (
@@ -572,9 +553,6 @@ class AppointmentBookForm(ServiceForm):
             "notes",
         )
 
-    def apply(self, cleaned_data: dict) -> None:
-        self.instance = AppointmentService.book_appointment(user=self.acting_user, **cleaned_data)
-
 
 RESCHEDULE_FIELDS = ("scheduled_date", "scheduled_time", "room", "duration")
 
@@ -583,10 +561,6 @@ class AppointmentRescheduleForm(ServiceForm):
     class Meta:
         model = Appointment
         fields = RESCHEDULE_FIELDS
-
-    def apply(self, cleaned_data: dict) -> None:
-        if set(self.changed_data) & set(RESCHEDULE_FIELDS):
-            AppointmentService.reschedule(self.instance, user=self.acting_user, **cleaned_data)
 
 
 @admin.register(Appointment)
@@ -627,7 +601,7 @@ class AppointmentAdmin(ServiceFormAdmin):
         "mark_no_show",
         "cancel_appointments",
     )
-    add_fields = AppointmentBookForm.Meta.fields
+    add_fields = AppointmentBookAdminForm.Meta.fields
     change_fieldsets = (
         (
             None,
@@ -665,19 +639,28 @@ class AppointmentAdmin(ServiceFormAdmin):
         return self.change_fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = AppointmentBookForm if obj is None else AppointmentRescheduleForm
+        kwargs["form"] = AppointmentBookAdminForm if obj is None else AppointmentRescheduleForm
         return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        every_field = [name for fieldset in self.change_fieldsets for name in _flatten(fieldset[1]["fields"])]
+        every_field = [
+            name for fieldset in self.change_fieldsets for name in field_names(fieldset[1]["fields"])
+        ]
         reschedulable = obj.status in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
         return [name for name in every_field if not (reschedulable and name in RESCHEDULE_FIELDS)]
 
     def has_delete_permission(self, request, obj=None):
         # Appointment numbers are never reused: cancel the appointment instead.
         return False
+
+    def save_model(self, request, obj, form, change):
+        with refused_on(form):
+            if not change:
+                copy_state(obj, AppointmentService.book_appointment(**form.cleaned_data, user=request.user))
+            elif set(form.changed_data) & set(RESCHEDULE_FIELDS):
+                AppointmentService.reschedule(obj, **form.cleaned_data, user=request.user)
 
     confirm_appointments = service_action(
         _("Confirm the selected appointments"),
@@ -730,7 +713,7 @@ class AppointmentAdmin(ServiceFormAdmin):
     )
 
 
-def _flatten(fields: Iterable) -> list[str]:
+def field_names(fields: Iterable) -> list[str]:
     return [name for item in fields for name in (item if isinstance(item, tuple) else (item,))]
 
 

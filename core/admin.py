@@ -3,15 +3,25 @@
 Superusers see every tenant; any other staff member sees, and can pick in forms,
 only rows of their own tenant (``core.permissions.scope_to_tenant``). Historied
 models use ``SimpleHistoryAdmin`` so their history page shows who changed what.
+Pages written through services build on ``ServiceAdmin``.
 """
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.db.models import QuerySet
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User, clinic_today
+from core import clock
+from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
 from core.permissions import scope_to_tenant
 
 # How each model reaches its tenant, as a lookup path for ``scope_to_tenant``.
@@ -66,6 +76,102 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return formfield
 
 
+# The request attribute carrying a refusal from the saving pass to the showing pass.
+REFUSAL = "admin_service_refusal"
+
+
+class ServiceRefusal(Exception):
+    """A service refused, while an admin page saved, what the page's valid forms asked for.
+
+    ``refused_on`` raises it; ``ServiceAdmin`` shows ``messages`` on the form named by
+    ``prefix`` (``None``: the page's own form), on ``field`` or on the whole form.
+    """
+
+    def __init__(self, messages: list[str], prefix: str | None, field: str | None = None) -> None:
+        super().__init__(*messages)
+        self.messages = messages
+        self.prefix = prefix
+        self.field = field
+
+
+@contextmanager
+def refused_on(form: BaseForm, field: str | None = None) -> Iterator[None]:
+    """Report a domain error (a ``ValidationError``) of the service call inside as refusing ``form``."""
+    try:
+        yield
+    except ValidationError as error:
+        raise ServiceRefusal(error.messages, form.prefix, field) from error
+
+
+def showing_refusal(form_class: type[BaseForm], request: HttpRequest) -> type[BaseForm]:
+    """``form_class``, made to fail validation with the request's refusal when it is the refused form."""
+    refusal: ServiceRefusal | None = getattr(request, REFUSAL, None)
+    if refusal is None:
+        return form_class
+
+    def clean(form: BaseForm) -> dict[str, Any] | None:
+        cleaned_data = form_class.clean(form)
+        if form.prefix == refusal.prefix:
+            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.messages)
+        return cleaned_data
+
+    return type(form_class.__name__, (form_class,), {"clean": clean})
+
+
+class ServiceAdmin(SimpleHistoryAdmin):
+    """Add, change and revert pages whose ``save_model`` / ``save_formset`` write through services.
+
+    The forms only validate (pure checks, no writes); the services write while the page
+    saves, inside one transaction. When a service refuses (its call wrapped in
+    ``refused_on``), everything the submission wrote is rolled back and the page is built
+    again from the same POST, the refused form now failing validation with the service's
+    message: the user sees it beside what they typed, and nothing is saved.
+    """
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        view = super().changeform_view
+        return self.showing_refusals(view, request, object_id, form_url, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id, version_id, extra_context=None
+    ) -> HttpResponse:
+        view = super().history_form_view
+        return self.showing_refusals(view, request, object_id, version_id, extra_context)
+
+    def showing_refusals(
+        self, view: Callable[..., HttpResponse], request: HttpRequest, *args: Any
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args)
+        try:
+            return self.atomically(view, request, *args)
+        except ServiceRefusal as refusal:
+            setattr(request, REFUSAL, refusal)
+        try:
+            # The refused form fails validation now, so this pass writes nothing...
+            return self.atomically(view, request, *args)
+        except ServiceRefusal as refusal:
+            # ...unless that form left the page meanwhile (another user changed the object):
+            # then the page's own form carries the refusal, and always fails.
+            setattr(request, REFUSAL, ServiceRefusal(refusal.messages, prefix=None))
+            return view(request, *args)
+
+    def atomically(self, view: Callable[..., HttpResponse], request: HttpRequest, *args: Any) -> HttpResponse:
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return view(request, *args)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return showing_refusal(super().get_form(request, obj, change, **kwargs), request)
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset_class, inline in super().get_formsets_with_inlines(request, obj):
+            # inlineformset_factory builds a new class per request, so this doesn't leak between users.
+            formset_class.form = showing_refusal(formset_class.form, request)
+            yield formset_class, inline
+
+
 class ProviderListFilter(admin.RelatedOnlyFieldListFilter):
     """The providers present in the list, each with its user (its name) in the same query."""
 
@@ -96,7 +202,8 @@ class TenantAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        # Django's UserAdmin sets fieldsets; django-stubs types them as ModelAdmin's optional ones.
+        *DjangoUserAdmin.fieldsets,  # type: ignore[misc]
         (_("Organisation"), {"fields": ("tenant", "role")}),
     )
     add_fieldsets = (
@@ -201,4 +308,4 @@ class ConsentAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     def valid_today(self, consent: Consent) -> bool | None:
         if consent.pk is None:
             return None
-        return consent.is_valid_on(clinic_today())
+        return consent.is_valid_on(clock.today())

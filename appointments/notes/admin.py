@@ -2,14 +2,16 @@
 
 A draft is edited like any model (``save()`` enforces invariant 7); a signed note
 is read-only - its fields, its rows - and takes only new addenda, written through
-``NoteService.add_addendum``. Signing is an admin action calling
-``NoteService.sign_note``. Signed notes can't be deleted, and "delete selected"
-is not offered: it would bypass that rule.
+``NoteService.add_addendum`` when the page saves. A note or addendum refused
+there is shown on its form (``core.admin.ServiceAdmin``). Signing is an admin
+action calling ``NoteService.sign_note``. Signed notes can't be deleted, and
+"delete selected" is not offered: it would bypass that rule.
 """
+
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -19,7 +21,7 @@ from appointments.notes.exceptions import NoteError
 from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum
 from appointments.notes.services import NoteService
 from appointments.workflow import copy_state
-from core.admin import ProviderListFilter, TenantScopedAdmin
+from core.admin import ProviderListFilter, ServiceAdmin, TenantScopedAdmin, refused_on
 
 LINK_FIELDS = ("session", "session_participant", "appointment")
 FILLED_FROM_LINKS = ("patient", "provider", "session_date", "session", "session_participant")
@@ -46,17 +48,18 @@ class ClinicalNoteAdminForm(forms.ModelForm):
     """Fills in what the links imply, and shows a broken link as a form error, before Django
     validates the model (its constraints need the filled-in session)."""
 
-    def _post_clean(self) -> None:
-        if not self._errors and not self.instance.is_signed:
-            construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
-            try:
-                self.instance.check_links()
-            except ValidationError as error:
-                self.add_error(None, error)
-                return
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.errors or self.instance.is_signed:
+            return self.cleaned_data
+        construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        try:
+            self.instance.check_links()  # a NoteLinkError becomes the form's own error
+        finally:
+            # Django copies cleaned_data onto the note before validating it: keep what was filled in.
             for name in self.cleaned_data.keys() & set(FILLED_FROM_LINKS):
                 self.cleaned_data[name] = getattr(self.instance, name)
-        super()._post_clean()
+        return self.cleaned_data
 
 
 class NoteRowInline(admin.TabularInline):
@@ -97,12 +100,25 @@ class AddendumInline(admin.TabularInline):
         return False
 
 
-class ClinicalNoteAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
     tenant_path = "patient__tenant"
     form = ClinicalNoteAdminForm
-    list_display = ("patient", "session_date", "provider", "status", "session", "appointment", "signed_at")
-    list_filter = ("status", "session_date", ("provider", ProviderListFilter))
-    list_select_related = ("patient", "provider__user", "session", "appointment")
+    # Typed as open-ended tuples: each discipline's admin extends them.
+    list_display: tuple[str, ...] = (
+        "patient",
+        "session_date",
+        "provider",
+        "status",
+        "session",
+        "appointment",
+        "signed_at",
+    )
+    list_filter: ClassVar[tuple[str | tuple[str, type[admin.FieldListFilter]], ...]] = (
+        "status",
+        "session_date",
+        ("provider", ProviderListFilter),
+    )
+    list_select_related: ClassVar[tuple[str, ...]] = ("patient", "provider__user", "session", "appointment")
     search_fields = PATIENT_SEARCH_FIELDS
     raw_id_fields = ("patient", "provider", *LINK_FIELDS)
     date_hierarchy = "session_date"
@@ -148,15 +164,21 @@ class ClinicalNoteAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             return  # nothing of a signed note is editable; only its new addenda are saved
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        with refused_on(form):  # save() enforces invariant 7, and may still lose a race
+            super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change) -> None:
         if issubclass(formset.model, ClinicalNoteAddendum):
-            for addendum in formset.save(commit=False):
-                saved = NoteService.add_addendum(form.instance, text=addendum.text, user=request.user)
-                copy_state(addendum, saved)  # the change message names the saved addendum
+            formset.save(commit=False)  # collects the new addenda, for the change message too
+            for addendum_form in formset.saved_forms:
+                with refused_on(addendum_form, "text"):
+                    saved = NoteService.add_addendum(
+                        form.instance, text=addendum_form.instance.text, user=request.user
+                    )
+                copy_state(addendum_form.instance, saved)  # the change message names the saved addendum
             return
-        super().save_formset(request, form, formset, change)
+        with refused_on(form):  # a row refuses to save once its note is signed (by someone meanwhile)
+            super().save_formset(request, form, formset, change)
 
     @admin.action(description=_("Sign the selected draft notes"))
     def sign_notes(self, request, queryset) -> None:
@@ -181,7 +203,7 @@ class NotePartAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     """Rows and addenda listed on their own, read-only: they are written on their note's page."""
 
     tenant_path = "note__patient__tenant"
-    list_select_related = ("note__patient",)
+    list_select_related: ClassVar[tuple[str, ...]] = ("note__patient",)  # extended by the disciplines
     search_fields = tuple(f"note__{name}" for name in PATIENT_SEARCH_FIELDS)
     raw_id_fields = ("note",)
 

@@ -1,11 +1,17 @@
-"""Scheduling admin: every page loads, capacity is shown, forms and actions go through the services."""
+"""Scheduling admin: every page loads, capacity is shown, forms and actions go through the services.
+
+Admin forms only validate; the services write when the page saves, and a refusal
+is shown on the form again, with what was typed, and nothing written.
+"""
 
 import datetime
 import re
 
 import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -18,7 +24,7 @@ from appointments.tests.factories import (
     ParticipantFactory,
     check_in,
 )
-from core.models import clinic_today
+from core.clock import today as clinic_today
 from core.tests.admin_helpers import (
     admin_url,
     concrete_models,
@@ -37,7 +43,7 @@ from core.tests.factories import (
 )
 from psychology.models import PsychologySession
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Status = SessionParticipant.Status
 # Models whose admin refuses the add page on purpose: counters move only inside bookings.
@@ -198,10 +204,12 @@ def test_session_admin_add_refuses_a_capacity_out_of_range(admin_client, clinic,
     )
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [
-        "A group session needs between 2 and 20 seats (got 25)."
-    ]
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == ["A group session needs between 2 and 20 seats (got 25)."]
+    assert (form["service_type"].value(), form["max_capacity"].value()) == ("Social Skills Group", "25")
     assert not Session.objects.exists()
+    assert not Session.history.exists()
+    assert not LogEntry.objects.exists()
 
 
 def test_session_admin_add_refuses_a_provider_of_another_clinic(admin_client, clinic):
@@ -295,13 +303,18 @@ def test_session_admin_refused_inline_rolls_back_the_whole_submission(admin_clie
     response = admin_client.post(url, data)
 
     assert response.status_code == 200
-    assert response.context["inline_admin_formsets"][1].formset.forms[0].errors == {
+    adding = response.context["inline_admin_formsets"][1].formset.forms[0]
+    assert adding.errors == {
         "patient": [
             f"{outsider.full_name_en} is registered with another organisation and can't be booked here."
         ]
     }
+    # Shown again as typed; the group notes the service had already saved are rolled back.
+    assert response.context["adminform"].form["group_notes"].value() == "Bring water"
+    assert adding["patient"].value() == str(outsider.pk)
     group_session.refresh_from_db()
     assert group_session.group_notes == ""
+    assert group_session.history.count() == 1
     assert not group_session.participants.exists()
 
 
@@ -318,6 +331,42 @@ def test_session_admin_inline_refuses_a_patient_when_the_session_is_full(admin_c
         "patient": ["Session is full (2 of 2)."]
     }
     assert session.participants.count() == 2
+
+
+def test_session_admin_history_revert_refused_by_the_service_changes_nothing(admin_client, group_session):
+    ParticipantFactory.create_batch(3, session=group_session)
+    version = group_session.history.get()
+    url = reverse("admin:appointments_session_simple_history", args=[group_session.pk, version.history_id])
+
+    response = admin_client.post(url, {"max_capacity": "2", "group_notes": "Smaller group"})
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == ["Capacity can't drop below the 3 seats already taken."]
+    assert form["group_notes"].value() == "Smaller group"
+    group_session.refresh_from_db()
+    assert (group_session.max_capacity, group_session.group_notes) == (5, "")
+
+
+def test_admin_add_forms_validate_without_writing(rf, admin_user, clinic, provider, group_session):
+    patient = PatientFactory(tenant=clinic.tenant)
+    request = rf.post("/")
+    request.user = admin_user
+    submissions = {
+        Session: session_add_data(
+            clinic, provider, session_type="individual", max_capacity="1", patient=str(patient.pk)
+        ),
+        SessionParticipant: {"session": str(group_session.pk), "patient": str(patient.pk)},
+        Appointment: appointment_add_data(clinic, provider, patient, scheduled_time="15:00"),
+    }
+    models = (Session, SessionParticipant, Appointment, AppointmentNumberCounter, LogEntry)
+    rows_before = [model.objects.count() for model in models]
+
+    for model, data in submissions.items():
+        form = registered_admins("appointments")[model].get_form(request)(data)
+        assert form.is_valid(), form.errors
+
+    assert [model.objects.count() for model in models] == rows_before
 
 
 # Session actions -----------------------------------------------------------------------------
@@ -536,21 +585,32 @@ def test_appointment_admin_add_books_through_the_service(admin_client, admin_use
     assert response.status_code == 302
     appointment = Appointment.objects.get()
     assert NUMBER.fullmatch(appointment.appointment_number)
+    assert AppointmentNumberCounter.objects.get().last_number == 1
     assert (appointment.status, appointment.created_by) == (Appointment.Status.BOOKED, admin_user)
+    assert [(row.history_type, row.history_user) for row in appointment.history.all()] == [("+", admin_user)]
+    logged = LogEntry.objects.get()
+    assert (logged.action_flag, logged.object_id, logged.user) == (ADDITION, str(appointment.pk), admin_user)
 
 
 def test_appointment_admin_add_refuses_a_double_booked_provider(admin_client, clinic, provider):
-    AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=datetime.time(10))
+    booked = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=datetime.time(10))
     patient = PatientFactory(tenant=clinic.tenant)
+    data = appointment_add_data(clinic, provider, patient, notes="Bring the school report")
 
-    response = admin_client.post(
-        admin_url(Appointment, "add"), appointment_add_data(clinic, provider, patient)
-    )
+    response = admin_client.post(admin_url(Appointment, "add"), data)
 
-    assert response.context["adminform"].form.non_field_errors() == [
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == [
         f"{provider} already has a booking {short(clinic_today())} 10:00-11:00."
     ]
-    assert Appointment.objects.count() == 1
+    assert (form["patient"].value(), form["notes"].value()) == (str(patient.pk), "Bring the school report")
+    assert "Bring the school report" in response.content.decode()
+    # Nothing written: no appointment, no number taken, no history row, no admin log entry.
+    assert list(Appointment.objects.all()) == [booked]
+    assert AppointmentNumberCounter.objects.get().last_number == 1
+    assert Appointment.history.count() == 1
+    assert not LogEntry.objects.exists()
 
 
 def test_appointment_admin_actions_run_the_legacy_workflow(admin_client, clinic, provider):

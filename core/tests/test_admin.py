@@ -1,13 +1,15 @@
-"""Core admin: every page loads, patient search, consent validity, tenant scoping."""
+"""Core admin: every page loads, patient search, consent validity, tenant scoping, service refusals."""
 
 import datetime
 
 import pytest
+from django import forms
 from django.contrib import admin
+from django.http import HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import ConsentAdmin
+from core.admin import REFUSAL, ConsentAdmin, ServiceAdmin, ServiceRefusal, showing_refusal
 from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
 from core.tests.admin_helpers import (
     admin_url,
@@ -26,7 +28,7 @@ from core.tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 @pytest.fixture
@@ -219,3 +221,45 @@ def test_tenant_admin_lets_only_superusers_add_tenants(client, admin_client, ten
 
     assert client.get(admin_url(Tenant, "add")).status_code == 403
     assert admin_client.get(admin_url(Tenant, "add")).status_code == 200
+
+
+# Service refusals -------------------------------------------------------------------------
+
+
+class BookingForm(forms.Form):
+    patient = forms.CharField()
+
+
+def test_showing_refusal_fails_only_the_refused_form_on_its_field(rf):
+    request = rf.post("/")
+    setattr(request, REFUSAL, ServiceRefusal(["Session is full (2 of 2)."], "rows-1", "patient"))
+    form_class = showing_refusal(BookingForm, request)
+
+    refused = form_class({"rows-1-patient": "Sara"}, prefix="rows-1")
+    other = form_class({"rows-0-patient": "Omar"}, prefix="rows-0")
+
+    assert refused.errors == {"patient": ["Session is full (2 of 2)."]}
+    assert refused["patient"].value() == "Sara"
+    assert other.is_valid()
+    assert showing_refusal(BookingForm, rf.post("/")) is BookingForm
+
+
+def test_service_admin_shows_a_refusal_again_on_the_pages_own_form_when_its_form_is_gone(rf):
+    """The refused form left the page between the two passes: the page's own form carries it."""
+    seen = []
+
+    def view(request, *args):
+        refusal = getattr(request, REFUSAL, None)
+        seen.append(None if refusal is None else (refusal.prefix, refusal.messages))
+        if len(seen) < 3:
+            raise ServiceRefusal(["Session is full (2 of 2)."], "rows-1", "patient")
+        return HttpResponse("shown again")
+
+    response = ServiceAdmin(Patient, admin.site).showing_refusals(view, rf.post("/"))
+
+    assert response.content == b"shown again"
+    assert seen == [
+        None,
+        ("rows-1", ["Session is full (2 of 2)."]),
+        (None, ["Session is full (2 of 2)."]),
+    ]

@@ -1,4 +1,5 @@
-"""In a real browser: an administrator signs into the Django admin and reads session capacity."""
+"""In a real browser: an administrator signs into the Django admin, reads session capacity, and
+adds a session the service first refuses (message shown, input kept), then accepts."""
 
 import datetime
 
@@ -41,3 +42,38 @@ def test_browser_admin_session_changelist_shows_taken_over_capacity(page, clinic
     assert participants.count() == 4
     assert participants.filter(has_text="Cancelled").count() == 1
     assert save_screenshot(page, "admin-session-change").stat().st_size > 0
+
+
+def test_browser_admin_session_add_refused_by_the_service_keeps_the_input(page, clinic, provider):  # noqa: F811
+    User.objects.create_superuser("root", "root@example.org", "a-Long-pass-9021")
+    log_in(page, "root", "a-Long-pass-9021")
+    page.goto(admin_url(Session, "add"))
+    page.select_option("select[name=session_type]", "group")
+    page.fill("input[name=service_type]", "Social Skills Group")
+    page.select_option("select[name=clinic]", str(clinic.pk))
+    page.select_option("select[name=provider]", str(provider.pk))
+    page.fill("input[name=scheduled_date]", "2030-01-15")
+    page.fill("input[name=scheduled_time]", "10:00")
+    page.fill("input[name=duration]", "60")
+    page.fill("input[name=max_capacity]", "25")
+
+    page.click("input[name=_save]")
+
+    assert page.locator(".errorlist.nonfield").inner_text() == (
+        "A group session needs between 2 and 20 seats (got 25)."
+    )
+    assert page.input_value("input[name=service_type]") == "Social Skills Group"
+    assert page.input_value("input[name=max_capacity]") == "25"
+    assert not Session.objects.exists()
+    assert save_screenshot(page, "admin-session-add-refused").stat().st_size > 0
+
+    page.fill("input[name=max_capacity]", "6")
+    page.click("input[name=_save]")
+
+    page.wait_for_url(f"**{admin_url(Session, 'changelist')}")
+    session = Session.objects.get()
+    assert (session.service_type, session.max_capacity, session.created_by.username) == (
+        "Social Skills Group",
+        6,
+        "root",
+    )
