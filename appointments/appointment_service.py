@@ -2,7 +2,8 @@
 
 book -> confirm -> check in (arrive) -> start -> complete, with cancel, no-show and
 reschedule. Same rules as sessions: scope, no double booking, finance and consent
-gates at check-in; numbers from the shared per-tenant counter.
+gates at check-in; numbers from the shared per-tenant counter. Locks go through
+``core.locks``, in its order: provider, room(s), the appointment, patient, counter.
 """
 
 import datetime
@@ -14,18 +15,18 @@ from appointments import booking_rules, overlaps
 from appointments.exceptions import ConflictError, InvalidTransition
 from appointments.models import Appointment
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
+from core import locks
 from core.models import Clinic, Patient, Provider, Room, User
 
-Status = Appointment.Status
-EXPECTED = (Status.BOOKED, Status.CONFIRMED)
+AppointmentStatus = Appointment.Status
+EXPECTED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
 def _lock(appointment: Appointment) -> Appointment:
     # Row lock: two clicks on the same button apply the transition once.
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("clinic__tenant", "patient", "provider__user", "room")
-        .get(pk=appointment.pk)
+    return locks.lock_row(
+        Appointment.objects.select_related("clinic__tenant", "patient", "provider__user", "room"),
+        appointment.pk,
     )
 
 
@@ -58,7 +59,7 @@ class AppointmentService:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
         )
-        overlaps.lock_parties(provider, room, (patient,))
+        overlaps.lock_parties(provider, [room], [patient])
         overlaps.raise_on_conflicts(
             provider=provider,
             room=room,
@@ -87,7 +88,11 @@ class AppointmentService:
     def confirm(appointment: Appointment, user: User | None = None) -> Appointment:
         locked = _lock(appointment)
         transition(
-            locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user
+            locked,
+            allowed_from=[AppointmentStatus.BOOKED],
+            to=AppointmentStatus.CONFIRMED,
+            stamp_field="confirmed_at",
+            user=user,
         )
         return copy_state(appointment, locked)
 
@@ -98,7 +103,7 @@ class AppointmentService:
         locked = _lock(appointment)
         if locked.finance_cleared:
             return copy_state(appointment, locked)
-        if locked.status not in (*EXPECTED, Status.ARRIVED):
+        if locked.status not in (*EXPECTED, AppointmentStatus.ARRIVED):
             raise InvalidTransition(
                 _("Finance can't clear an appointment that is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
@@ -111,7 +116,7 @@ class AppointmentService:
     def check_in(appointment: Appointment, user: User | None = None) -> Appointment:
         """Booked/confirmed -> arrived, behind the clinic's finance and consent gates."""
         locked = _lock(appointment)
-        if locked.status in (Status.ARRIVED, Status.IN_PROGRESS):
+        if locked.status in (AppointmentStatus.ARRIVED, AppointmentStatus.IN_PROGRESS):
             raise InvalidTransition(
                 _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name_en}
             )
@@ -125,7 +130,7 @@ class AppointmentService:
             clinic=locked.clinic,
             day=locked.scheduled_date,
             expected=EXPECTED,
-            arrived=Status.ARRIVED,
+            arrived=AppointmentStatus.ARRIVED,
             user=user,
         )
         return copy_state(appointment, locked)
@@ -135,7 +140,11 @@ class AppointmentService:
     def start(appointment: Appointment, user: User | None = None) -> Appointment:
         locked = _lock(appointment)
         transition(
-            locked, allowed_from=[Status.ARRIVED], to=Status.IN_PROGRESS, stamp_field="started_at", user=user
+            locked,
+            allowed_from=[AppointmentStatus.ARRIVED],
+            to=AppointmentStatus.IN_PROGRESS,
+            stamp_field="started_at",
+            user=user,
         )
         return copy_state(appointment, locked)
 
@@ -145,8 +154,8 @@ class AppointmentService:
         locked = _lock(appointment)
         transition(
             locked,
-            allowed_from=[Status.ARRIVED, Status.IN_PROGRESS],
-            to=Status.COMPLETED,
+            allowed_from=[AppointmentStatus.ARRIVED, AppointmentStatus.IN_PROGRESS],
+            to=AppointmentStatus.COMPLETED,
             stamp_field="completed_at",
             user=user,
         )
@@ -162,7 +171,7 @@ class AppointmentService:
         transition(
             locked,
             allowed_from=EXPECTED,
-            to=Status.CANCELLED,
+            to=AppointmentStatus.CANCELLED,
             stamp_field="cancelled_at",
             user=user,
             cancel_reason=reason,
@@ -173,7 +182,9 @@ class AppointmentService:
     @transaction.atomic
     def mark_no_show(appointment: Appointment, user: User | None = None) -> Appointment:
         locked = _lock(appointment)
-        transition(locked, allowed_from=EXPECTED, to=Status.NO_SHOW, stamp_field="no_show_at", user=user)
+        transition(
+            locked, allowed_from=EXPECTED, to=AppointmentStatus.NO_SHOW, stamp_field="no_show_at", user=user
+        )
         return copy_state(appointment, locked)
 
     @staticmethod
@@ -189,19 +200,30 @@ class AppointmentService:
         """Move a booked/confirmed appointment; it keeps its number and needs confirming again.
 
         The new slot is checked like a new booking (ConflictError); the old one is freed.
+        ConflictError too when someone else moved the appointment while this ran.
         """
+        # core.locks' order: the provider and the rooms (old and new) before the
+        # appointment, its patient after it. Which ones is read first, unlocked, and
+        # checked once the appointment is locked. Locking the old room too makes a
+        # booking waiting for the slot this frees find it free once this commits.
+        current = Appointment.objects.select_related("provider", "room").get(pk=appointment.pk)
+        new_room = room if room is not None else current.room
+        overlaps.lock_parties(current.provider, [current.room, new_room])
         locked = _lock(appointment)
+        if (locked.provider_id, locked.room_id) != (current.provider_id, current.room_id):
+            raise ConflictError(
+                _("This appointment was changed while you were rescheduling it; reload it and try again.")
+            )
         if locked.status not in EXPECTED:
             raise InvalidTransition(
                 _("Only a booked or confirmed appointment can be rescheduled; this one is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
             )
-        new_room = room if room is not None else locked.room
         new_duration = duration if duration is not None else locked.duration
         booking_rules.validate_slot_scope(
             provider=locked.provider, clinic=locked.clinic, room=new_room, duration=new_duration
         )
-        overlaps.lock_parties(locked.provider, new_room, (locked.patient,))
+        locks.lock_row_if_exists(Patient, locked.patient_id)
         overlaps.raise_on_conflicts(
             provider=locked.provider,
             room=new_room,
@@ -215,7 +237,7 @@ class AppointmentService:
         locked.scheduled_time = scheduled_time
         locked.room = new_room
         locked.duration = new_duration
-        locked.status = Status.BOOKED
+        locked.status = AppointmentStatus.BOOKED
         locked.confirmed_at = None
         locked.reschedule_count += 1
         _save_slot(locked, user)

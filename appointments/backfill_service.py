@@ -36,15 +36,17 @@ created or changed (simple-history's bulk helpers), with the change reason
 
 import contextlib
 import datetime
+import enum
 import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -52,7 +54,20 @@ from appointments.integrity import expand_slots
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.models import ClinicalNote
 from appointments.notes.registry import note_models
-from core.models import Clinic
+from core import clock, locks
+from core.models import Clinic, Provider, Room
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class NoteBooking(TypedDict):
+    """What ``_notes_to_link`` annotates on a legacy note: its appointment's patient and participation."""
+
+    booked_patient_id: int
+    participant_id: int
+    participant_session_id: int
+
 
 CHANGE_REASON = "backfill_sessions: from legacy appointment"
 DEFAULT_BATCH_SIZE = 1000
@@ -80,8 +95,8 @@ PARTICIPANT_STATUS: dict[str, str] = {
 }
 
 
-class SkipReason:
-    """Why a legacy row was left as it is; the value is what operators grep for."""
+class SkipReason(enum.StrEnum):
+    """Why a legacy row was left as it is; the value is what operators grep for (and what the SQL returns)."""
 
     PROVIDER_OVERLAP = "provider_overlap"
     ROOM_OVERLAP = "room_overlap"
@@ -106,7 +121,7 @@ class BackfillScope:
 class SkippedRow:
     kind: str  # "appointment" or a note's verbose name, e.g. "psychology note"
     pk: int
-    reason: str
+    reason: SkipReason
     detail: str
 
 
@@ -140,7 +155,7 @@ class BackfillReport:
     dry_run: bool = False
 
     @property
-    def skipped_by_reason(self) -> Counter[str]:
+    def skipped_by_reason(self) -> Counter[SkipReason]:
         return Counter(row.reason for row in self.skipped)
 
     def add(self, batch: BatchResult) -> None:
@@ -191,10 +206,12 @@ def appointments_with_unlinked_notes(scope: BackfillScope) -> QuerySet[Appointme
     note can arrive after its appointment was back-filled; a rerun links it.
     """
     backfilled = Exists(SessionParticipant.objects.filter(legacy_appointment=OuterRef("pk")))
-    unlinked = Q()
+    # Q() | Exists(...) is the Exists itself (django-stubs' Q.__or__ takes only a Q).
+    unlinked: Q | Combinable = Q()
     for note_model in note_models().values():
         unlinked |= Exists(
-            note_model.objects.filter(appointment=OuterRef("pk"), session_participant__isnull=True)
+            # The links are declared by each discipline's model, unknown to the plugin on the abstract one.
+            note_model.objects.filter(appointment=OuterRef("pk"), session_participant__isnull=True)  # type: ignore[misc]
         )
     return _in_scope(Appointment.objects.filter(backfilled).filter(unlinked), scope)
 
@@ -225,7 +242,10 @@ def backfill_sessions(
     with _one_run_at_a_time():
         if dry_run:
             try:
-                with transaction.atomic():
+                # The batches are savepoints of one transaction here, so a batch locks its
+                # providers while the batches before it hold their notes: out of
+                # core.locks' order, which the real run (a transaction per batch) keeps.
+                with transaction.atomic(), locks.order_unchecked("a dry run holds every batch's locks"):
                     _run_batches(scope, batch_size, report, on_batch)
                     raise _DryRunRollback
             except _DryRunRollback:
@@ -261,7 +281,11 @@ def _refresh_planner_statistics() -> None:
     # A large back-fill can multiply the session tables' rows at once; until autovacuum
     # catches up, the planner would plan schedule pages and check_integrity for the
     # old, small tables. ANALYZE only samples, so this takes a moment.
-    models = [Session, SessionParticipant, *note_models().values()]
+    models: list[type[Session] | type[SessionParticipant] | type[ClinicalNote]] = [
+        Session,
+        SessionParticipant,
+        *note_models().values(),
+    ]
     tables = [model._meta.db_table for model in models]
     tables += [model.history.model._meta.db_table for model in models]
     with connection.cursor() as cursor:
@@ -307,14 +331,23 @@ def _batches(appointments: QuerySet[Appointment], batch_size: int) -> Iterator[l
 def backfill_batch(appointment_ids: list[int], result: BatchResult) -> None:
     """Back-fill one batch and link its notes inside the caller's transaction.
 
-    Dirty rows go to ``result.skipped``. Locks the batch's appointments first: a
-    reschedule or cancellation running meanwhile waits, so each session is built
-    from its appointment as committed; rows a concurrent run back-filled since the
-    batch was listed drop out here.
+    Dirty rows go to ``result.skipped``. Locks the batch's appointments first (after
+    their providers and rooms): a reschedule or cancellation running meanwhile waits,
+    so each session is built from its appointment as committed; rows a concurrent run
+    back-filled since the batch was listed drop out here.
     """
-    appointments = list(
-        pending_appointments(BackfillScope()).filter(pk__in=appointment_ids).select_for_update(of=("self",))
-    )
+    pending = pending_appointments(BackfillScope()).filter(pk__in=appointment_ids)
+    # core.locks' order: providers, rooms, then appointments. Inserting a session checks
+    # its foreign keys, a key-share lock on its provider and room that waits for a
+    # booking holding them - and a reschedule holds them while it waits for its
+    # appointment, locked here. Each read runs once the locks before it are held: a
+    # reschedule (the one service that moves an appointment, to another room) locks the
+    # provider first, so the rooms read here stay put. (A write past the services that
+    # moves an appointment meanwhile leaves its key-share lock out of order; PostgreSQL
+    # would break such a deadlock by failing the batch, and a rerun resumes.)
+    locks.lock_rows(Provider.objects.filter(pk__in=pending.values("provider_id")))
+    locks.lock_rows(Room.objects.filter(pk__in=pending.values("room_id")))
+    appointments = locks.lock_rows(pending)
     result.seen = len(appointments)
     dirty = find_dirty_appointments([appointment.pk for appointment in appointments])
     for appointment_id, reasons in dirty.items():
@@ -327,7 +360,7 @@ def backfill_batch(appointment_ids: list[int], result: BatchResult) -> None:
     link_notes_batch([created.appointment_id for created in result.created], result)
 
 
-def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[str, str]]:
+def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[SkipReason, str]]:
     """Appointments that can't become a session, by id: {reason: "overlaps appointment 3, session 9"}.
 
     One set-based query. An active appointment is dirty when another active booking
@@ -339,16 +372,18 @@ def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[str, s
     with connection.cursor() as cursor:
         cursor.execute(DIRTY_APPOINTMENTS_SQL, {"ids": appointment_ids})
         rows = cursor.fetchall()
-    others: dict[int, dict[str, list[str]]] = {}
+    others: dict[int, dict[SkipReason, list[str]]] = {}
     for appointment_id, reason, other_kind, other_id in rows:
-        others.setdefault(appointment_id, {}).setdefault(reason, []).append(f"{other_kind} {other_id}")
+        others.setdefault(appointment_id, {}).setdefault(SkipReason(reason), []).append(
+            f"{other_kind} {other_id}"
+        )
     return {
         appointment_id: {reason: _describe(reason, found) for reason, found in by_reason.items()}
         for appointment_id, by_reason in others.items()
     }
 
 
-def _describe(reason: str, others: list[str]) -> str:
+def _describe(reason: SkipReason, others: list[str]) -> str:
     if reason == SkipReason.NUMBER_IN_USE:
         return _("number also on %(holders)s") % {"holders": ", ".join(others)}
     return _("overlaps %(bookings)s") % {"bookings": ", ".join(others)}
@@ -549,22 +584,22 @@ def _notes_to_link(
 ) -> list[ClinicalNote]:
     kind = str(note_model._meta.verbose_name)
     participant = "appointment__session_participant"
-    candidates = list(
-        note_model.objects.filter(appointment_id__in=appointment_ids, session_participant__isnull=True)
-        .select_for_update(of=("self",))
-        .annotate(
+    # The links are declared by each discipline's model, unknown to the plugin on the abstract one.
+    candidates: list[WithAnnotations[ClinicalNote, NoteBooking]] = locks.lock_rows(
+        note_model.objects.filter(
+            appointment_id__in=appointment_ids, session_participant__isnull=True
+        ).annotate(  # type: ignore[misc]
             booked_patient_id=F("appointment__patient_id"),
             participant_id=F(f"{participant}__id"),
             participant_session_id=F(f"{participant}__session_id"),
         )
-        .order_by("pk")
     )
     already_linked = dict(
-        note_model.objects.filter(
+        note_model.objects.filter(  # type: ignore[misc]
             session_participant_id__in={note.participant_id for note in candidates}
         ).values_list("session_participant_id", "pk")
     )
-    consistent: dict[int, list[ClinicalNote]] = {}
+    consistent: dict[int, list[WithAnnotations[ClinicalNote, NoteBooking]]] = {}
     for note in candidates:
         if note.patient_id != note.booked_patient_id:
             result.skipped.append(
@@ -597,7 +632,7 @@ def _notes_to_link(
         else:
             consistent.setdefault(note.participant_id, []).append(note)
     notes: list[ClinicalNote] = []
-    now = timezone.now()
+    now = clock.now()
     for participant_id, group in consistent.items():
         holders = [note.pk for note in group]
         if participant_id in already_linked:

@@ -8,6 +8,8 @@ exclusion constraints would refuse the row.
 """
 
 import datetime
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.db.models import DateField, IntegerField, Q, QuerySet, TimeField, Value
 from django.db.models.functions import Cast
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from appointments.exceptions import ConflictError
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.time_slots import SlotRange
+from core import locks
 from core.models import Patient, Provider, Room
 
 
@@ -114,30 +117,37 @@ def _conflict_message(booking: Session | Appointment, provider: Provider | None)
             "provider": booking.provider,
             "slot": _slot_label(booking),
         }
+    # Not the provider's booking, so it was found by its room.
+    room = cast(Room, booking.room)
     return _("Room %(room)s is already booked %(slot)s.") % {
-        "room": booking.room.name,
+        "room": room.name,
         "slot": _slot_label(booking),
     }
 
 
-def raise_on_conflicts(**slot) -> None:
+def raise_on_conflicts(**slot: Any) -> None:
+    """Raise ConflictError with every message of ``find_conflicts(**slot)``."""
     messages = find_conflicts(**slot)
     if messages:
         raise ConflictError(messages)
 
 
-def lock_parties(provider: Provider, room: Room | None, patients: tuple[Patient, ...] = ()) -> None:
-    """Lock the provider, room and patient rows, in that order, before an overlap check.
+def lock_parties(
+    provider: Provider, rooms: Iterable[Room | None] = (), patients: Iterable[Patient] = ()
+) -> None:
+    """Lock the provider, the rooms and the patients, in core.locks' order, before an overlap check.
 
     Sessions and legacy appointments live in two tables, so no constraint spans
     them: these locks serialise bookings of the same person and place while the
     check runs. Every booking path takes them in the same order, so none deadlock.
+    A caller that locks a session or appointment too locks the patients after it,
+    with ``locks.lock_row_if_exists``, not here.
     """
-    Provider.objects.select_for_update().filter(pk=provider.pk).first()
-    if room is not None:
-        Room.objects.select_for_update().filter(pk=room.pk).first()
-    for patient in sorted(patients, key=lambda patient: patient.pk):
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    locks.lock_row_if_exists(Provider, provider.pk)
+    for room_pk in sorted({room.pk for room in rooms if room is not None}):
+        locks.lock_row_if_exists(Room, room_pk)
+    for patient_pk in sorted({patient.pk for patient in patients}):
+        locks.lock_row_if_exists(Patient, patient_pk)
 
 
 def refuse_overlap_with_sessions(appointment: Appointment) -> None:
@@ -149,7 +159,7 @@ def refuse_overlap_with_sessions(appointment: Appointment) -> None:
     """
     if appointment.status in Appointment.INACTIVE_STATUSES:
         return
-    lock_parties(appointment.provider, appointment.room, (appointment.patient,))
+    lock_parties(appointment.provider, [appointment.room], [appointment.patient])
     raise_on_conflicts(
         provider=appointment.provider,
         room=appointment.room,

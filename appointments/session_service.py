@@ -1,12 +1,13 @@
 """SessionService: every state change of a Session or SessionParticipant.
 
 Each method runs in one transaction. Seats are counted only after the session row
-is locked, so two front-desk screens can't both take the last seat. Locks are taken
-in one order everywhere - provider, room, session, participant, patient, then the
+is locked, so two front-desk screens can't both take the last seat. Locks go through
+``core.locks``, in its order - provider, room, session, participant, patient, then the
 number counter - so concurrent bookings queue instead of deadlocking.
 """
 
 import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -18,28 +19,26 @@ from appointments.models import MAX_GROUP_CAPACITY, Session, SessionParticipant
 from appointments.numbering import issue_appointment_number
 from appointments.selectors import available_group_sessions
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
+from core import locks
 from core.models import Clinic, Patient, Provider, Room, User
 
-Status = SessionParticipant.Status
-ACTIVE_BEFORE_ARRIVAL = (Status.BOOKED, Status.CONFIRMED)
+ParticipantStatus = SessionParticipant.Status
+ACTIVE_BEFORE_ARRIVAL = (ParticipantStatus.BOOKED, ParticipantStatus.CONFIRMED)
 
 
 def _lock_session(session_id: int) -> Session:
     # Row lock on the session: seat counts and status checks below see every
     # committed booking and no other transaction can add one until we commit.
-    return (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("clinic__tenant", "provider__user", "room")
-        .get(pk=session_id)
+    return locks.lock_row(
+        Session.objects.select_related("clinic__tenant", "provider__user", "room"), session_id
     )
 
 
 def _lock_participant(participant: SessionParticipant) -> SessionParticipant:
+    # Session first, then the participant: core.locks' order.
     _lock_session(participant.session_id)
-    return (
-        SessionParticipant.objects.select_for_update(of=("self",))
-        .select_related("session__clinic", "patient")
-        .get(pk=participant.pk)
+    return locks.lock_row(
+        SessionParticipant.objects.select_related("session__clinic", "patient"), participant.pk
     )
 
 
@@ -51,7 +50,7 @@ def _require_reason(reason: str) -> str:
 
 
 def _seats_taken(session: Session) -> int:
-    return session.participants.exclude(status=Status.CANCELLED).count()
+    return session.participants.exclude(status=ParticipantStatus.CANCELLED).count()
 
 
 class SessionService:
@@ -132,11 +131,13 @@ class SessionService:
 
     @staticmethod
     @transaction.atomic
-    def _create_session(*, provider: Provider, clinic: Clinic, room: Room | None, user, **fields) -> Session:
+    def _create_session(
+        *, provider: Provider, clinic: Clinic, room: Room | None, user: User | None, **fields: Any
+    ) -> Session:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=fields["duration"]
         )
-        overlaps.lock_parties(provider, room)
+        overlaps.lock_parties(provider, [room])
         overlaps.raise_on_conflicts(
             provider=provider,
             room=room,
@@ -173,8 +174,8 @@ class SessionService:
                 % {"status": locked.get_status_display().lower()}
             )
         booking_rules.validate_patient_scope(patient, locked.clinic)
-        patient = Patient.objects.select_for_update().get(pk=patient.pk)
-        if locked.participants.filter(patient=patient).exclude(status=Status.CANCELLED).exists():
+        patient = locks.lock_row(Patient, patient.pk)  # after the session: core.locks' order
+        if locked.participants.filter(patient=patient).exclude(status=ParticipantStatus.CANCELLED).exists():
             raise ConflictError(
                 _("%(patient)s is already booked in this session.") % {"patient": patient.full_name_en}
             )
@@ -210,7 +211,9 @@ class SessionService:
         InvalidTransition when the patient holds no cancellable seat there.
         """
         _lock_session(session.pk)
-        participant = session.participants.filter(patient=patient).exclude(status=Status.CANCELLED).first()
+        participant = (
+            session.participants.filter(patient=patient).exclude(status=ParticipantStatus.CANCELLED).first()
+        )
         if participant is None:
             raise InvalidTransition(
                 _("%(patient)s has no active booking in this session.") % {"patient": patient.full_name_en}
@@ -224,7 +227,11 @@ class SessionService:
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
         transition(
-            locked, allowed_from=[Status.BOOKED], to=Status.CONFIRMED, stamp_field="confirmed_at", user=user
+            locked,
+            allowed_from=[ParticipantStatus.BOOKED],
+            to=ParticipantStatus.CONFIRMED,
+            stamp_field="confirmed_at",
+            user=user,
         )
         return copy_state(participant, locked)
 
@@ -235,7 +242,11 @@ class SessionService:
         locked = _lock_participant(participant)
         if locked.finance_cleared:
             return copy_state(participant, locked)
-        if locked.status not in (Status.BOOKED, Status.CONFIRMED, Status.ARRIVED):
+        if locked.status not in (
+            ParticipantStatus.BOOKED,
+            ParticipantStatus.CONFIRMED,
+            ParticipantStatus.ARRIVED,
+        ):
             raise InvalidTransition(
                 _("Finance can't clear a participation that is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
@@ -259,7 +270,7 @@ class SessionService:
                 _("Check-in is closed: the session is %(status)s.")
                 % {"status": session.get_status_display().lower()}
             )
-        if locked.status == Status.ARRIVED:
+        if locked.status == ParticipantStatus.ARRIVED:
             raise InvalidTransition(
                 _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name_en}
             )
@@ -273,7 +284,7 @@ class SessionService:
             clinic=session.clinic,
             day=session.scheduled_date,
             expected=ACTIVE_BEFORE_ARRIVAL,
-            arrived=Status.ARRIVED,
+            arrived=ParticipantStatus.ARRIVED,
             user=user,
         )
         return copy_state(participant, locked)
@@ -287,7 +298,11 @@ class SessionService:
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
         transition(
-            locked, allowed_from=[Status.ARRIVED], to=Status.ATTENDED, stamp_field="attended_at", user=user
+            locked,
+            allowed_from=[ParticipantStatus.ARRIVED],
+            to=ParticipantStatus.ATTENDED,
+            stamp_field="attended_at",
+            user=user,
         )
         return copy_state(participant, locked)
 
@@ -300,7 +315,11 @@ class SessionService:
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
         transition(
-            locked, allowed_from=ACTIVE_BEFORE_ARRIVAL, to=Status.NO_SHOW, stamp_field="no_show_at", user=user
+            locked,
+            allowed_from=ACTIVE_BEFORE_ARRIVAL,
+            to=ParticipantStatus.NO_SHOW,
+            stamp_field="no_show_at",
+            user=user,
         )
         return copy_state(participant, locked)
 
@@ -315,7 +334,7 @@ class SessionService:
         transition(
             locked,
             allowed_from=ACTIVE_BEFORE_ARRIVAL,
-            to=Status.CANCELLED,
+            to=ParticipantStatus.CANCELLED,
             stamp_field="cancelled_at",
             user=user,
             cancel_reason=reason,
@@ -348,14 +367,14 @@ class SessionService:
             stamp_field="completed_at",
             user=user,
         )
-        for participant in locked.participants.select_for_update().filter(
-            status__in=[Status.ARRIVED, *ACTIVE_BEFORE_ARRIVAL]
+        for participant in locks.lock_rows(
+            locked.participants.filter(status__in=[ParticipantStatus.ARRIVED, *ACTIVE_BEFORE_ARRIVAL])
         ):
-            if participant.status == Status.ARRIVED:
+            if participant.status == ParticipantStatus.ARRIVED:
                 transition(
                     participant,
-                    allowed_from=[Status.ARRIVED],
-                    to=Status.ATTENDED,
+                    allowed_from=[ParticipantStatus.ARRIVED],
+                    to=ParticipantStatus.ATTENDED,
                     stamp_field="attended_at",
                     user=user,
                 )
@@ -363,7 +382,7 @@ class SessionService:
                 transition(
                     participant,
                     allowed_from=ACTIVE_BEFORE_ARRIVAL,
-                    to=Status.NO_SHOW,
+                    to=ParticipantStatus.NO_SHOW,
                     stamp_field="no_show_at",
                     user=user,
                 )
@@ -383,13 +402,13 @@ class SessionService:
             user=user,
             cancel_reason=reason,
         )
-        for participant in locked.participants.select_for_update().filter(
-            status__in=[*ACTIVE_BEFORE_ARRIVAL, Status.ARRIVED]
+        for participant in locks.lock_rows(
+            locked.participants.filter(status__in=[*ACTIVE_BEFORE_ARRIVAL, ParticipantStatus.ARRIVED])
         ):
             transition(
                 participant,
-                allowed_from=[*ACTIVE_BEFORE_ARRIVAL, Status.ARRIVED],
-                to=Status.CANCELLED,
+                allowed_from=[*ACTIVE_BEFORE_ARRIVAL, ParticipantStatus.ARRIVED],
+                to=ParticipantStatus.CANCELLED,
                 stamp_field="cancelled_at",
                 user=user,
                 cancel_reason=reason,

@@ -7,9 +7,9 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import clock, locks
 from core.models import Consent, Patient, Tenant, User
 
 
@@ -19,9 +19,10 @@ class PatientError(ValidationError):
 
 def _save_with_history(
     instance: Patient | Consent, user: User | None, update_fields: list[str] | None = None
-):
+) -> None:
     if user is not None:
-        instance._history_user = user
+        # simple-history (no type information) reads this ad-hoc attribute for the history row.
+        instance._history_user = user  # type: ignore[union-attr]
     instance.save(update_fields=update_fields)
 
 
@@ -46,7 +47,7 @@ class PatientService:
     ) -> Patient:
         """Register a patient of ``tenant``. PatientError: MRN taken or birth date in the future."""
         mrn = mrn.strip()
-        if date_of_birth > timezone.localdate():
+        if date_of_birth > clock.today():
             raise PatientError(_("The date of birth is in the future."))
         patient = Patient(
             tenant=tenant,
@@ -79,7 +80,7 @@ class PatientService:
         user: User | None = None,
     ) -> Consent:
         """Record a signed consent. Raises PatientError when it would expire before it is signed."""
-        signed_at = signed_at or timezone.now()
+        signed_at = signed_at or clock.now()
         if expires_at is not None and expires_at < signed_at:
             raise PatientError(_("A consent can't expire before it is signed."))
         consent = Consent(
@@ -97,10 +98,10 @@ class PatientService:
     def revoke_consent(consent: Consent, user: User | None = None) -> Consent:
         """Revoke from now on. Raises PatientError when it is already revoked."""
         # Row lock: two clicks on "revoke" record one revocation time.
-        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        locked = locks.lock_row(Consent, consent.pk)
         if locked.revoked_at is not None:
             raise PatientError(_("This consent was already revoked."))
-        locked.revoked_at = timezone.now()
+        locked.revoked_at = clock.now()
         _save_with_history(locked, user, ["revoked_at"])
         consent.revoked_at = locked.revoked_at
         return consent

@@ -6,10 +6,12 @@ dependencies flow one way (``core`` <- ``appointments`` <- the disciplines).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 
 from appointments.notes.models import ClinicalNote
+from core import locks
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,8 @@ class NoteKind:
 
     model: type[ClinicalNote]
     form: type[forms.ModelForm]
-    formsets: tuple[type[forms.BaseInlineFormSet], ...] = ()
+    # Quoted: Django's form classes take no type arguments at run time.
+    formsets: "tuple[type[forms.BaseInlineFormSet[Any, Any, Any]], ...]" = ()
     rows_template: str = ""
 
     @property
@@ -39,6 +42,8 @@ def register_note_kind(kind: NoteKind) -> None:
     if registered is not None and registered != kind:
         raise ValueError(f"A note kind for {kind.specialty!r} is already registered: {registered.model}.")
     _KINDS[kind.specialty] = kind
+    # Notes are locked after consents and before the number counter, in registration order.
+    locks.rank_model(kind.model, locks.Rank.NOTE)
 
 
 def note_kinds() -> dict[str, NoteKind]:
@@ -46,8 +51,9 @@ def note_kinds() -> dict[str, NoteKind]:
     return dict(_KINDS)
 
 
-def note_kind(specialty: str) -> NoteKind | None:
-    return _KINDS.get(specialty)
+def note_kind(specialty: str) -> NoteKind:
+    """The kind of a registered specialty (KeyError for one without notes)."""
+    return _KINDS[specialty]
 
 
 def note_models() -> dict[str, type[ClinicalNote]]:

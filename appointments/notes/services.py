@@ -1,9 +1,10 @@
 """NoteService: writing, signing and correcting clinical notes (psychology, OT, ABA).
 
-Each method runs in one transaction. Locks follow SessionService's order - session,
-then participant, then the note - so note writing and scheduling changes queue
-instead of deadlocking. Notes are never deleted here: a session with notes is
-cancelled, not removed, and a signed note is corrected by an addendum.
+Each method runs in one transaction. Locks follow ``core.locks``' order - session,
+then participant, then the note (a new note's provider before them all) - so note
+writing and scheduling changes queue instead of deadlocking. Notes are never deleted
+here: a session with notes is cancelled, not removed, and a signed note is corrected
+by an addendum.
 """
 
 import datetime
@@ -11,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments.models import Session, SessionParticipant
@@ -19,6 +19,7 @@ from appointments.notes.exceptions import NoteContentError, NoteLinkError, Signe
 from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum, NoteChildRow
 from appointments.notes.registry import note_models
 from appointments.workflow import copy_state, save_with_history
+from core import clock, locks
 from core.models import Provider, User
 from core.permissions import is_admin
 
@@ -28,18 +29,14 @@ Rows = Iterable[Mapping[str, Any]]
 def _lock_participant(participant: SessionParticipant) -> SessionParticipant:
     # Session first, then participant: the order SessionService uses, so a note
     # written during check-in or cancellation waits instead of deadlocking.
-    Session.objects.select_for_update(of=("self",)).filter(pk=participant.session_id).first()
-    return (
-        SessionParticipant.objects.select_for_update(of=("self",))
-        .select_related("session", "patient")
-        .get(pk=participant.pk)
-    )
+    locks.lock_row_if_exists(Session, participant.session_id)
+    return locks.lock_row(SessionParticipant.objects.select_related("session", "patient"), participant.pk)
 
 
 def _lock_note(note: ClinicalNote) -> ClinicalNote:
     # Row lock on the note: signing, editing and addenda of one note run one at a
     # time, so nobody edits a note while it is being signed.
-    return type(note).objects.select_for_update(of=("self",)).get(pk=note.pk)
+    return locks.lock_row(type(note), note.pk)
 
 
 def _split_content(note_model: type[ClinicalNote], content: Mapping[str, Any]) -> tuple[dict, dict]:
@@ -52,12 +49,12 @@ def _split_content(note_model: type[ClinicalNote], content: Mapping[str, Any]) -
 
 
 def _row_model(note_model: type[ClinicalNote], related_name: str) -> type[NoteChildRow]:
-    return note_model._meta.get_field(related_name).related_model
+    return note_model.row_model(related_name)
 
 
 def _build_rows(note: ClinicalNote, rows: dict[str, list]) -> dict[str, list[NoteChildRow]]:
     """Validate every child row before anything is written; raise NoteContentError naming the row."""
-    built = {}
+    built: dict[str, list[NoteChildRow]] = {}
     for related_name, values in rows.items():
         row_model = _row_model(type(note), related_name)
         built[related_name] = []
@@ -72,7 +69,8 @@ def _build_rows(note: ClinicalNote, rows: dict[str, list]) -> dict[str, list[Not
                 raise NoteContentError(
                     _("%(row)s %(position)d: %(problems)s")
                     % {
-                        "row": row_model._meta.verbose_name.capitalize(),
+                        # Set on every model class; django-stubs types Options.verbose_name as optional.
+                        "row": row_model._meta.verbose_name.capitalize(),  # type: ignore[union-attr]
                         "position": position,
                         "problems": " ".join(error.messages),
                     }
@@ -124,13 +122,18 @@ class NoteService:
         content or row); nothing is written when any is raised.
         """
         fields, rows = _split_content(note_model, content)
+        # The provider before the session (core.locks' order): inserting the note checks
+        # its foreign key, a key-share lock on the provider that waits for a booking
+        # holding it - a booking that may be waiting for this note's patient.
+        locks.lock_row_if_exists(Provider, provider.pk)
         locked = _lock_participant(participant)
         if locked.status == SessionParticipant.Status.CANCELLED:
             raise NoteLinkError(
                 _("%(patient)s's booking %(number)s is cancelled; a note can't be written for it.")
                 % {"patient": locked.patient.full_name_en, "number": locked.appointment_number}
             )
-        note = note_model(
+        # The links are declared by each discipline's model: unknown to the plugin on abstract ClinicalNote.
+        note = note_model(  # type: ignore[misc]
             patient=locked.patient,
             provider=provider,
             session=locked.session,
@@ -182,7 +185,7 @@ class NoteService:
             raise NoteContentError(_("This note is empty; write it before signing."))
         locked.status = ClinicalNote.Status.SIGNED
         locked.signed_by = user
-        locked.signed_at = timezone.now()
+        locked.signed_at = clock.now()
         save_with_history(locked, user, ["status", "signed_by", "signed_at", "updated_at"])
         return copy_state(note, locked)
 
@@ -200,7 +203,8 @@ class NoteService:
         text = (text or "").strip()
         if not text:
             raise NoteContentError({"text": _("Write the text of the addendum.")})
-        addendum = locked.addenda.model(note=locked, text=text, author=user)
+        # ``note`` is declared by each discipline's addendum model, unknown to the plugin on the abstract one.
+        addendum = locked.addenda.model(note=locked, text=text, author=user)  # type: ignore[misc]
         save_with_history(addendum, user)
         return addendum
 
@@ -219,7 +223,7 @@ class NoteService:
         locked = _lock_note(note)
         if locked.session_participant_id == locked_participant.pk:
             return copy_state(note, locked)
-        if locked.session_participant_id is not None:
+        if locked.session_participant is not None:
             raise NoteLinkError(
                 _("This note is already linked to participation %(number)s.")
                 % {"number": locked.session_participant.appointment_number}

@@ -5,13 +5,17 @@ import datetime
 import re
 
 import pytest
+from django.db import transaction
 from django.utils.formats import date_format
 
+from appointments import overlaps
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import CheckInBlocked, ConflictError, InvalidTransition, OutOfScope
 from appointments.models import Appointment
 from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, finance_clerk
-from core.models import User, clinic_today
+from core import locks
+from core.clock import today as clinic_today
+from core.models import User
 from core.tests.factories import (
     ClinicFactory,
     ConsentFactory,
@@ -22,7 +26,7 @@ from core.tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Status = Appointment.Status
 DAY = datetime.date(2025, 11, 15)
@@ -518,6 +522,49 @@ def test_reschedule_after_arrival_raises_invalid_transition(appointment, clerk):
     assert refused.value.messages == [
         "Only a booked or confirmed appointment can be rescheduled; this one is arrived."
     ]
+
+
+def test_reschedule_locks_provider_both_rooms_appointment_then_patient(provider, clinic):
+    low_room, high_room = RoomFactory(clinic=clinic), RoomFactory(clinic=clinic)
+    appointment = book(provider, clinic, at(10), room=high_room)
+
+    with transaction.atomic():
+        AppointmentService.reschedule(appointment, DAY, at(12), room=low_room)
+        held = locks.held_locks()
+
+    assert held == [
+        ("core.Provider", provider.pk),
+        ("core.Room", low_room.pk),
+        ("core.Room", high_room.pk),
+        ("appointments.Appointment", appointment.pk),
+        ("core.Patient", appointment.patient_id),
+    ]
+
+
+def test_reschedule_of_an_appointment_moved_meanwhile_refused(provider, clinic, monkeypatch):
+    first_room, second_room = RoomFactory(clinic=clinic), RoomFactory(clinic=clinic)
+    appointment = book(provider, clinic, at(10), room=first_room)
+    lock_parties = overlaps.lock_parties
+
+    def lock_parties_while_someone_moves_it(*args, **kwargs):
+        lock_parties(*args, **kwargs)
+        # Another front desk moved it between the read of its room and its lock.
+        Appointment.objects.filter(pk=appointment.pk).update(room=second_room)
+
+    monkeypatch.setattr(overlaps, "lock_parties", lock_parties_while_someone_moves_it)
+
+    with pytest.raises(ConflictError) as refused:
+        AppointmentService.reschedule(appointment, DAY, at(12))
+
+    assert refused.value.messages == [
+        "This appointment was changed while you were rescheduling it; reload it and try again."
+    ]
+    appointment.refresh_from_db()
+    assert (appointment.room, appointment.scheduled_time, appointment.reschedule_count) == (
+        first_room,
+        at(10),
+        0,
+    )
 
 
 # The seed's Example 1

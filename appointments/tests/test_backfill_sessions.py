@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from appointments import backfill_service
 from appointments.backfill_service import CHANGE_REASON
@@ -17,10 +17,11 @@ from appointments.tests.legacy_data import (
     legacy_session_of,
     set_columns,
 )
+from core import locks
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory
 from psychology.models import PsychologySession
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Status = Appointment.Status
 SUMMARY = re.compile(r"(?P<text>.+), \d+\.\d s\.")
@@ -514,3 +515,29 @@ def test_backfill_sessions_refuses_to_run_beside_another_run(clinic, provider, r
     finally:
         other.close()
     assert not SessionParticipant.objects.exists()
+
+
+def test_backfill_sessions_batch_locks_providers_rooms_appointments_then_notes(legacy):
+    # given the pending appointments, as a run lists them
+    pending = backfill_service.pending_appointments(backfill_service.BackfillScope())
+    ids = list(pending.values_list("pk", flat=True))
+    providers = sorted(set(pending.values_list("provider_id", flat=True)))
+    rooms = sorted(set(pending.exclude(room=None).values_list("room_id", flat=True)))
+
+    # when one batch runs in a transaction
+    with transaction.atomic():
+        backfill_service.backfill_batch(ids, backfill_service.BatchResult(number=1))
+        held = locks.held_locks()
+
+    # then providers and rooms (which its inserts reference) come before the appointments,
+    # and the notes after them, as core.locks orders them
+    parties_and_bookings = (
+        [("core.Provider", pk) for pk in providers]
+        + [("core.Room", pk) for pk in rooms]
+        + [("appointments.Appointment", pk) for pk in sorted(ids)]
+    )
+    assert held[: len(parties_and_bookings)] == parties_and_bookings
+    notes = held[len(parties_and_bookings) :]
+    assert {label for label, _ in notes} == {"psychology.PsychologySession", "ot.OTSession", "aba.ABASession"}
+    order = locks.lock_order()
+    assert notes == sorted(notes, key=lambda lock: (order.index(lock[0]), lock[1]))

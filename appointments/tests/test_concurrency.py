@@ -17,10 +17,10 @@ from appointments.exceptions import CapacityError, ConflictError
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory
-from core.models import clinic_today
-from core.tests.factories import PatientFactory, ProviderFactory
+from core.clock import today as clinic_today
+from core.tests.factories import PatientFactory, ProviderFactory, RoomFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_today")]
 
 DAY = datetime.date(2025, 11, 15)
 
@@ -174,3 +174,50 @@ def test_concurrency_same_patient_booked_once_into_overlapping_sessions(clinic):
         if isinstance(error, ConflictError)
     )
     assert child.session_participations.count() == 1
+
+
+@pytest.mark.parametrize("hour", [9, 11, 13, 15])
+def test_concurrency_reschedule_races_a_booking_into_the_same_provider_slot(provider, clinic, room, hour):
+    # The reschedule locks the provider, both rooms, the appointment, then its patient;
+    # the bookings the provider, the old room, their patient, then the counter - one
+    # order (core.locks), so they queue instead of deadlocking, and one wins the slot.
+    other_room = RoomFactory(clinic=clinic)
+    appointment = AppointmentService.book_appointment(
+        patient=PatientFactory(tenant=clinic.tenant),
+        provider=provider,
+        clinic=clinic,
+        room=room,
+        scheduled_date=DAY,
+        scheduled_time=datetime.time(hour - 2),
+        duration=60,
+        service_type="Individual Therapy",
+    )
+    newcomers = [PatientFactory(tenant=clinic.tenant) for _ in range(2)]
+
+    def reschedule():
+        return AppointmentService.reschedule(appointment, DAY, datetime.time(hour), room=other_room)
+
+    def book(patient):
+        return AppointmentService.book_appointment(
+            patient=patient,
+            provider=provider,
+            clinic=clinic,
+            room=room,
+            scheduled_date=DAY,
+            scheduled_time=datetime.time(hour, 30),
+            duration=60,
+            service_type="Individual Therapy",
+        )
+
+    outcomes = run_together([reschedule, *(lambda patient=patient: book(patient) for patient in newcomers)])
+
+    assert kinds(outcomes) == {"Appointment": 1, "ConflictError": 2}
+    (winner,) = [outcome for outcome in outcomes if isinstance(outcome, Appointment)]
+    in_the_slot = Appointment.objects.filter(
+        provider=provider, scheduled_date=DAY, scheduled_time__gte=datetime.time(hour)
+    )
+    assert list(in_the_slot.values_list("pk", flat=True)) == [winner.pk]
+    appointment.refresh_from_db()
+    rescheduled = winner.pk == appointment.pk
+    assert appointment.scheduled_time == datetime.time(hour if rescheduled else hour - 2)
+    assert appointment.room == (other_room if rescheduled else room)

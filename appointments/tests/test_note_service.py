@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from aba.models import ABASession
 from aba.tests.factories import ABASessionFactory, ABASkillTargetFactory
@@ -19,6 +19,7 @@ from appointments.tests.factories import (
     IndividualSessionFactory,
     ParticipantFactory,
 )
+from core import locks
 from core.models import Clinic, User
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, UserFactory
 from ot.models import OTSession, OTTargetSkill
@@ -26,7 +27,7 @@ from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
 from psychology.models import PsychologyNoteAddendum, PsychologySession
 from psychology.tests.factories import PsychologySessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 @pytest.fixture
@@ -87,6 +88,20 @@ def test_create_note_takes_a_given_session_date(participant, provider):
     note = write_psychology_note(participant, provider, session_date=datetime.date(2025, 11, 16))
 
     assert note.session_date == datetime.date(2025, 11, 16)
+
+
+def test_create_note_locks_its_provider_before_the_session_and_participant(participant, provider):
+    with transaction.atomic():
+        note = write_psychology_note(participant, provider)
+        held = locks.held_locks()
+
+    # Inserting the note takes a key-share lock on its provider; held first, it keeps core.locks' order.
+    assert held == [
+        ("core.Provider", provider.pk),
+        ("appointments.Session", participant.session_id),
+        ("appointments.SessionParticipant", participant.pk),
+    ]
+    assert note.provider == provider
 
 
 def test_create_note_writes_ot_target_skills(participant, provider):

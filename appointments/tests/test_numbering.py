@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -11,10 +12,10 @@ from appointments.models import Appointment, AppointmentNumberCounter, SessionPa
 from appointments.numbering import issue_appointment_number
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from core.models import clinic_today
+from core.clock import today as clinic_today
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, TenantFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 DAY = datetime.date(2025, 11, 15)
 
@@ -93,14 +94,16 @@ def test_numbering_rolled_back_booking_returns_its_number(provider, clinic):
 
     colleague = ProviderFactory(clinic=clinic)
 
-    @transaction.atomic
-    def book_then_fail():
-        ParticipantFactory(session=session)
-        legacy(colleague, clinic, 10)
-        raise Rollback
+    # One booking per transaction: a second one would lock its provider or session
+    # after the first one's counter, against core.locks' order.
+    def book_then_fail(book):
+        with transaction.atomic():
+            book()
+            raise Rollback
 
-    with pytest.raises(Rollback):
-        book_then_fail()
+    for book in (lambda: ParticipantFactory(session=session), lambda: legacy(colleague, clinic, 10)):
+        with pytest.raises(Rollback):
+            book_then_fail(book)
 
     after = ParticipantFactory(session=session)
     assert sequence_of([first.appointment_number, after.appointment_number]) == [1, 2]
@@ -164,24 +167,23 @@ def test_numbering_appointment_keeps_its_number_on_later_saves(provider, clinic)
     assert AppointmentNumberCounter.objects.get().last_number == 1
 
 
-def test_numbering_year_is_the_clinic_year_at_booking_time(provider, clinic, monkeypatch):
+def test_numbering_year_is_the_clinic_year_at_booking_time(provider, clinic):
     # 21:30 UTC on 31 December is 00:30 on 1 January in Riyadh.
     new_year_in_riyadh = datetime.datetime(2025, 12, 31, 21, 30, tzinfo=datetime.UTC)
     session = GroupSessionFactory(provider=provider, clinic=clinic, scheduled_date=DAY)
-    monkeypatch.setattr(timezone, "now", lambda: new_year_in_riyadh)
 
-    with timezone.override("UTC"):
+    with time_machine.travel(new_year_in_riyadh, tick=False), timezone.override("UTC"):
         participant = ParticipantFactory(session=session)
 
     assert participant.appointment_number == "APT-AGDAR-2026-00001"
 
 
-def test_numbering_new_year_starts_a_new_counter(provider, clinic, monkeypatch):
+def test_numbering_new_year_starts_a_new_counter(provider, clinic):
     session = GroupSessionFactory(provider=provider, clinic=clinic, scheduled_date=DAY)
-    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2025, 12, 31, 20, 0, tzinfo=datetime.UTC))
-    december = ParticipantFactory(session=session)
-    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2025, 12, 31, 21, 0, tzinfo=datetime.UTC))
-    january = ParticipantFactory(session=session)
+    with time_machine.travel(datetime.datetime(2025, 12, 31, 20, 0, tzinfo=datetime.UTC), tick=False):
+        december = ParticipantFactory(session=session)
+    with time_machine.travel(datetime.datetime(2025, 12, 31, 21, 0, tzinfo=datetime.UTC), tick=False):
+        january = ParticipantFactory(session=session)
 
     assert [december.appointment_number, january.appointment_number] == [
         "APT-AGDAR-2025-00001",

@@ -111,6 +111,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# core.locks records the row locks of each transaction and raises on one taken out of
+# the documented order. A test-time check (on in test.py); production only pays a flag.
+LOCK_ORDER_CHECKS = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
