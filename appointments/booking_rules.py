@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -14,7 +13,8 @@ from appointments.models import (
     SessionParticipant,
 )
 from appointments.workflow import transition
-from core.models import Clinic, Patient, Provider, Room, clinic_today, local_day
+from core import clock
+from core.models import Clinic, Patient, Provider, Room, User
 
 
 def validate_slot_scope(
@@ -61,15 +61,15 @@ def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str
     if not covering:
         return _("No valid consent on file for %(patient)s.") % {"patient": name}
     latest = covering[0]
-    if latest.revoked_at is not None and local_day(latest.revoked_at) <= day:
+    if latest.revoked_at is not None and clock.local_day(latest.revoked_at) <= day:
         return _("The consent of %(patient)s was revoked on %(day)s.") % {
             "patient": name,
-            "day": date_format(local_day(latest.revoked_at), "SHORT_DATE_FORMAT"),
+            "day": date_format(clock.local_day(latest.revoked_at), "SHORT_DATE_FORMAT"),
         }
-    if latest.expires_at is not None and local_day(latest.expires_at) < day:
+    if latest.expires_at is not None and clock.local_day(latest.expires_at) < day:
         return _("The consent of %(patient)s expired on %(day)s.") % {
             "patient": name,
-            "day": date_format(local_day(latest.expires_at), "SHORT_DATE_FORMAT"),
+            "day": date_format(clock.local_day(latest.expires_at), "SHORT_DATE_FORMAT"),
         }
     return _("No valid consent on file for %(patient)s on %(day)s.") % {
         "patient": name,
@@ -108,14 +108,14 @@ def admit(
     day: datetime.date,
     expected: tuple[str, ...],
     arrived: str,
-    user,
+    user: User | None,
 ) -> None:
     """Check a locked participant or appointment in: day, finance and consent gates, then arrived.
 
     Raises CheckInBlocked naming every missing item; records whether a valid
     consent was on file (``consent_verified``) even where the clinic doesn't require one.
     """
-    raise_unless_checkin_day(day, clinic_today())
+    raise_unless_checkin_day(day, clock.today())
     consent_valid, refusals = check_in_gates(
         patient=booking.patient, clinic=clinic, day=day, finance_cleared=booking.finance_cleared
     )
@@ -128,5 +128,5 @@ def admit(
         stamp_field="arrived_at",
         user=user,
         consent_verified=consent_valid,
-        consent_verified_at=timezone.now() if consent_valid else None,
+        consent_verified_at=clock.now() if consent_valid else None,
     )

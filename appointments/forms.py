@@ -1,10 +1,11 @@
 """Forms of the scheduling pages: they parse and check input; services do the booking."""
 
 import datetime
+from typing import cast
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from appointments.models import (
     MAX_DURATION_MINUTES,
@@ -13,6 +14,7 @@ from appointments.models import (
     Appointment,
     Session,
 )
+from core import clock
 from core.models import Clinic, Patient, Provider, Room, User
 from core.permissions import scope_to_tenant
 
@@ -20,19 +22,26 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
-def _date_field(label: str, required: bool = True) -> forms.DateField:
+def _date_field(label: StrOrPromise, required: bool = True) -> forms.DateField:
     return forms.DateField(label=label, required=required, widget=DATE_WIDGET)
 
 
 def refuse_past(day: datetime.date) -> datetime.date:
     """Booking forms refuse past dates (the services accept them for after-the-fact records)."""
-    if day < timezone.localdate():
+    if day < clock.today():
         raise forms.ValidationError(_("The date is in the past; choose today or a later day."))
     return day
 
 
+def choice_field(fields: dict[str, forms.Field], name: str) -> forms.ModelChoiceField:
+    """The model choice field ``name`` of a form's ``fields`` (typed as plain fields)."""
+    return cast(forms.ModelChoiceField, fields[name])
+
+
 class TenantChoicesMixin:
     """Limit clinic, provider, room and patient choices to the user's organisation."""
+
+    fields: dict[str, forms.Field]  # the form's, for mypy
 
     def limit_choices_to_tenant(self, user: User) -> None:
         querysets = {
@@ -44,7 +53,7 @@ class TenantChoicesMixin:
         }
         for name, queryset in querysets.items():
             if name in self.fields:
-                self.fields[name].queryset = queryset
+                choice_field(self.fields, name).queryset = queryset
 
 
 class PatientByMrnField(forms.CharField):
@@ -126,7 +135,7 @@ class GroupSessionCreateForm(TenantChoicesMixin, forms.ModelForm):
         self.instance.session_type = Session.SessionType.GROUP
         self.limit_choices_to_tenant(user)
         self.fields["max_capacity"].initial = 6
-        self.fields["scheduled_date"].initial = timezone.localdate
+        self.fields["scheduled_date"].initial = clock.today
         self.fields["max_capacity"].help_text = _("Between 2 and %(max)d patients.") % {
             "max": MAX_GROUP_CAPACITY
         }
@@ -180,7 +189,9 @@ class IndividualSessionForm(TenantChoicesMixin, forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_choices_to_tenant(user)
-        self.fields["patient"].patients = scope_to_tenant(Patient.objects.all(), user)
+        cast(PatientByMrnField, self.fields["patient"]).patients = scope_to_tenant(
+            Patient.objects.all(), user
+        )
 
     def clean_scheduled_date(self) -> datetime.date:
         return refuse_past(self.cleaned_data["scheduled_date"])
@@ -216,7 +227,7 @@ class AddPatientForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = scope_to_tenant(Patient.objects.all(), user)
+        choice_field(self.fields, "patient").queryset = scope_to_tenant(Patient.objects.all(), user)
 
 
 class CapacityForm(forms.Form):
@@ -253,7 +264,9 @@ class RescheduleForm(TenantChoicesMixin, forms.Form):
     def __init__(self, *args, user: User, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_choices_to_tenant(user)
-        self.fields["room"].queryset = self.fields["room"].queryset.filter(clinic=appointment.clinic_id)
+        rooms = choice_field(self.fields, "room")
+        if rooms.queryset is not None:  # always: the field has one, limited to the tenant above
+            rooms.queryset = rooms.queryset.filter(clinic=appointment.clinic_id)
 
     def clean_scheduled_date(self) -> datetime.date:
         return refuse_past(self.cleaned_data["scheduled_date"])

@@ -301,7 +301,8 @@ ORDER BY 1, 2
 QUERY_PARAMS = {"pattern": APPOINTMENT_NUMBER_PATTERN}
 
 
-def _sql_literal(text: str) -> str:
+def _sql_literal(text: object) -> str:
+    """``str(text)`` (a lazy translation, a verbose name) as an SQL string literal."""
     return "'" + str(text).replace("'", "''") + "'"
 
 
@@ -418,7 +419,7 @@ JOIN {row_history} row_change
 def _row_changes(model: type[ClinicalNote]) -> list[str]:
     selects = []
     for related_name in model.CHILD_ROWS:
-        row_model = model._meta.get_field(related_name).related_model
+        row_model = model.row_model(related_name)
         selects.append(
             _ROW_CHANGES.format(
                 **_note_names(model),

@@ -1,8 +1,7 @@
 """Pages composing the directory with scheduling and notes: the home page by role, the patient chart."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from appointments.notes.access import patient_notes_context
@@ -14,14 +13,22 @@ from appointments.selectors import (
     participant_status_counts,
     sessions_on,
 )
+from core import clock
 from core.models import User
-from core.permissions import CLINICIAN_ROLES, Capability, access_patient, is_admin, require_capability
+from core.permissions import (
+    CLINICIAN_ROLES,
+    Capability,
+    StaffRequest,
+    access_patient,
+    is_admin,
+    require_capability,
+)
 
 QUEUE_SIZE = 50
 
 
 def _schedule_today(user: User, provider_user: User | None = None) -> dict:
-    today = timezone.localdate()
+    today = clock.today()
     sessions = list(sessions_on(user, today, provider_user))
     return {
         "today": today,
@@ -33,7 +40,7 @@ def _schedule_today(user: User, provider_user: User | None = None) -> dict:
 
 
 def _clearance_queue(user: User) -> dict:
-    today = timezone.localdate()
+    today = clock.today()
     participants = clearance_queue_participants(user, today)
     appointments = clearance_queue_appointments(user, today)
     return {
@@ -47,7 +54,7 @@ def _clearance_queue(user: User) -> dict:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     """Front desk: today's schedule; clinician: my sessions today; finance: clearance queue; admin: both."""
     user = request.user
     if is_admin(user):
@@ -59,17 +66,17 @@ def home(request: HttpRequest) -> HttpResponse:
     elif user.role == User.Role.FRONT_DESK:
         context = {"view": "front_desk", **_schedule_today(user)}
     else:
-        context = {"view": "no_role", "today": timezone.localdate()}
+        context = {"view": "no_role", "today": clock.today()}
     return render(request, "core/home.html", context)
 
 
 @require_capability(Capability.VIEW_PATIENTS)
 @require_GET
-def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_chart(request: StaffRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk)
     context = {
         "patient": patient,
-        "chart": chart_for_patient(patient, timezone.localdate()),
+        "chart": chart_for_patient(patient, clock.today()),
         **patient_notes_context(patient, request.user),
     }
     return render(request, "core/patient_chart.html", context)

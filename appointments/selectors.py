@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, F, Q, QuerySet
 
@@ -13,7 +14,18 @@ from core.permissions import scope_to_tenant
 ACTIVE_PARTICIPANT = ~Q(participants__status=SessionParticipant.Status.CANCELLED)
 
 
-def with_seats_taken(sessions: QuerySet[Session]) -> QuerySet[Session]:
+class SeatsTaken(TypedDict):
+    seats_taken: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A session annotated by ``with_seats_taken`` (quoted where used: no run-time form).
+    SessionWithSeats = WithAnnotations[Session, SeatsTaken]
+
+
+def with_seats_taken(sessions: QuerySet[Session]) -> "QuerySet[SessionWithSeats]":
     """Annotate ``seats_taken`` (active participants), read by ``Session.current_capacity``."""
     return sessions.annotate(seats_taken=Count("participants", filter=ACTIVE_PARTICIPANT))
 
@@ -41,14 +53,14 @@ def available_group_sessions(
     )
 
 
-def sessions_visible_to(user: User) -> QuerySet[Session]:
+def sessions_visible_to(user: User) -> "QuerySet[SessionWithSeats]":
     """The user's tenant's sessions with seats annotated and what list pages show joined in."""
     sessions = scope_to_tenant(Session.objects.all(), user, "clinic__tenant")
     return with_seats_taken(sessions).select_related("clinic", "provider__user", "room__clinic")
 
 
 def filter_sessions(
-    sessions: QuerySet[Session],
+    sessions: "QuerySet[SessionWithSeats]",
     *,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
@@ -57,7 +69,7 @@ def filter_sessions(
     session_type: str = "",
     status: str = "",
     free_seats_only: bool = False,
-) -> QuerySet[Session]:
+) -> "QuerySet[SessionWithSeats]":
     if date_from:
         sessions = sessions.filter(scheduled_date__gte=date_from)
     if date_to:
@@ -83,7 +95,8 @@ def session_participants(session: Session) -> list[SessionParticipant]:
         .order_by("booked_at", "pk")
     )
     for participant in participants:
-        participant.consent_issue = consent_problem(
+        # An attribute for the template, not a field (declaring it on the model would claim every row has it).
+        participant.consent_issue = consent_problem(  # type: ignore[attr-defined]
             participant.patient, session.clinic, session.scheduled_date
         )
     return participants
@@ -137,7 +150,8 @@ def day_schedule(user: User, day: datetime.date, group_by: str) -> list[Schedule
         appointments_visible_to(user).filter(scheduled_date=day).exclude(status=Appointment.Status.CANCELLED)
     )
     columns: dict[int | None, ScheduleColumn] = {}
-    for booking in [*sessions, *appointments]:
+    bookings: list[Session | Appointment] = [*sessions, *appointments]
+    for booking in bookings:
         owner = booking.provider if group_by == "provider" else booking.room
         key = owner.pk if owner is not None else None
         columns.setdefault(key, ScheduleColumn(owner=owner)).entries.append(ScheduleEntry(booking))
@@ -240,7 +254,8 @@ def chart_for_patient(patient: Patient, today: datetime.date) -> PatientChart:
     appointments = list(patient_appointments(patient))
     consents = list(patient.consents.order_by("-signed_at", "pk"))
     for consent in consents:
-        consent.valid_today = consent.is_valid_on(today)
+        # An attribute for the template, not a field (declaring it on the model would claim every row has it).
+        consent.valid_today = consent.is_valid_on(today)  # type: ignore[attr-defined]
     return PatientChart(
         upcoming_participations=[p for p in participations if p.session.scheduled_date >= today],
         past_participations=[p for p in reversed(participations) if p.session.scheduled_date < today],

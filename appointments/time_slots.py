@@ -2,6 +2,7 @@
 
 from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField
 from django.db.models import Func
+from django.db.models.expressions import Combinable
 
 
 class SlotRange(Func):
@@ -13,7 +14,12 @@ class SlotRange(Func):
 
     output_field = DateTimeRangeField()
 
-    def __init__(self, date: str = "scheduled_date", time: str = "scheduled_time", minutes: str = "duration"):
+    def __init__(
+        self,
+        date: str | Combinable = "scheduled_date",
+        time: str | Combinable = "scheduled_time",
+        minutes: str | Combinable = "duration",
+    ) -> None:
         super().__init__(date, time, minutes)
 
     def as_sql(self, compiler, connection, **extra_context):

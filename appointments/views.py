@@ -12,13 +12,13 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django_stubs_ext import StrOrPromise
 
 from appointments.access import access_appointment, access_participant, access_session
 from appointments.appointment_service import AppointmentService
@@ -37,7 +37,7 @@ from appointments.forms import (
     RescheduleForm,
     SessionFilterForm,
 )
-from appointments.models import Appointment, SessionParticipant
+from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.access import session_notes_context
 from appointments.selectors import (
     appointments_visible_to,
@@ -48,8 +48,9 @@ from appointments.selectors import (
     sessions_visible_to,
 )
 from appointments.session_service import SessionService
+from core import clock
 from core.forms import PatientSearchForm
-from core.permissions import Capability, require_capability
+from core.permissions import Capability, StaffRequest, require_capability
 from core.selectors import search_patients
 
 PAGE_SIZE = 25
@@ -57,7 +58,7 @@ PATIENT_RESULTS = 20
 AVAILABLE_DAYS_AHEAD = 30
 
 
-def _posted(request: HttpRequest):
+def _posted(request: HttpRequest) -> QueryDict | None:
     """Form data of a POST (even an empty one, so its errors show), None on GET."""
     return request.POST if request.method == "POST" else None
 
@@ -93,7 +94,7 @@ def _with_default_start(query: dict, key: str = "date_from"):
     """List filters start today unless the user chose otherwise (an empty value means no limit)."""
     data = query.copy()
     if key not in data:
-        data[key] = timezone.localdate().isoformat()
+        data[key] = clock.today().isoformat()
     return data
 
 
@@ -102,7 +103,7 @@ def _with_default_start(query: dict, key: str = "date_from"):
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: StaffRequest) -> HttpResponse:
     form = SessionFilterForm(_with_default_start(request.GET), user=request.user)
     sessions = filter_sessions(sessions_visible_to(request.user), **form.filters())
     return render(
@@ -111,7 +112,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(Capability.BOOK)
-def session_create(request: HttpRequest) -> HttpResponse:
+def session_create(request: StaffRequest) -> HttpResponse:
     form = GroupSessionCreateForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,7 +126,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(Capability.BOOK)
-def session_book_individual(request: HttpRequest) -> HttpResponse:
+def session_book_individual(request: StaffRequest) -> HttpResponse:
     form = IndividualSessionForm(
         _posted(request), user=request.user, initial={"patient": request.GET.get("patient", "")}
     )
@@ -142,8 +143,8 @@ def session_book_individual(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def session_available(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+def session_available(request: StaffRequest) -> HttpResponse:
+    today = clock.today()
     form = AvailableSessionsForm(
         request.GET if "clinic" in request.GET else None,
         user=request.user,
@@ -157,7 +158,7 @@ def session_available(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: StaffRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk)
     participants = session_participants(session)
     context = {
@@ -171,7 +172,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(Capability.BOOK)
-def session_add_patient(request: HttpRequest, pk: int) -> HttpResponse:
+def session_add_patient(request: StaffRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk, Capability.BOOK)
     form = AddPatientForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -204,12 +205,14 @@ def session_add_patient(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "appointments/session_add_patient.html", context)
 
 
-def _session_action(capability: str, run: Callable, done: str) -> Callable:
+def _session_action(
+    capability: Capability, run: Callable[[StaffRequest, Session], object], done: StrOrPromise
+) -> Callable[[StaffRequest, int], HttpResponse]:
     """A one-click POST on a session: run the service step, report, go back to the session."""
 
     @require_capability(capability)
     @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: StaffRequest, pk: int) -> HttpResponse:
         session = access_session(request.user, pk, capability)
         try:
             run(request, session)
@@ -243,7 +246,7 @@ session_cancel = _session_action(
 
 @require_capability(Capability.BOOK)
 @require_POST
-def session_capacity(request: HttpRequest, pk: int) -> HttpResponse:
+def session_capacity(request: StaffRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk, Capability.BOOK)
     form = CapacityForm(request.POST)
     if not form.is_valid():
@@ -261,7 +264,7 @@ def session_capacity(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_capability(Capability.RUN_SESSION)
 @require_POST
-def session_group_notes(request: HttpRequest, pk: int) -> HttpResponse:
+def session_group_notes(request: StaffRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk, Capability.RUN_SESSION)
     form = GroupSessionNotesForm(request.POST, instance=session)
     if not form.is_valid():
@@ -277,12 +280,16 @@ def session_group_notes(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(session)
 
 
-def _participant_action(capability: str, run: Callable, done: str) -> Callable:
+def _participant_action(
+    capability: Capability,
+    run: Callable[[StaffRequest, SessionParticipant], object],
+    done: StrOrPromise,
+) -> Callable[[StaffRequest, int], HttpResponse]:
     """A one-click POST on a participant, from the session page or a work queue (``next``)."""
 
     @require_capability(capability)
     @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: StaffRequest, pk: int) -> HttpResponse:
         participant = access_participant(request.user, pk, capability)
         try:
             run(request, participant)
@@ -332,9 +339,9 @@ participant_cancel = _participant_action(
 # Day schedule
 
 
-def _schedule(request: HttpRequest, group_by: str) -> HttpResponse:
+def _schedule(request: StaffRequest, group_by: str) -> HttpResponse:
     form = DayForm(request.GET)
-    day = (form.cleaned_data["day"] if form.is_valid() else None) or timezone.localdate()
+    day = (form.cleaned_data["day"] if form.is_valid() else None) or clock.today()
     context = {
         "form": form,
         "day": day,
@@ -348,13 +355,13 @@ def _schedule(request: HttpRequest, group_by: str) -> HttpResponse:
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def schedule_by_provider(request: HttpRequest) -> HttpResponse:
+def schedule_by_provider(request: StaffRequest) -> HttpResponse:
     return _schedule(request, "provider")
 
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def schedule_by_room(request: HttpRequest) -> HttpResponse:
+def schedule_by_room(request: StaffRequest) -> HttpResponse:
     return _schedule(request, "room")
 
 
@@ -363,7 +370,7 @@ def schedule_by_room(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def appointment_list(request: HttpRequest) -> HttpResponse:
+def appointment_list(request: StaffRequest) -> HttpResponse:
     form = AppointmentFilterForm(_with_default_start(request.GET), user=request.user)
     appointments = filter_appointments(appointments_visible_to(request.user), **form.filters())
     context = {"form": form, "page_obj": _page(request, appointments)}
@@ -371,7 +378,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(Capability.BOOK)
-def appointment_book(request: HttpRequest) -> HttpResponse:
+def appointment_book(request: StaffRequest) -> HttpResponse:
     form = AppointmentBookForm(
         _posted(request), user=request.user, initial={"patient": request.GET.get("patient", "")}
     )
@@ -390,13 +397,13 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.VIEW_SCHEDULE)
 @require_GET
-def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_detail(request: StaffRequest, pk: int) -> HttpResponse:
     appointment = access_appointment(request.user, pk)
     return render(request, "appointments/appointment_detail.html", {"appointment": appointment})
 
 
 @require_capability(Capability.BOOK)
-def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
     appointment = access_appointment(request.user, pk, Capability.BOOK)
     form = RescheduleForm(
         _posted(request),
@@ -417,12 +424,14 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _appointment_action(capability: str, run: Callable, done: str) -> Callable:
+def _appointment_action(
+    capability: Capability, run: Callable[[StaffRequest, Appointment], object], done: StrOrPromise
+) -> Callable[[StaffRequest, int], HttpResponse]:
     """A one-click POST on a legacy appointment."""
 
     @require_capability(capability)
     @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: StaffRequest, pk: int) -> HttpResponse:
         appointment: Appointment = access_appointment(request.user, pk, capability)
         try:
             run(request, appointment)

@@ -1,29 +1,37 @@
 """Status transitions shared by SessionParticipant, Session and legacy Appointment."""
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments.exceptions import InvalidTransition
+from appointments.models import Appointment, Session, SessionParticipant
+from core import clock
+from core.models import User
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
-def save_with_history(instance: models.Model, user, update_fields: Iterable[str] | None = None) -> None:
+def save_with_history(
+    instance: models.Model, user: User | None, update_fields: Iterable[str] | None = None
+) -> None:
     """Save, recording ``user`` as the acting user of the history row."""
     if user is not None:
-        instance._history_user = user
+        # simple-history (no type information) reads this ad-hoc attribute for the history row.
+        instance._history_user = user  # type: ignore[attr-defined]
     instance.save(update_fields=list(update_fields) if update_fields is not None else None)
 
 
 def transition(
-    instance: models.Model,
+    instance: Session | SessionParticipant | Appointment,
     *,
     allowed_from: Iterable[str],
     to: str,
     stamp_field: str | None,
-    user,
-    **changes,
+    user: User | None,
+    **changes: object,
 ) -> None:
     """Move ``instance.status`` to ``to`` if its current status allows it, stamping the time."""
     allowed = tuple(allowed_from)
@@ -41,25 +49,25 @@ def transition(
     for name, value in changes.items():
         setattr(instance, name, value)
     if stamp_field is not None:
-        setattr(instance, stamp_field, timezone.now())
+        setattr(instance, stamp_field, clock.now())
         fields.append(stamp_field)
     if any(field.name == "updated_at" for field in instance._meta.concrete_fields):
         fields.append("updated_at")
     save_with_history(instance, user, fields)
 
 
-def copy_state(target: models.Model, source: models.Model) -> models.Model:
+def copy_state(target: ModelT, source: ModelT) -> ModelT:
     """Give the caller's instance the saved state, so code holding it sees the change."""
     for field in source._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
     return target
 
 
-def record_finance_clearance(booking: models.Model, user) -> None:
+def record_finance_clearance(booking: SessionParticipant | Appointment, user: User | None) -> None:
     """Mark a locked participant or appointment as cleared by ``user`` now."""
     booking.finance_cleared = True
     booking.finance_cleared_by = user
-    booking.finance_cleared_at = timezone.now()
+    booking.finance_cleared_at = clock.now()
     fields = ["finance_cleared", "finance_cleared_by", "finance_cleared_at"]
     if any(field.name == "updated_at" for field in booking._meta.concrete_fields):
         fields.append("updated_at")

@@ -76,6 +76,7 @@ def build_legacy_data(appointment_count: int) -> tuple[int, int]:
 
     from aba.models import ABASession
     from appointments.models import Appointment, AppointmentNumberCounter
+    from core import clock
     from core.models import Clinic, Patient, Provider, Room, Tenant, User
     from ot.models import OTSession
     from psychology.models import PsychologySession
@@ -123,11 +124,10 @@ def build_legacy_data(appointment_count: int) -> tuple[int, int]:
         )
         for n in range(PATIENTS)
     )
-    year = timezone.localdate().year
+    today = clock.today()
+    year = today.year
     AppointmentNumberCounter.objects.create(tenant=tenant, year=year, last_number=appointment_count)
-    first_day = timezone.localdate() - datetime.timedelta(
-        days=appointment_count // (PROVIDERS * SLOTS_PER_DAY) + 1
-    )
+    first_day = today - datetime.timedelta(days=appointment_count // (PROVIDERS * SLOTS_PER_DAY) + 1)
     statuses = [
         Appointment.Status.CANCELLED,
         Appointment.Status.NO_SHOW,
@@ -144,7 +144,9 @@ def build_legacy_data(appointment_count: int) -> tuple[int, int]:
             p, slot, day = n % PROVIDERS, (n // PROVIDERS) % SLOTS_PER_DAY, n // (PROVIDERS * SLOTS_PER_DAY)
             status = statuses[n % len(statuses)]
             date = first_day + datetime.timedelta(days=day)
-            moment = timezone.make_aware(datetime.datetime.combine(date, datetime.time(8 + slot)))
+            moment = timezone.make_aware(
+                datetime.datetime.combine(date, datetime.time(8 + slot)), timezone.get_default_timezone()
+            )
             appointments.append(
                 Appointment(
                     patient=patients[

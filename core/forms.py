@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import clock
 from core.models import Consent, Patient, Tenant, User
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -51,7 +52,7 @@ class PatientForm(forms.ModelForm):
 
     def clean_date_of_birth(self) -> datetime.date:
         born = self.cleaned_data["date_of_birth"]
-        if born > timezone.localdate():
+        if born > clock.today():
             raise forms.ValidationError(_("The date of birth is in the future."))
         return born
 
@@ -69,7 +70,7 @@ class ConsentForm(forms.Form):
 
     def clean_signed_on(self) -> datetime.date:
         signed_on = self.cleaned_data["signed_on"]
-        if signed_on > timezone.localdate():
+        if signed_on > clock.today():
             raise forms.ValidationError(_("A consent can't be signed in the future."))
         return signed_on
 
@@ -81,15 +82,19 @@ class ConsentForm(forms.Form):
         return cleaned
 
     def signed_at(self) -> datetime.datetime:
-        """Now when signed today, else the start of the signing day (clinic time)."""
+        """Now when signed today, else the start of the signing day (installation time)."""
         signed_on = self.cleaned_data["signed_on"]
-        if signed_on == timezone.localdate():
-            return timezone.now()
-        return timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time.min))
+        if signed_on == clock.today():
+            return clock.now()
+        return timezone.make_aware(
+            datetime.datetime.combine(signed_on, datetime.time.min), timezone.get_default_timezone()
+        )
 
     def expires_at(self) -> datetime.datetime | None:
         """The end of the expiry day: a consent expiring on a day still covers that day."""
         expires_on = self.cleaned_data["expires_on"]
         if expires_on is None:
             return None
-        return timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time(23, 59, 59)))
+        return timezone.make_aware(
+            datetime.datetime.combine(expires_on, datetime.time(23, 59, 59)), timezone.get_default_timezone()
+        )

@@ -10,6 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core import clock
+
 
 def in_active_language(english: str, arabic: str) -> str:
     """The Arabic name while Arabic is active and the name has one, else the English."""
@@ -63,8 +65,9 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.FRONT_DESK)
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # django-stubs types these as str, but Django's own AbstractUser.Meta uses lazy strings too.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -222,27 +225,9 @@ class Consent(models.Model):
         return self.consent_type in (self.ConsentType.GENERAL, specialty)
 
     def is_valid_on(self, day: datetime.date) -> bool:
-        """Signed on or before ``day``, not revoked by then, not expired before it (clinic time)."""
-        if local_day(self.signed_at) > day:
+        """Signed on or before ``day``, not revoked by then, not expired before it (installation time)."""
+        if clock.local_day(self.signed_at) > day:
             return False
-        if self.revoked_at is not None and local_day(self.revoked_at) <= day:
+        if self.revoked_at is not None and clock.local_day(self.revoked_at) <= day:
             return False
-        return self.expires_at is None or local_day(self.expires_at) >= day
-
-
-def local_day(moment: datetime.date | datetime.datetime) -> datetime.date:
-    """The clinic-time calendar day of a timestamp (a plain date is already a day).
-
-    Clinic time is the configured ``TIME_ZONE``, not whatever zone is active for the
-    request, so a consent's validity and a number's year don't depend on who looks.
-    """
-    if isinstance(moment, datetime.datetime):
-        if timezone.is_naive(moment):
-            return moment.date()
-        return timezone.localdate(moment, timezone.get_default_timezone())
-    return moment
-
-
-def clinic_today() -> datetime.date:
-    """Today's date in clinic time."""
-    return local_day(timezone.now())
+        return self.expires_at is None or clock.local_day(self.expires_at) >= day

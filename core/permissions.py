@@ -6,16 +6,36 @@ and writes only the notes of their own discipline. Superusers see every tenant,
 everyone else only their own.
 """
 
+import enum
 from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from core.models import Clinic, Consent, Patient, User
 
 Role = User.Role
+
+ModelT = TypeVar("ModelT", bound=Model)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StaffRequest(HttpRequest):
+    """The request of a page or admin action: its ``user`` is a signed-in ``User``.
+
+    For annotations only (Django passes a plain ``HttpRequest``): every page needs a
+    login (``LoginRequiredMiddleware``) and the admin a staff login, so no view of
+    ours sees an ``AnonymousUser``.
+    """
+
+    user: User
+
 
 SPECIALTY_OF_ROLE: dict[str, str] = {
     Role.PSYCHOLOGIST: Clinic.Specialty.PSYCHOLOGY,
@@ -25,8 +45,11 @@ SPECIALTY_OF_ROLE: dict[str, str] = {
 CLINICIAN_ROLES = tuple(SPECIALTY_OF_ROLE)
 
 
-class Capability:
-    """Named things a user can be allowed to do; each maps to the roles holding it."""
+class Capability(enum.StrEnum):
+    """Named things a user can be allowed to do; each maps to the roles holding it.
+
+    A member equals its value, so templates may name one as a string (``user|can:"book"``).
+    """
 
     VIEW_SCHEDULE = "view_schedule"
     BOOK = "book"
@@ -38,7 +61,7 @@ class Capability:
     MANAGE_CONSENTS = "manage_consents"
 
 
-ROLES_WITH: dict[str, tuple[str, ...]] = {
+ROLES_WITH: dict[Capability, tuple[str, ...]] = {
     Capability.VIEW_SCHEDULE: (Role.FRONT_DESK, Role.FINANCE, *CLINICIAN_ROLES),
     Capability.BOOK: (Role.FRONT_DESK,),
     Capability.CHECK_IN: (Role.FRONT_DESK, *CLINICIAN_ROLES),
@@ -50,17 +73,18 @@ ROLES_WITH: dict[str, tuple[str, ...]] = {
 }
 
 
-def is_admin(user: User) -> bool:
+def is_admin(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN)
 
 
-def has_capability(user: User, capability: str) -> bool:
+def has_capability(user: User | AnonymousUser, capability: Capability | str) -> bool:
+    """Whether ``user`` holds ``capability``; a string must be a capability's value (ValueError if not)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return is_admin(user) or user.role in ROLES_WITH[capability]
+    return is_admin(user) or user.role in ROLES_WITH[Capability(capability)]
 
 
-def clinician_specialty(user: User) -> str | None:
+def clinician_specialty(user: User | AnonymousUser) -> str | None:
     """The discipline whose notes this user writes, or None for non-clinicians."""
     return SPECIALTY_OF_ROLE.get(user.role) if user.is_authenticated else None
 
@@ -83,7 +107,7 @@ def readable_specialties(user: User) -> list[str]:
     return [specialty] if specialty else []
 
 
-def scope_to_tenant(queryset: QuerySet, user: User, tenant_field: str = "tenant") -> QuerySet:
+def scope_to_tenant(queryset: QuerySet[ModelT], user: User, tenant_field: str = "tenant") -> QuerySet[ModelT]:
     """Superusers see every tenant; everyone else only their own (none without a tenant)."""
     if user.is_superuser:
         return queryset
@@ -92,34 +116,39 @@ def scope_to_tenant(queryset: QuerySet, user: User, tenant_field: str = "tenant"
     return queryset.filter(**{f"{tenant_field}_id": user.tenant_id})
 
 
-def check_capability(user: User, capability: str) -> None:
+def check_capability(user: User, capability: Capability | str) -> None:
     """Raise PermissionDenied (403) unless ``user`` holds ``capability``."""
     if not has_capability(user, capability):
         raise PermissionDenied
 
 
-def access_patient(user: User, pk: int, capability: str = Capability.VIEW_PATIENTS) -> Patient:
+def access_patient(user: User, pk: int, capability: Capability = Capability.VIEW_PATIENTS) -> Patient:
     """The patient ``pk`` if ``user`` may act on it: 403 without the capability, 404 outside the tenant."""
     check_capability(user, capability)
     return get_object_or_404(scope_to_tenant(Patient.objects.all(), user), pk=pk)
 
 
-def access_consent(user: User, pk: int, capability: str = Capability.MANAGE_CONSENTS) -> Consent:
+def access_consent(user: User, pk: int, capability: Capability = Capability.MANAGE_CONSENTS) -> Consent:
     check_capability(user, capability)
     consents = scope_to_tenant(Consent.objects.select_related("patient"), user, "patient__tenant")
     return get_object_or_404(consents, pk=pk)
 
 
-def require_capability(capability: str) -> Callable:
+def require_capability(
+    capability: Capability,
+) -> Callable[[Callable[Concatenate[StaffRequest, P], R]], Callable[Concatenate[StaffRequest, P], R]]:
     """View decorator: 403 unless the user holds ``capability`` (login is enforced globally)."""
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(
+        view: Callable[Concatenate[StaffRequest, P], R],
+    ) -> Callable[Concatenate[StaffRequest, P], R]:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: StaffRequest, *args: P.args, **kwargs: P.kwargs) -> R:
             check_capability(request.user, capability)
             return view(request, *args, **kwargs)
 
-        wrapped.required_capability = capability
+        # Marks the view for introspection; mypy does not let a function take new attributes.
+        wrapped.required_capability = capability  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

@@ -1,30 +1,33 @@
 """The patient pages: search, registration and consents (the chart shows bookings: it is in appointments)."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import clock
 from core.forms import ConsentForm, PatientForm, PatientSearchForm
+from core.models import Tenant
 from core.patient_service import PatientService
-from core.permissions import Capability, access_consent, access_patient, require_capability
+from core.permissions import Capability, StaffRequest, access_consent, access_patient, require_capability
 from core.selectors import search_patients
 
 PAGE_SIZE = 25
 
 
-def _posted(request: HttpRequest):
+def _posted(request: HttpRequest) -> QueryDict | None:
     """Form data of a POST (even an empty one, so its errors show), None on GET."""
     return request.POST if request.method == "POST" else None
 
 
 @require_capability(Capability.VIEW_PATIENTS)
 @require_GET
-def patient_search(request: HttpRequest) -> HttpResponse:
+def patient_search(request: StaffRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     page_obj = Paginator(search_patients(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -32,11 +35,12 @@ def patient_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(Capability.REGISTER_PATIENTS)
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: StaffRequest) -> HttpResponse:
     form = PatientForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
-        tenant = fields.pop("tenant", None) or request.user.tenant
+        # PatientForm asks for an organisation exactly when the user has none.
+        tenant = cast(Tenant, fields.pop("tenant", None) or request.user.tenant)
         try:
             patient = PatientService.register_patient(tenant=tenant, **fields, user=request.user)
         except ValidationError as error:
@@ -48,10 +52,10 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(Capability.MANAGE_CONSENTS)
-def patient_add_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_add_consent(request: StaffRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk, Capability.MANAGE_CONSENTS)
     form = ConsentForm(
-        _posted(request), initial={"signed_on": timezone.localdate(), "signed_by": patient.guardian_name}
+        _posted(request), initial={"signed_on": clock.today(), "signed_by": patient.guardian_name}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,7 +77,7 @@ def patient_add_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_capability(Capability.MANAGE_CONSENTS)
 @require_POST
-def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_revoke(request: StaffRequest, pk: int) -> HttpResponse:
     consent = access_consent(request.user, pk)
     try:
         PatientService.revoke_consent(consent, user=request.user)

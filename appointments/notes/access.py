@@ -69,8 +69,9 @@ def note_actions(user: User, note: ClinicalNote) -> NoteActions:
 
 def label_note(note: ClinicalNote, user: User) -> ClinicalNote:
     """Give a listed note its kind (``kind_label``) and what ``user`` may do with it (``actions``)."""
-    note.kind_label = note._meta.verbose_name
-    note.actions = note_actions(user, note)
+    # Attributes for the templates, not fields (declaring them on the model would claim every note has them).
+    note.kind_label = note._meta.verbose_name  # type: ignore[attr-defined]
+    note.actions = note_actions(user, note)  # type: ignore[attr-defined]
     return note
 
 
@@ -88,7 +89,8 @@ def access_note(user: User, specialty: str, pk: int, *, write: bool = False) -> 
     if not can_read_notes(user, specialty):
         raise PermissionDenied
     notes = scope_to_tenant(notes_with_details(note_model), user, "patient__tenant")
-    note = get_object_or_404(notes.select_related("session__clinic", "created_by"), pk=pk)
+    # "session" is a link of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
+    note = get_object_or_404(notes.select_related("session__clinic", "created_by"), pk=pk)  # type: ignore[misc]
     if write and not can_write_notes(user, specialty):
         raise PermissionDenied
     return note
@@ -139,8 +141,9 @@ def session_notes_context(session: Session, user: User, participants: list[Sessi
         }
     for participant in participants:
         notes = notes_by_participant.get(participant.pk, {})
-        participant.readable_notes = [label_note(note, user) for note in notes.values()]
-        participant.can_write_note = (
+        # Attributes for the template, not fields (as in label_note).
+        participant.readable_notes = [label_note(note, user) for note in notes.values()]  # type: ignore[attr-defined]
+        participant.can_write_note = (  # type: ignore[attr-defined]
             writable and specialty not in notes and participant.status in CAME_TO_THE_SESSION
         )
     return {"shows_notes": reads_notes}

@@ -5,9 +5,14 @@ The forms validate; the views pass what they cleaned to ``NoteService``:
 **form.cleaned_data, target_skills=formset.rows())``.
 """
 
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms.models import BaseInlineFormSet
+from django_stubs_ext import StrOrPromise
+
+from appointments.notes.models import NoteChildRow
 
 TEXT_AREA = forms.Textarea(attrs={"rows": 3})
 
@@ -38,11 +43,17 @@ class NoteRowForm(forms.ModelForm):
 class NoteRowsFormSet(BaseInlineFormSet):
     """Child rows of a note (OT skills, ABA records and targets) as the note service takes them."""
 
-    def rows(self) -> list[dict]:
+    # Set by ``inlineformset_factory``: the row model.
+    model: type[NoteChildRow]
+    # Set by the note pages: the heading shown above the rows.
+    title: StrOrPromise | None
+
+    def rows(self) -> list[dict[str, Any]]:
         """The kept rows as dicts of ``ROW_FIELDS``: blank extra forms and deleted rows left out."""
         fields = self.model.ROW_FIELDS
         return [
             {name: form.cleaned_data[name] for name in fields}
             for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
+            # Django's own BaseFormSet helper (what deleted_forms uses); django-stubs omits it.
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]

@@ -15,21 +15,26 @@ read-only. PostgreSQL repeats the rules it can state (constraints, triggers), so
 a raw write can't break them either.
 """
 
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from appointments.models import SessionParticipant
+from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.exceptions import (
     DuplicateNoteError,
     NoteContentError,
     NoteLinkError,
     SignedNoteError,
 )
+from core import clock
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 # Link columns a signed note still lets change: the back-fill fills in a missing
 # session and participant, and deleting a legacy appointment clears its link
@@ -92,6 +97,20 @@ class ClinicalNote(models.Model):
     specialty: str = ""
     CONTENT_FIELDS: tuple[str, ...] = ()
     CHILD_ROWS: tuple[str, ...] = ()
+
+    if TYPE_CHECKING:
+        # Declared by each discipline's model (see the module docstring): the three
+        # links, the addenda, the default manager and the history (simple-history has
+        # no type information), typed here for the shared code.
+        objects: ClassVar[models.Manager[Self]]
+        history: ClassVar[Any]
+        session: Session | None
+        session_id: int | None
+        session_participant: SessionParticipant | None
+        session_participant_id: int | None
+        appointment: Appointment | None
+        appointment_id: int | None
+        addenda: RelatedManager["ClinicalNoteAddendum"]
 
     patient = models.ForeignKey(
         "core.Patient",
@@ -166,6 +185,16 @@ class ClinicalNote(models.Model):
         return self.status == self.Status.SIGNED
 
     @classmethod
+    def content_field(cls, name: str) -> models.Field:
+        """The model field of a name in ``CONTENT_FIELDS`` (a column, never a reverse relation)."""
+        return cast(models.Field, cls._meta.get_field(name))
+
+    @classmethod
+    def row_model(cls, related_name: str) -> type["NoteChildRow"]:
+        """The model of a name in ``CHILD_ROWS`` (a reverse relation to a NoteChildRow model)."""
+        return cast(type[NoteChildRow], cls._meta.get_field(related_name).related_model)
+
+    @classmethod
     def one_note_constraint_name(cls) -> str:
         return f"{cls._meta.app_label}_one_note_per_participant"
 
@@ -233,10 +262,10 @@ class ClinicalNote(models.Model):
 
     def _is_written(self, name: str) -> bool:
         value = getattr(self, name)
-        default = self._meta.get_field(name).get_default()
+        default = self.content_field(name).get_default()
         return value != default and bool(str(value if value is not None else "").strip())
 
-    def _only_participant_of(self, session) -> SessionParticipant:
+    def _only_participant_of(self, session: Session) -> SessionParticipant:
         if session.is_group:
             raise NoteLinkError(_("A note on a group session must name the participant it is about."))
         active = list(session.participants.exclude(status=SessionParticipant.Status.CANCELLED)[:2])
@@ -244,7 +273,7 @@ class ClinicalNote(models.Model):
             raise NoteLinkError(_("This individual session has no active participant to write a note for."))
         return active[0]
 
-    def _check_patient(self, participant, appointment) -> None:
+    def _check_patient(self, participant: SessionParticipant | None, appointment: Appointment | None) -> None:
         bookings = [
             (participant, _("participation")),
             (appointment, _("appointment")),
@@ -270,17 +299,20 @@ class ClinicalNote(models.Model):
     def _refuse_duplicate(self) -> None:
         if self.session_participant_id is None:
             return
-        others = type(self)._base_manager.filter(session_participant_id=self.session_participant_id)
+        # The plugin checks lookups against the abstract model; each discipline's model has this column.
+        others = type(self)._base_manager.filter(session_participant_id=self.session_participant_id)  # type: ignore[misc]
         if others.exclude(pk=self.pk).exists():
             raise DuplicateNoteError(self._duplicate_message())
 
     def _duplicate_message(self) -> str:
+        # Only a participant's note has a duplicate (the unique constraint is on the participant).
+        participant = cast(SessionParticipant, self.session_participant)
         return _(
             "%(patient)s already has a %(note)s for participation %(number)s; edit that note instead."
         ) % {
-            "patient": self.session_participant.patient.full_name_en,
+            "patient": participant.patient.full_name_en,
             "note": self._meta.verbose_name,
-            "number": self.session_participant.appointment_number,
+            "number": participant.appointment_number,
         }
 
     def _refuse_change_if_signed(self) -> None:
@@ -297,7 +329,7 @@ class ClinicalNote(models.Model):
         if not changed or not link_only:
             raise SignedNoteError(
                 _("This note was signed on %(day)s and can't be changed; add an addendum instead.")
-                % {"day": date_format(timezone.localtime(stored["signed_at"]), "SHORT_DATE_FORMAT")}
+                % {"day": date_format(clock.local_day(stored["signed_at"]), "SHORT_DATE_FORMAT")}
             )
 
 
@@ -309,6 +341,12 @@ class NoteChildRow(models.Model):
     """
 
     ROW_FIELDS: tuple[str, ...] = ()
+
+    if TYPE_CHECKING:
+        # Declared by each subclass.
+        note: ClinicalNote
+        note_id: int
+        history: ClassVar[Any]
 
     class Meta:
         abstract = True
@@ -330,7 +368,7 @@ class NoteChildRow(models.Model):
             raise _as_content_error(error) from error
 
     def refuse_if_note_signed(self) -> None:
-        note_model = self._meta.get_field("note").related_model
+        note_model = note_model_of(self)
         if note_model._base_manager.filter(pk=self.note_id, status=ClinicalNote.Status.SIGNED).exists():
             raise SignedNoteError(
                 _("The note is signed; its rows can't be changed. Add an addendum instead.")
@@ -353,13 +391,19 @@ class ClinicalNoteAddendum(models.Model):
     )
     created_at = models.DateTimeField(gettext_lazy("created at"), auto_now_add=True)
 
+    if TYPE_CHECKING:
+        # Declared by each subclass, as is the default manager.
+        objects: ClassVar[models.Manager[Self]]
+        note: ClinicalNote
+        note_id: int
+
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return _("Addendum by %(author)s on %(day)s") % {
             "author": self.author,
-            "day": date_format(timezone.localtime(self.created_at), "SHORT_DATE_FORMAT")
+            "day": date_format(clock.local_day(self.created_at), "SHORT_DATE_FORMAT")
             if self.created_at
             else "-",
         }
@@ -369,13 +413,20 @@ class ClinicalNoteAddendum(models.Model):
             raise SignedNoteError(_("An addendum can't be changed; add another one."))
         if not (self.text or "").strip():
             raise NoteContentError({"text": _("Write the text of the addendum.")})
-        note_model = self._meta.get_field("note").related_model
+        note_model = note_model_of(self)
         if not note_model._base_manager.filter(pk=self.note_id, status=ClinicalNote.Status.SIGNED).exists():
             raise SignedNoteError(_("Only a signed note takes addenda; edit the draft instead."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise SignedNoteError(_("An addendum is part of the record and can't be deleted."))
+
+
+def note_model_of(row: NoteChildRow | ClinicalNoteAddendum) -> type[ClinicalNote]:
+    """The note model a row's or an addendum's ``note`` ForeignKey points to."""
+    # A ForeignKey's related model is a model class once the apps are loaded. The plugin
+    # looks "note" up on the abstract model; each subclass declares it.
+    return cast(type[ClinicalNote], row._meta.get_field("note").related_model)  # type: ignore[misc]
 
 
 def addendum_text_constraint(prefix: str) -> models.CheckConstraint:

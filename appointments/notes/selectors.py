@@ -5,11 +5,12 @@ shows only the notes its viewer may read.
 """
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db.models import Prefetch, QuerySet
 
 from appointments.models import Session, SessionParticipant
-from appointments.notes.models import ClinicalNote
+from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum
 from appointments.notes.registry import note_models
 from core.models import Patient, User
 from core.permissions import readable_specialties
@@ -33,8 +34,11 @@ def _readable_models(user: User | None) -> dict[str, type[ClinicalNote]]:
 
 def notes_with_details(note_model: type[ClinicalNote]) -> QuerySet[ClinicalNote]:
     """Notes with provider, signer, links, addenda (with authors) and child rows loaded."""
-    addenda = note_model._meta.get_field("addenda").related_model
-    return note_model.objects.select_related(
+    # The plugin checks names against the abstract ClinicalNote; the links and addenda
+    # are declared by each discipline's model.
+    addenda_field = note_model._meta.get_field("addenda")  # type: ignore[misc]
+    addenda = cast(type[ClinicalNoteAddendum], addenda_field.related_model)
+    return note_model.objects.select_related(  # type: ignore[misc]
         "patient",
         "provider__user",
         "signed_by",
@@ -53,9 +57,12 @@ def session_notes_by_participant(session: Session, user: User | None = None) -> 
     ``user=None`` means no permission filter (services, commands).
     """
     participants = list(session.participants.select_related("patient").order_by("booked_at", "pk"))
-    by_participant = {participant.pk: ParticipantNotes(participant) for participant in participants}
+    by_participant: dict[int | None, ParticipantNotes] = {
+        participant.pk: ParticipantNotes(participant) for participant in participants
+    }
     for specialty, note_model in _readable_models(user).items():
-        for note in notes_with_details(note_model).filter(session=session):
+        # A link of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
+        for note in notes_with_details(note_model).filter(session=session):  # type: ignore[misc]
             entry = by_participant.get(note.session_participant_id)
             if entry is not None:
                 entry.notes[specialty] = note
@@ -72,4 +79,8 @@ def patient_notes(patient: Patient, user: User | None = None) -> list[ClinicalNo
 
 def session_has_notes(session: Session) -> bool:
     """True when any discipline has a note on ``session``: such a session is cancelled, never deleted."""
-    return any(note_model.objects.filter(session=session).exists() for note_model in note_models().values())
+    return any(
+        # A link of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
+        note_model.objects.filter(session=session).exists()  # type: ignore[misc]
+        for note_model in note_models().values()
+    )

@@ -6,14 +6,17 @@ and a successful POST redirects (post/redirect/get). Who may do what is decided
 by ``appointments.notes.access``.
 """
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_stubs_ext import StrOrPromise
 
 from appointments.notes.access import (
     DisciplineWithoutNotes,
@@ -22,10 +25,11 @@ from appointments.notes.access import (
     note_actions,
 )
 from appointments.notes.exceptions import DuplicateNoteError, NoteError
+from appointments.notes.forms import NoteRowsFormSet
 from appointments.notes.models import ClinicalNote
 from appointments.notes.registry import note_kind
 from appointments.notes.services import NoteService
-from core.permissions import is_admin
+from core.permissions import StaffRequest, is_admin
 
 SIGNED_NOTE_IS_READ_ONLY = gettext_lazy("This note is signed and can't be changed; add an addendum instead.")
 
@@ -43,11 +47,17 @@ class AddendumForm(forms.Form):
 class NoteForms:
     """A discipline's content form and its row formsets, validated and handed to the service together."""
 
-    def __init__(self, note_model: type[ClinicalNote], data=None, note: ClinicalNote | None = None) -> None:
+    def __init__(
+        self, note_model: type[ClinicalNote], data: QueryDict | None = None, note: ClinicalNote | None = None
+    ) -> None:
         kind = note_kind(note_model.specialty)
         instance = note if note is not None else note_model()
         self.form = kind.form(data, instance=instance)
-        self.formsets = [formset_class(data, instance=instance) for formset_class in kind.formsets]
+        # Every discipline builds its formsets with formset=NoteRowsFormSet; django-stubs'
+        # inlineformset_factory forgets that class.
+        self.formsets = [
+            cast(NoteRowsFormSet, formset_class(data, instance=instance)) for formset_class in kind.formsets
+        ]
         for formset in self.formsets:
             formset.title = formset.model._meta.verbose_name_plural
 
@@ -56,9 +66,10 @@ class NoteForms:
         results = [self.form.is_valid(), *(formset.is_valid() for formset in self.formsets)]
         return all(results)
 
-    def content(self) -> dict:
+    def content(self) -> dict[str, Any]:
         """The service's keyword arguments: content fields, then each formset's rows by related name."""
-        return {**self.form.cleaned_data, **{formset.prefix: formset.rows() for formset in self.formsets}}
+        # A bound formset's prefix is a string (its default prefix); django-stubs says str | None.
+        return {**self.form.cleaned_data, **{formset.prefix: formset.rows() for formset in self.formsets}}  # type: ignore[misc]
 
     def show_error(self, error: NoteError) -> None:
         if hasattr(error, "error_dict") and set(error.error_dict) <= set(self.form.fields):
@@ -67,7 +78,7 @@ class NoteForms:
             self.form.add_error(None, error.messages)
 
 
-def _posted(request: HttpRequest):
+def _posted(request: HttpRequest) -> QueryDict | None:
     """Form data of a POST (even an empty one, so its errors show), None on GET."""
     return request.POST if request.method == "POST" else None
 
@@ -81,17 +92,17 @@ def _report(request: HttpRequest, error: NoteError, level: int = messages.ERROR)
         messages.add_message(request, level, message)
 
 
-def _content_fields(note: ClinicalNote) -> list[tuple[str, object]]:
+def _content_fields(note: ClinicalNote) -> list[tuple[StrOrPromise, object]]:
     """(label, shown value) of each content field, choices by their label."""
-    shown = []
+    shown: list[tuple[StrOrPromise, object]] = []
     for name in note.CONTENT_FIELDS:
-        field = note._meta.get_field(name)
+        field = note.content_field(name)
         value = getattr(note, f"get_{name}_display")() if field.choices else getattr(note, name)
         shown.append((field.verbose_name, value))
     return shown
 
 
-def _history_url(request: HttpRequest, note: ClinicalNote) -> str:
+def _history_url(request: StaffRequest, note: ClinicalNote) -> str:
     """The admin history of the note, for administrators who can use the admin."""
     if not (request.user.is_staff and is_admin(request.user)):
         return ""
@@ -99,7 +110,7 @@ def _history_url(request: HttpRequest, note: ClinicalNote) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[note.pk])
 
 
-def _form_page(request: HttpRequest, note_forms: NoteForms, participant, note_model, note=None):
+def _form_page(request: StaffRequest, note_forms: NoteForms, participant, note_model, note=None):
     context = {
         "note_forms": note_forms,
         "note": note,
@@ -112,7 +123,7 @@ def _form_page(request: HttpRequest, note_forms: NoteForms, participant, note_mo
 
 
 @require_http_methods(["GET", "POST"])
-def participant_note_write(request: HttpRequest, pk: int) -> HttpResponse:
+def participant_note_write(request: StaffRequest, pk: int) -> HttpResponse:
     """Write the note of the session's discipline for one participant (an existing note opens instead)."""
     try:
         participant, note_model = access_participant_for_notes(request.user, pk)
@@ -120,7 +131,8 @@ def participant_note_write(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"message": error.message, "session": error.participant.session}
         return render(request, "notes/note_unavailable.html", context, status=404)
     if request.method == "GET":
-        existing = note_model.objects.filter(session_participant=participant).first()
+        # The plugin checks lookups against the abstract ClinicalNote; every note model has this link.
+        existing = note_model.objects.filter(session_participant=participant).first()  # type: ignore[misc]
         if existing is not None:
             return redirect(_note_url(existing))
     note_forms = NoteForms(note_model, _posted(request))
@@ -136,7 +148,8 @@ def participant_note_write(request: HttpRequest, pk: int) -> HttpResponse:
         except DuplicateNoteError as error:
             # A double submit or a colleague first: show the note that exists.
             _report(request, error, messages.WARNING)
-            return redirect(_note_url(note_model.objects.get(session_participant=participant)))
+            existing = note_model.objects.get(session_participant=participant)  # type: ignore[misc]
+            return redirect(_note_url(existing))
         except NoteError as error:
             note_forms.show_error(error)
         else:
@@ -145,7 +158,7 @@ def participant_note_write(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, note_forms, participant, note_model)
 
 
-def _detail_page(request: HttpRequest, note: ClinicalNote) -> HttpResponse:
+def _detail_page(request: StaffRequest, note: ClinicalNote) -> HttpResponse:
     context = {
         "note": note,
         "note_model_name": note._meta.verbose_name,
@@ -159,12 +172,12 @@ def _detail_page(request: HttpRequest, note: ClinicalNote) -> HttpResponse:
 
 
 @require_GET
-def note_detail(request: HttpRequest, specialty: str, pk: int) -> HttpResponse:
+def note_detail(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
     return _detail_page(request, access_note(request.user, specialty, pk))
 
 
 @require_http_methods(["GET", "POST"])
-def note_edit(request: HttpRequest, specialty: str, pk: int) -> HttpResponse:
+def note_edit(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
     note = access_note(request.user, specialty, pk, write=True)
     if note.is_signed:
         messages.error(request, SIGNED_NOTE_IS_READ_ONLY)
@@ -182,7 +195,7 @@ def note_edit(request: HttpRequest, specialty: str, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def note_sign(request: HttpRequest, specialty: str, pk: int) -> HttpResponse:
+def note_sign(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST signs (the service decides who may)."""
     note = access_note(request.user, specialty, pk)
     if request.method == "POST":
@@ -205,12 +218,13 @@ def note_sign(request: HttpRequest, specialty: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def note_add_addendum(request: HttpRequest, specialty: str, pk: int) -> HttpResponse:
+def note_add_addendum(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
     note = access_note(request.user, specialty, pk)
     form = AddendumForm(request.POST)
     if not form.is_valid():
         for message in form.errors["text"]:
-            messages.error(request, message)
+            # Iterating an ErrorList yields its messages; django-stubs says ValidationError too.
+            messages.error(request, message)  # type: ignore[arg-type]
         return redirect(_note_url(note))
     try:
         NoteService.add_addendum(note, text=form.cleaned_data["text"], user=request.user)

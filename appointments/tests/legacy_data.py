@@ -20,7 +20,8 @@ from appointments.notes.models import ClinicalNote
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import finance_clerk
-from core.models import Clinic, Provider, Room, clinic_today
+from core.clock import today as clinic_today
+from core.models import Clinic, Provider, Room
 from core.tests.factories import ConsentFactory, PatientFactory, ProviderFactory, RoomFactory
 from ot.models import OTSession, OTTargetSkill
 from psychology.models import PsychologySession

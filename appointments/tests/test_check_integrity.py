@@ -20,11 +20,11 @@ from appointments.tests.legacy_data import (
     set_columns,
     triggers_off,
 )
-from core.models import clinic_today
+from core.clock import today as clinic_today
 from core.tests.factories import PatientFactory, ProviderFactory
 from psychology.models import PsychologySession
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 FAILED = re.compile(r"Integrity check failed: (?P<count>\d+) violations \((?P<checks>[^)]*)\), \d+\.\d s\.")
 

@@ -1,7 +1,9 @@
 """Template helpers for the staff pages: capability checks and status badge colours."""
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 
+from core.models import User
 from core.permissions import has_capability
 
 register = template.Library()
@@ -20,7 +22,7 @@ BADGE_CLASS_BY_STATUS = {
 
 
 @register.filter
-def can(user, capability: str) -> bool:
+def can(user: User | AnonymousUser, capability: str) -> bool:
     """``{% if user|can:"book" %}``: whether the user holds a ``Capability``."""
     return has_capability(user, capability)
 

@@ -17,7 +17,7 @@ from core.tests.factories import PatientFactory, TenantFactory
 from psychology.models import PsychologyNoteAddendum, PsychologySession
 from psychology.tests.factories import PsychologySessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Create Sessions for legacy appointments and link their notes: `manage.py backfill_sessions`."""
 
 import datetime
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
@@ -28,7 +30,7 @@ class Command(BaseCommand):
         "are reported and skipped."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="Run the back-fill, print the plan, then roll back."
         )
@@ -42,7 +44,17 @@ class Command(BaseCommand):
             help=f"Appointments per transaction (default {DEFAULT_BATCH_SIZE}).",
         )
 
-    def handle(self, *args, dry_run, clinic, since, until, batch_size, verbosity, **options):
+    def handle(
+        self,
+        *args: Any,
+        dry_run: bool,
+        clinic: str | None,
+        since: str | None,
+        until: str | None,
+        batch_size: int,
+        verbosity: int,
+        **options: Any,
+    ) -> None:
         if batch_size < 1:
             raise CommandError(_("--batch-size must be at least 1 (got %(size)d).") % {"size": batch_size})
         scope = BackfillScope(
