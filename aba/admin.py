@@ -3,9 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
 from appointments.notes.admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin, NoteRowInline
-from core.admin import register_tenant_path
-
-register_tenant_path(ABASession, "patient__tenant")
 
 
 class ABABehaviourRecordInline(NoteRowInline):

@@ -12,9 +12,11 @@ from appointments.notes.models import (
     ClinicalNote,
     ClinicalNoteAddendum,
     NoteChildRow,
-    addendum_text_constraint,
+    NoteTextLengthValidator,
+    addendum_constraints,
     note_link_constraints,
     note_state_constraints,
+    text_length_constraint,
 )
 from core.models import Clinic
 
@@ -68,15 +70,23 @@ class ABASession(ClinicalNote):
         related_name="aba_sessions",
         verbose_name=_("appointment"),
     )
-    session_summary = models.TextField(_("session summary"), blank=True)
-    caregiver_training = models.TextField(_("caregiver training"), blank=True)
+    session_summary = models.TextField(
+        _("session summary"), blank=True, validators=[NoteTextLengthValidator()]
+    )
+    caregiver_training = models.TextField(
+        _("caregiver training"), blank=True, validators=[NoteTextLengthValidator()]
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("ABA note")
         verbose_name_plural = _("ABA notes")
         ordering = ["-session_date", "-created_at"]
-        constraints = [*note_state_constraints("aba"), *note_link_constraints("aba")]
+        constraints = [
+            *note_state_constraints("aba"),
+            *note_link_constraints("aba"),
+            text_length_constraint("aba_note_text_within_limit", ["session_summary", "caregiver_training"]),
+        ]
 
     @property
     def overall_percent_correct(self) -> Decimal | None:
@@ -98,9 +108,9 @@ class ABABehaviourRecord(NoteChildRow):
     note = models.ForeignKey(
         ABASession, verbose_name=_("note"), on_delete=models.CASCADE, related_name="behaviour_records"
     )
-    antecedent = models.TextField(_("antecedent"), blank=True)
+    antecedent = models.TextField(_("antecedent"), blank=True, validators=[NoteTextLengthValidator()])
     behaviour = models.CharField(_("behaviour"), max_length=200)
-    consequence = models.TextField(_("consequence"), blank=True)
+    consequence = models.TextField(_("consequence"), blank=True, validators=[NoteTextLengthValidator()])
     frequency = models.PositiveIntegerField(
         _("frequency"),
         default=1,
@@ -124,7 +134,8 @@ class ABABehaviourRecord(NoteChildRow):
             models.CheckConstraint(
                 condition=models.Q(intensity__in=["", "mild", "moderate", "severe"]),
                 name="aba_behaviour_intensity_valid",
-            )
+            ),
+            text_length_constraint("aba_behaviour_record_text_within_limit", ["antecedent", "consequence"]),
         ]
 
     def __str__(self) -> str:
@@ -211,4 +222,4 @@ class ABANoteAddendum(ClinicalNoteAddendum):
         verbose_name = _("ABA note addendum")
         verbose_name_plural = _("ABA note addenda")
         ordering = ["created_at", "pk"]
-        constraints = [addendum_text_constraint("aba")]
+        constraints = addendum_constraints("aba")

@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet, model_to_dict, modelform_factory
 from django.utils.translation import gettext, ngettext_lazy
@@ -31,16 +30,12 @@ from core.admin import (
     ProviderListFilter,
     ServiceAdmin,
     TenantScopedAdmin,
+    TenantScopedInline,
     refused_on,
-    register_tenant_path,
-    scope_choices,
 )
+from core.admin_input import ReadableAutocompleteSelect
 from core.models import Patient, User
 from core.permissions import StaffRequest
-
-register_tenant_path(Session, "clinic__tenant")
-register_tenant_path(SessionParticipant, "session__clinic__tenant")
-register_tenant_path(Appointment, "clinic__tenant")
 
 PATIENT_SEARCH_FIELDS = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar")
 
@@ -101,7 +96,12 @@ class ServiceFormAdmin(TenantScopedAdmin, ServiceAdmin):
     the model with it: the service does both, and ``save_model`` gives ``obj`` the
     saved state. (Django 5.2's model validation would also crash on the no-overlap
     exclusion constraints, whose condition names ``status``, a field these forms leave out.)
+
+    Their rows change only through the services: simple-history's revert, which would
+    write a past version back past them, is removed (``TenantScopedAdmin.history_revert``).
     """
+
+    history_revert = False
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
@@ -136,7 +136,7 @@ class SessionCreateForm(ServiceForm):
         help_text=_("Individual sessions only: the patient booked into its one seat."),
         # The patient becomes the session's participant, so the participant's patient
         # field drives the admin's patient search (by MRN or name).
-        widget=AutocompleteSelect(SessionParticipant._meta.get_field("patient"), admin.site),
+        widget=ReadableAutocompleteSelect(SessionParticipant._meta.get_field("patient"), admin.site),
     )
 
     class Meta:
@@ -156,7 +156,7 @@ class SessionCreateForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = scope_choices(Patient.objects.all(), self.acting_user)
+        self.fields["patient"].queryset = Patient.objects.for_user(self.acting_user)
 
     def clean(self):
         cleaned_data = super().clean()
@@ -183,7 +183,7 @@ class SessionChangeForm(ServiceForm):
         fields = ("max_capacity", "group_notes")
 
 
-class SessionParticipantInline(admin.TabularInline):
+class SessionParticipantInline(TenantScopedInline, admin.TabularInline):
     """The session's participants, read-only: their statuses change through actions."""
 
     model = SessionParticipant
@@ -217,7 +217,7 @@ class AddParticipantFormSet(BaseInlineFormSet):
     """New rows, each booked by ``SessionAdmin.save_formset`` through the service."""
 
 
-class AddParticipantInline(admin.TabularInline):
+class AddParticipantInline(TenantScopedInline, admin.TabularInline):
     model = SessionParticipant
     formset = AddParticipantFormSet
     fields = ("patient",)
@@ -231,18 +231,12 @@ class AddParticipantInline(admin.TabularInline):
         # Only empty rows: existing participants are listed by SessionParticipantInline.
         return super().get_queryset(request).none()
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        formfield.queryset = scope_choices(formfield.queryset, request.user)
-        return formfield
-
     def has_change_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Session)
 class SessionAdmin(ServiceFormAdmin):
-    tenant_path = "clinic__tenant"
     list_display = (
         "service_type",
         "seats",
@@ -440,7 +434,6 @@ class SessionParticipantCreateForm(ServiceForm):
 class SessionParticipantAdmin(ServiceFormAdmin):
     """Participants are booked through the service and never edited by hand afterwards."""
 
-    tenant_path = "session__clinic__tenant"
     form = SessionParticipantCreateForm
     list_display = (
         "appointment_number",
@@ -565,7 +558,6 @@ class AppointmentRescheduleForm(ServiceForm):
 
 @admin.register(Appointment)
 class AppointmentAdmin(ServiceFormAdmin):
-    tenant_path = "clinic__tenant"
     list_display = (
         "appointment_number",
         "patient",

@@ -55,9 +55,12 @@ class AppointmentService:
         notes: str = "",
         user: User | None = None,
     ) -> Appointment:
-        """Book an appointment with a new number. Raises OutOfScope or ConflictError."""
+        """Book an appointment with a new number. Raises OutOfScope, SlotTimeError or ConflictError."""
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
+        )
+        booking_rules.validate_slot_times(
+            scheduled_date=scheduled_date, scheduled_time=scheduled_time, duration=duration
         )
         overlaps.lock_parties(provider, [room], [patient])
         overlaps.raise_on_conflicts(
@@ -199,7 +202,8 @@ class AppointmentService:
     ) -> Appointment:
         """Move a booked/confirmed appointment; it keeps its number and needs confirming again.
 
-        The new slot is checked like a new booking (ConflictError); the old one is freed.
+        The new slot is checked like a new booking (OutOfScope, SlotTimeError,
+        ConflictError); the old one is freed.
         ConflictError too when someone else moved the appointment while this ran.
         """
         # core.locks' order: the provider and the rooms (old and new) before the
@@ -222,6 +226,9 @@ class AppointmentService:
         new_duration = duration if duration is not None else locked.duration
         booking_rules.validate_slot_scope(
             provider=locked.provider, clinic=locked.clinic, room=new_room, duration=new_duration
+        )
+        booking_rules.validate_slot_times(
+            scheduled_date=scheduled_date, scheduled_time=scheduled_time, duration=new_duration
         )
         locks.lock_row_if_exists(Patient, locked.patient_id)
         overlaps.raise_on_conflicts(

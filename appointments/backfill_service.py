@@ -210,8 +210,7 @@ def appointments_with_unlinked_notes(scope: BackfillScope) -> QuerySet[Appointme
     unlinked: Q | Combinable = Q()
     for note_model in note_models().values():
         unlinked |= Exists(
-            # The links are declared by each discipline's model, unknown to the plugin on the abstract one.
-            note_model.objects.filter(appointment=OuterRef("pk"), session_participant__isnull=True)  # type: ignore[misc]
+            note_model.objects.filter(appointment=OuterRef("pk"), session_participant__isnull=True)
         )
     return _in_scope(Appointment.objects.filter(backfilled).filter(unlinked), scope)
 
@@ -584,18 +583,17 @@ def _notes_to_link(
 ) -> list[ClinicalNote]:
     kind = str(note_model._meta.verbose_name)
     participant = "appointment__session_participant"
-    # The links are declared by each discipline's model, unknown to the plugin on the abstract one.
     candidates: list[WithAnnotations[ClinicalNote, NoteBooking]] = locks.lock_rows(
         note_model.objects.filter(
             appointment_id__in=appointment_ids, session_participant__isnull=True
-        ).annotate(  # type: ignore[misc]
+        ).annotate(
             booked_patient_id=F("appointment__patient_id"),
             participant_id=F(f"{participant}__id"),
             participant_session_id=F(f"{participant}__session_id"),
         )
     )
     already_linked = dict(
-        note_model.objects.filter(  # type: ignore[misc]
+        note_model.objects.filter(
             session_participant_id__in={note.participant_id for note in candidates}
         ).values_list("session_participant_id", "pk")
     )

@@ -2,10 +2,11 @@
 
 import datetime
 
-from django.utils.formats import date_format
+from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
-from appointments.exceptions import CheckInBlocked, OutOfScope
+from appointments.exceptions import CheckInBlocked, OutOfScope, SlotTimeError
 from appointments.models import (
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
@@ -34,6 +35,74 @@ def validate_slot_scope(
         raise OutOfScope(_("Room %(room)s is not in %(clinic)s.") % {"room": room.name, "clinic": clinic})
     if patient is not None:
         validate_patient_scope(patient, clinic)
+
+
+# The latest moment a slot may end: a day short of the last one Python's calendar holds,
+# so the slot's end converts to UTC from any time zone.
+LATEST_SLOT_END = datetime.datetime.combine(datetime.date.max - datetime.timedelta(days=1), datetime.time())
+
+
+def validate_slot_times(
+    *, scheduled_date: datetime.date, scheduled_time: datetime.time, duration: int
+) -> None:
+    """Raise SlotTimeError unless the slot's start and end are each one real local time.
+
+    Times are wall-clock times in the installation's time zone (``TIME_ZONE``). On the
+    night the clocks go forward, a time in the skipped hour doesn't exist; on the night
+    they go back, a time in the repeated hour happens twice: a booking starting or
+    ending at either would mean different moments to different people. The end is the
+    start plus ``duration`` minutes on the clock, as the slot range in the database
+    (``time_slots.SlotRange``) counts it.
+    """
+    start = datetime.datetime.combine(scheduled_date, scheduled_time)
+    if start > LATEST_SLOT_END - datetime.timedelta(minutes=duration):
+        raise SlotTimeError(
+            _("A slot can't end after %(day)s.") % {"day": date_format(LATEST_SLOT_END, "SHORT_DATE_FORMAT")}
+        )
+    zone = timezone.get_default_timezone()
+    messages = {
+        ("start", "missing"): _(
+            "%(time)s on %(day)s doesn't exist in %(zone)s: the clocks go forward that night. "
+            "Choose another start time."
+        ),
+        ("start", "twice"): _(
+            "%(time)s on %(day)s happens twice in %(zone)s: the clocks go back that night. "
+            "Choose another start time."
+        ),
+        ("end", "missing"): _(
+            "The slot would end at %(time)s on %(day)s, which doesn't exist in %(zone)s: the clocks "
+            "go forward that night. Choose another start time or duration."
+        ),
+        ("end", "twice"): _(
+            "The slot would end at %(time)s on %(day)s, which happens twice in %(zone)s: the clocks "
+            "go back that night. Choose another start time or duration."
+        ),
+    }
+    for edge, moment in (("start", start), ("end", start + datetime.timedelta(minutes=duration))):
+        problem = local_time_problem(moment, zone)
+        if problem is not None:
+            raise SlotTimeError(
+                messages[edge, problem]
+                % {
+                    "time": time_format(moment.time(), "H:i"),
+                    "day": date_format(moment.date(), "SHORT_DATE_FORMAT"),
+                    "zone": str(zone),
+                }
+            )
+
+
+def local_time_problem(moment: datetime.datetime, zone: datetime.tzinfo) -> str | None:
+    """Whether the naive local ``moment`` is skipped ("missing") or repeated ("twice") in ``zone``.
+
+    Skipped: it doesn't survive a round trip through UTC. Repeated: its first and second
+    occurrence (``fold`` 0 and 1) have different UTC offsets. None when it is one clear time.
+    """
+    first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
+    if first.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) != moment:
+        return "missing"
+    if first.utcoffset() != second.utcoffset():
+        return "twice"
+    return None
 
 
 def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:

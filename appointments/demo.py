@@ -46,6 +46,10 @@ STAFF = [
     ("frontdesk", "Fatimah", "Desk", User.Role.FRONT_DESK),
     ("finance", "Majed", "Finance", User.Role.FINANCE),
 ]
+# The clinic's administrator (``admin``, role administrator) is staff of AGDAR: a tenant
+# administrator in Django admin, never a superuser. The platform's operator is the one
+# superuser, of no organisation, with a login of its own.
+OPERATOR = ("operator", "Osama", "Operator")
 CLINICIANS = {
     Clinic.Specialty.PSYCHOLOGY: [("psychologist", "Sara", "Haddad"), ("psychologist2", "Nasser", "Saleh")],
     Clinic.Specialty.OT: [("ot", "Omar", "Rashid"), ("ot2", "Dana", "Yousef")],
@@ -293,6 +297,7 @@ def _planned_appointment(
 class DemoSummary:
     created: bool
     logins: list[tuple[str, str]] = field(default_factory=list)
+    operator_login: tuple[str, str] | None = None
     patients: int = 0
     sessions: int = 0
     participants: int = 0
@@ -309,18 +314,20 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
     logins = [(username, password) for username, *_ in STAFF] + [
         (username, password) for people in CLINICIANS.values() for username, *_ in people
     ]
+    operator_login = (OPERATOR[0], password)
     if demo_already_loaded():
-        return DemoSummary(created=False, logins=logins)
+        return DemoSummary(created=False, logins=logins, operator_login=operator_login)
     tenant, _ = Tenant.objects.get_or_create(
         code=DEMO_TENANT_CODE, defaults={"name_en": "Agdar Child Therapy Centre", "name_ar": "مركز أجدر"}
     )
     for username, first, last, role in STAFF:
-        _user(tenant, username, first, last, role, password, superuser=role == User.Role.ADMIN)
+        _user(tenant, username, first, last, role, password, staff=role == User.Role.ADMIN)
+    _user(None, *OPERATOR, User.Role.ADMIN, password, staff=True, superuser=True)
     clinics = [_clinic(tenant, password, *spec) for spec in CLINICS]
     now = clock.now()
     patients = _patients(tenant, now)
     progress(1)
-    summary = DemoSummary(created=True, logins=logins, patients=len(patients))
+    summary = DemoSummary(created=True, logins=logins, operator_login=operator_login, patients=len(patients))
     finance = User.objects.get(username="finance")
     today = now.date()
     plan = plan_demo(today)
@@ -340,7 +347,7 @@ def demo_steps() -> int:
     return 1 + len(DAY_OFFSETS)
 
 
-def _user(tenant, username, first, last, role, password, superuser=False) -> User:
+def _user(tenant, username, first, last, role, password, *, staff=False, superuser=False) -> User:
     user, created = User.objects.get_or_create(
         username=username,
         defaults={
@@ -348,7 +355,7 @@ def _user(tenant, username, first, last, role, password, superuser=False) -> Use
             "last_name": last,
             "tenant": tenant,
             "role": role,
-            "is_staff": superuser,
+            "is_staff": staff,
             "is_superuser": superuser,
             "email": f"{username}@agdar.example",
         },
@@ -405,9 +412,9 @@ def _patients(tenant, now: datetime.datetime) -> list[Patient]:
         range(1, PATIENT_COUNT + 1), names, strict=False
     ):
         patient, created = Patient.objects.get_or_create(
+            tenant=tenant,
             mrn=f"AG{number:05d}",
             defaults={
-                "tenant": tenant,
                 "first_name_en": first_en,
                 "last_name_en": last_en,
                 "first_name_ar": first_ar,

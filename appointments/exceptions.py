@@ -29,3 +29,7 @@ class InvalidTransition(SchedulingError):
 
 class OutOfScope(SchedulingError):
     """Patient, provider, room or clinic don't belong together (tenant, clinic, duration)."""
+
+
+class SlotTimeError(SchedulingError):
+    """A slot's start or end is not one clear local time (a clock change skips or repeats it)."""

@@ -15,15 +15,15 @@ from appointments.models import (
     Session,
 )
 from core import clock
-from core.models import Clinic, Patient, Provider, Room, User
-from core.permissions import scope_to_tenant
+from core.form_fields import CalendarDateField, LocalPathField
+from core.models import MRN_MAX_LENGTH, Clinic, Patient, Provider, Room, User, normalise_mrn
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
 def _date_field(label: StrOrPromise, required: bool = True) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=DATE_WIDGET)
+    return CalendarDateField(label=label, required=required, widget=DATE_WIDGET)
 
 
 def refuse_past(day: datetime.date) -> datetime.date:
@@ -45,11 +45,9 @@ class TenantChoicesMixin:
 
     def limit_choices_to_tenant(self, user: User) -> None:
         querysets = {
-            "clinic": scope_to_tenant(Clinic.objects.all(), user),
-            "provider": scope_to_tenant(
-                Provider.objects.filter(is_active=True).select_related("user"), user, "user__tenant"
-            ),
-            "room": scope_to_tenant(Room.objects.select_related("clinic"), user, "clinic__tenant"),
+            "clinic": Clinic.objects.for_user(user),
+            "provider": Provider.objects.for_user(user).filter(is_active=True).select_related("user"),
+            "room": Room.objects.for_user(user).select_related("clinic"),
         }
         for name, queryset in querysets.items():
             if name in self.fields:
@@ -57,22 +55,28 @@ class TenantChoicesMixin:
 
 
 class PatientByMrnField(forms.CharField):
-    """A patient picked by medical record number, inside the user's organisation."""
+    """A patient picked by medical record number, inside the user's organisation.
+
+    The MRN typed is normalised as stored (case, spaces, Arabic digits) and must match
+    exactly one of ``patients``: an MRN of another organisation gets the same answer
+    as one nobody has.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Patient MRN"))
-        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("max_length", MRN_MAX_LENGTH)
         super().__init__(**kwargs)
         self.patients = Patient.objects.none()
 
     def clean(self, value):
-        mrn = super().clean(value).strip()
-        patient = self.patients.filter(mrn__iexact=mrn).first()
-        if patient is None:
+        mrn = normalise_mrn(super().clean(value))
+        try:
+            # Unique within an organisation; two rows only for a user seeing every organisation.
+            return self.patients.get(mrn=mrn)
+        except (Patient.DoesNotExist, Patient.MultipleObjectsReturned):
             raise forms.ValidationError(
                 _("No patient with MRN %(mrn)s in your organisation."), params={"mrn": mrn}, code="unknown"
-            )
-        return patient
+            ) from None
 
 
 class ListFilterForm(TenantChoicesMixin, forms.Form):
@@ -189,9 +193,7 @@ class IndividualSessionForm(TenantChoicesMixin, forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_choices_to_tenant(user)
-        cast(PatientByMrnField, self.fields["patient"]).patients = scope_to_tenant(
-            Patient.objects.all(), user
-        )
+        cast(PatientByMrnField, self.fields["patient"]).patients = Patient.objects.for_user(user)
 
     def clean_scheduled_date(self) -> datetime.date:
         return refuse_past(self.cleaned_data["scheduled_date"])
@@ -227,7 +229,7 @@ class AddPatientForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        choice_field(self.fields, "patient").queryset = scope_to_tenant(Patient.objects.all(), user)
+        choice_field(self.fields, "patient").queryset = Patient.objects.for_user(user)
 
 
 class CapacityForm(forms.Form):
@@ -241,7 +243,23 @@ class CancelForm(forms.Form):
 
 
 class DayForm(forms.Form):
+    # A calendar date, so the pages' previous and next day exist too.
     day = _date_field(_("Day"), required=False)
+
+
+class NextPageForm(forms.Form):
+    """Where a one-click action returns to (``next``): a page of this site, else nowhere."""
+
+    next = LocalPathField()
+
+    def __init__(self, *args, allowed_hosts: set[str], require_https: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(LocalPathField, self.fields["next"])
+        field.allowed_hosts, field.require_https = allowed_hosts, require_https
+
+    def next_page(self) -> str | None:
+        """The page to go back to, or None when none (or not one of ours) was given."""
+        return (self.cleaned_data["next"] or None) if self.is_valid() else None
 
 
 class RescheduleForm(TenantChoicesMixin, forms.Form):

@@ -527,6 +527,21 @@ HAVING count(*) > 1""",
             sql=_signed_note_changes_sql(),
             message=_("%(note)s %(note_id)s: %(what)s changed after it was signed"),
         ),
+        Check(
+            name="signed_note_history",
+            invariant=_(
+                "A signed note's history records its signing (the record its content is checked against)."
+            ),
+            sql=_each_note_model(
+                """
+SELECT {label} AS note, n.id AS note_id
+FROM {table} n
+WHERE n.status = 'signed'
+  AND NOT EXISTS (SELECT 1 FROM {history} h WHERE h.id = n.id AND h.status = 'signed')""",
+                "1, 2",
+            ),
+            message=_("%(note)s %(note_id)s is signed but its history has no record of the signing"),
+        ),
     )
 
 

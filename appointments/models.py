@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from appointments.time_slots import SameRow, SlotRange
+from core.tenancy import TenantScopedManager
 
 MIN_DURATION_MINUTES = 15
 MAX_DURATION_MINUTES = 480
@@ -31,6 +32,9 @@ class AppointmentNumberCounter(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     last_number = models.PositiveIntegerField(_("last number issued"), default=0)
+
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("appointment number counter")
@@ -161,6 +165,9 @@ class Appointment(ScheduledSlot):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
+
     class Meta:
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
@@ -247,6 +254,9 @@ class Session(ScheduledSlot):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("session")
@@ -356,6 +366,9 @@ class SessionParticipant(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     history = HistoricalRecords()
+
+    tenant_path = "session__clinic__tenant"
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("session participant")

@@ -9,7 +9,6 @@ from django.db.models import Count, F, Q, QuerySet
 from appointments.booking_rules import consent_problem
 from appointments.models import Appointment, Session, SessionParticipant
 from core.models import Clinic, Consent, Patient, Provider, Room, User
-from core.permissions import scope_to_tenant
 
 ACTIVE_PARTICIPANT = ~Q(participants__status=SessionParticipant.Status.CANCELLED)
 
@@ -55,7 +54,7 @@ def available_group_sessions(
 
 def sessions_visible_to(user: User) -> "QuerySet[SessionWithSeats]":
     """The user's tenant's sessions with seats annotated and what list pages show joined in."""
-    sessions = scope_to_tenant(Session.objects.all(), user, "clinic__tenant")
+    sessions = Session.objects.for_user(user)
     return with_seats_taken(sessions).select_related("clinic", "provider__user", "room__clinic")
 
 
@@ -103,7 +102,7 @@ def session_participants(session: Session) -> list[SessionParticipant]:
 
 
 def appointments_visible_to(user: User) -> QuerySet[Appointment]:
-    appointments = scope_to_tenant(Appointment.objects.all(), user, "clinic__tenant")
+    appointments = Appointment.objects.for_user(user)
     return appointments.select_related("clinic", "provider__user", "room__clinic", "patient")
 
 
@@ -181,8 +180,7 @@ def participant_status_counts(
     user: User, day: datetime.date, provider_user: User | None = None
 ) -> dict[str, int]:
     """How many participants of the day's sessions are in each status (one query)."""
-    participants = scope_to_tenant(SessionParticipant.objects.all(), user, "session__clinic__tenant")
-    participants = participants.filter(session__scheduled_date=day)
+    participants = SessionParticipant.objects.for_user(user).filter(session__scheduled_date=day)
     if provider_user is not None:
         participants = participants.filter(session__provider__user=provider_user)
     rows = participants.values("status").annotate(total=Count("pk")).order_by()
@@ -200,9 +198,9 @@ AWAITING_CLEARANCE = (
 
 def clearance_queue_participants(user: User, from_day: datetime.date) -> QuerySet[SessionParticipant]:
     """Participants from ``from_day`` on whose clinic needs finance clearance they don't have yet."""
-    participants = scope_to_tenant(SessionParticipant.objects.all(), user, "session__clinic__tenant")
     return (
-        participants.filter(
+        SessionParticipant.objects.for_user(user)
+        .filter(
             finance_cleared=False,
             status__in=AWAITING_CLEARANCE,
             session__status__in=Session.OPEN_STATUSES,

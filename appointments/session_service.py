@@ -72,8 +72,9 @@ class SessionService:
         """Create a scheduled GROUP session with 2-20 seats.
 
         Raises CapacityError (capacity out of range), OutOfScope (provider not in the
-        clinic, room of another clinic, duration outside 15-480) and ConflictError
-        (provider or room already booked at that time).
+        clinic, room of another clinic, duration outside 15-480), SlotTimeError (start
+        or end skipped or repeated by a clock change) and ConflictError (provider or
+        room already booked at that time).
         """
         if not 2 <= max_capacity <= MAX_GROUP_CAPACITY:
             raise CapacityError(
@@ -109,8 +110,8 @@ class SessionService:
     ) -> Session:
         """Create an INDIVIDUAL session (one seat) and book ``patient`` into it.
 
-        Raises OutOfScope and ConflictError as ``create_group_session`` does, and
-        ConflictError when the patient is already booked at that time.
+        Raises OutOfScope, SlotTimeError and ConflictError as ``create_group_session``
+        does, and ConflictError when the patient is already booked at that time.
         """
         booking_rules.validate_patient_scope(patient, clinic)
         session = SessionService._create_session(
@@ -136,6 +137,11 @@ class SessionService:
     ) -> Session:
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=fields["duration"]
+        )
+        booking_rules.validate_slot_times(
+            scheduled_date=fields["scheduled_date"],
+            scheduled_time=fields["scheduled_time"],
+            duration=fields["duration"],
         )
         overlaps.lock_parties(provider, [room])
         overlaps.raise_on_conflicts(

@@ -14,13 +14,19 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
-from appointments.access import access_appointment, access_participant, access_session
+from appointments.access import (
+    access_appointment,
+    access_appointment_for_clinical_action,
+    access_participant,
+    access_participant_for_clinical_action,
+    access_session,
+    access_session_for_clinical_action,
+)
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import SchedulingError
 from appointments.forms import (
@@ -34,6 +40,7 @@ from appointments.forms import (
     GroupSessionCreateForm,
     GroupSessionNotesForm,
     IndividualSessionForm,
+    NextPageForm,
     RescheduleForm,
     SessionFilterForm,
 )
@@ -50,6 +57,7 @@ from appointments.selectors import (
 from appointments.session_service import SessionService
 from core import clock
 from core.forms import PatientSearchForm
+from core.models import User
 from core.permissions import Capability, StaffRequest, require_capability
 from core.selectors import search_patients
 
@@ -64,13 +72,9 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 
 
 def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
-    """Back to the page the action was taken on (``next``), if it is one of ours."""
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(next_url)
-    return redirect(fallback)
+    """Back to the page the action was taken on (``next``) if it is one of ours, else ``fallback``."""
+    form = NextPageForm(request.POST, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(form.next_page() or fallback)
 
 
 def _report(request: HttpRequest, error: ValidationError) -> None:
@@ -206,14 +210,23 @@ def session_add_patient(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 def _session_action(
-    capability: Capability, run: Callable[[StaffRequest, Session], object], done: StrOrPromise
+    capability: Capability,
+    run: Callable[[StaffRequest, Session], object],
+    done: StrOrPromise,
+    access: Callable[[User, int], Session] | None = None,
 ) -> Callable[[StaffRequest, int], HttpResponse]:
-    """A one-click POST on a session: run the service step, report, go back to the session."""
+    """A one-click POST on a session: run the service step, report, go back to the session.
+
+    ``access`` fetches and authorises the session (default: ``access_session`` with ``capability``).
+    """
 
     @require_capability(capability)
     @require_POST
     def view(request: StaffRequest, pk: int) -> HttpResponse:
-        session = access_session(request.user, pk, capability)
+        if access:
+            session = access(request.user, pk)
+        else:
+            session = access_session(request.user, pk, capability)
         try:
             run(request, session)
         except ValidationError as error:
@@ -229,11 +242,13 @@ session_start = _session_action(
     Capability.RUN_SESSION,
     lambda request, session: SessionService.start_session(session, user=request.user),
     gettext_lazy("Session started."),
+    access=access_session_for_clinical_action,
 )
 session_complete = _session_action(
     Capability.RUN_SESSION,
     lambda request, session: SessionService.complete_session(session, user=request.user),
     gettext_lazy("Session completed: checked-in patients attended, the others are marked no-show."),
+    access=access_session_for_clinical_action,
 )
 session_cancel = _session_action(
     Capability.BOOK,
@@ -265,7 +280,7 @@ def session_capacity(request: StaffRequest, pk: int) -> HttpResponse:
 @require_capability(Capability.RUN_SESSION)
 @require_POST
 def session_group_notes(request: StaffRequest, pk: int) -> HttpResponse:
-    session = access_session(request.user, pk, Capability.RUN_SESSION)
+    session = access_session_for_clinical_action(request.user, pk)
     form = GroupSessionNotesForm(request.POST, instance=session)
     if not form.is_valid():
         for error in form.errors["group_notes"]:
@@ -284,13 +299,20 @@ def _participant_action(
     capability: Capability,
     run: Callable[[StaffRequest, SessionParticipant], object],
     done: StrOrPromise,
+    access: Callable[[User, int], SessionParticipant] | None = None,
 ) -> Callable[[StaffRequest, int], HttpResponse]:
-    """A one-click POST on a participant, from the session page or a work queue (``next``)."""
+    """A one-click POST on a participant, from the session page or a work queue (``next``).
+
+    ``access`` fetches and authorises the participant (default: ``access_participant``).
+    """
 
     @require_capability(capability)
     @require_POST
     def view(request: StaffRequest, pk: int) -> HttpResponse:
-        participant = access_participant(request.user, pk, capability)
+        if access:
+            participant = access(request.user, pk)
+        else:
+            participant = access_participant(request.user, pk, capability)
         try:
             run(request, participant)
         except ValidationError as error:
@@ -321,11 +343,13 @@ participant_attended = _participant_action(
     Capability.RUN_SESSION,
     lambda request, participant: SessionService.mark_participant_attended(participant, user=request.user),
     gettext_lazy("%(patient)s attended."),
+    access=access_participant_for_clinical_action,
 )
 participant_no_show = _participant_action(
     Capability.RUN_SESSION,
     lambda request, participant: SessionService.mark_participant_no_show(participant, user=request.user),
     gettext_lazy("%(patient)s is marked as no-show."),
+    access=access_participant_for_clinical_action,
 )
 participant_cancel = _participant_action(
     Capability.BOOK,
@@ -425,14 +449,23 @@ def appointment_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 def _appointment_action(
-    capability: Capability, run: Callable[[StaffRequest, Appointment], object], done: StrOrPromise
+    capability: Capability,
+    run: Callable[[StaffRequest, Appointment], object],
+    done: StrOrPromise,
+    access: Callable[[User, int], Appointment] | None = None,
 ) -> Callable[[StaffRequest, int], HttpResponse]:
-    """A one-click POST on a legacy appointment."""
+    """A one-click POST on a legacy appointment.
+
+    ``access`` fetches and authorises the appointment (default: ``access_appointment``).
+    """
 
     @require_capability(capability)
     @require_POST
     def view(request: StaffRequest, pk: int) -> HttpResponse:
-        appointment: Appointment = access_appointment(request.user, pk, capability)
+        if access:
+            appointment = access(request.user, pk)
+        else:
+            appointment = access_appointment(request.user, pk, capability)
         try:
             run(request, appointment)
         except ValidationError as error:
@@ -463,16 +496,19 @@ appointment_start = _appointment_action(
     Capability.RUN_SESSION,
     lambda request, appointment: AppointmentService.start(appointment, user=request.user),
     gettext_lazy("Appointment %(number)s started."),
+    access=access_appointment_for_clinical_action,
 )
 appointment_complete = _appointment_action(
     Capability.RUN_SESSION,
     lambda request, appointment: AppointmentService.complete(appointment, user=request.user),
     gettext_lazy("Appointment %(number)s completed."),
+    access=access_appointment_for_clinical_action,
 )
 appointment_no_show = _appointment_action(
     Capability.RUN_SESSION,
     lambda request, appointment: AppointmentService.mark_no_show(appointment, user=request.user),
     gettext_lazy("Appointment %(number)s is marked as no-show."),
+    access=access_appointment_for_clinical_action,
 )
 appointment_cancel = _appointment_action(
     Capability.BOOK,

@@ -5,19 +5,20 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from appointments import overview_views
-from core import urls as patient_urls
+from core import urls as core_urls
 
-# The `core` namespace joins the directory's patient pages with the chart, which
-# shows bookings and notes and so lives above core, in appointments.
-patient_pages = [
-    *patient_urls.urlpatterns,
-    path("<int:pk>/", overview_views.patient_chart, name="patient_chart"),
+# The `core` namespace joins the directory's pages (patients, the superuser's organisation
+# picker) with the patient chart, which shows bookings and notes and so lives above core,
+# in appointments.
+core_pages = [
+    *core_urls.urlpatterns,
+    path("patients/<int:pk>/", overview_views.patient_chart, name="patient_chart"),
 ]
 
 urlpatterns = [
     path("", overview_views.home, name="home"),
     path("appointments/", include("appointments.urls")),
-    path("patients/", include((patient_pages, patient_urls.app_name))),
+    path("", include((core_pages, core_urls.app_name))),
     path("notes/", include("appointments.notes.urls")),
     # No self-service password reset: clinics have no outgoing mail configured, and
     # an administrator resets a forgotten password in the admin.

@@ -1,9 +1,13 @@
 """Django admin for tenants, staff, clinics, rooms, providers, patients and consents.
 
-Superusers see every tenant; any other staff member sees, and can pick in forms,
-only rows of their own tenant (``core.permissions.scope_to_tenant``). Historied
-models use ``SimpleHistoryAdmin`` so their history page shows who changed what.
-Pages written through services build on ``ServiceAdmin``.
+Superusers see every tenant; a tenant's administrator (an active staff member with
+the administrator role) sees, and can pick in forms and list filters, only rows of
+their own tenant, as each model declares it (``core.tenancy``): every admin of ours
+builds on ``TenantScopedAdmin`` (inlines on ``TenantScopedInline``), and the admin
+site (``core.admin_site``) refuses to register one that doesn't and keeps every other
+model's admin (``auth.Group``, any library's) to superusers. Historied models use
+``SimpleHistoryAdmin`` so their history page shows who changed what; pages written
+through services build on ``ServiceAdmin`` and offer no revert.
 """
 
 from collections.abc import Callable, Iterator
@@ -11,69 +15,165 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import clock
+from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
 from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
-from core.permissions import scope_to_tenant
+from core.permissions import is_admin
+from core.tenancy import for_user, tenant_path
 
-# How each model reaches its tenant, as a lookup path for ``scope_to_tenant``.
-# Tenant itself is scoped by primary key (see ``scope_tenants``).
-TENANT_PATH: dict[type, str] = {
-    User: "tenant",
-    Clinic: "tenant",
-    Room: "clinic__tenant",
-    Provider: "user__tenant",
-    Patient: "tenant",
-    Consent: "patient__tenant",
-}
+NO_VERSION_PAGES_HISTORY_LIST = "core/_admin_history_list.html"
 
 
-def register_tenant_path(model: type, path: str) -> None:
-    """Let another app's models be scoped by ``TenantScopedAdmin`` (and offered in its forms)."""
-    TENANT_PATH[model] = path
+def administers(user, model: type[Model]) -> bool:
+    """Whether ``user`` may use Django admin on ``model``.
 
-
-def scope_tenants(queryset: QuerySet[Tenant], user: User) -> QuerySet[Tenant]:
+    Superusers: every model. A non-superuser: only as an active staff administrator of
+    an organisation - their role decides, not Django's group and permission tables -
+    and only on the models that declare their tenant (``core.tenancy``); every other
+    model (``auth.Group``, any library's) is the platform's, for superusers only.
+    """
+    if not (user.is_active and user.is_staff):
+        return False
     if user.is_superuser:
-        return queryset
-    return queryset.filter(pk=user.tenant_id) if user.tenant_id else queryset.none()
+        return True
+    return is_admin(user) and user.tenant_id is not None and tenant_path(model) is not None
 
 
-def scope_choices(queryset: QuerySet, user: User) -> QuerySet:
-    """Limit the rows a form may offer to the user's tenant; unknown models are left as they are."""
-    if queryset.model is Tenant:
-        return scope_tenants(queryset, user)
-    path = TENANT_PATH.get(queryset.model)
-    return queryset if path is None else scope_to_tenant(queryset, user, path)
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id input whose label names only a row the user may see (an id typed or posted
+    for another organisation's row shows no label, as for an id that doesn't exist)."""
+
+    def __init__(self, widget: ForeignKeyRawIdWidget, visible: QuerySet) -> None:
+        super().__init__(widget.rel, widget.admin_site, widget.attrs, widget.db)
+        self.visible = visible
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        try:
+            shown = self.visible.filter(**{key: value}).exists()
+        except (ValueError, TypeError, ValidationError):
+            shown = False
+        return super().label_and_url_for_value(value) if shown else ("", "")
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
-    """Rows, foreign-key and many-to-many choices limited to the staff member's tenant."""
+class TenantWall(BaseModelAdmin):
+    """What keeps an admin page (or inline) inside the user's organisation: its rows, its
+    foreign-key and many-to-many choices (``core.tenancy.for_user``) and who may use it
+    (``administers``). Subclasses narrow the permissions further by calling ``super()``."""
 
-    tenant_path: str = "tenant"
+    walls_tenant = True  # checked by core.admin_site.ClinicAdminSite.register
 
     def get_queryset(self, request):
-        return scope_to_tenant(super().get_queryset(request), request.user, self.tenant_path)
+        return for_user(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if formfield is not None and hasattr(formfield, "queryset"):
-            formfield.queryset = scope_choices(formfield.queryset, request.user)
+            formfield.queryset = for_user(formfield.queryset, request.user)
+            if isinstance(formfield.widget, ForeignKeyRawIdWidget):
+                formfield.widget = ScopedRawIdWidget(formfield.widget, formfield.queryset)
         return formfield
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
         if formfield is not None and hasattr(formfield, "queryset"):
-            formfield.queryset = scope_choices(formfield.queryset, request.user)
+            formfield.queryset = for_user(formfield.queryset, request.user)
         return formfield
+
+    def has_module_permission(self, request):
+        return administers(request.user, self.model)
+
+    def has_view_permission(self, request, obj=None):
+        return administers(request.user, self.model)
+
+    # *args: a ModelAdmin's takes the request, an inline's also the parent object.
+    def has_add_permission(self, request, *args):
+        return administers(request.user, self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return administers(request.user, self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return administers(request.user, self.model)
+
+
+class TenantScopedInline(TenantWall, ReadableAutocompleteAdminMixin):
+    """Base of every inline of ours (before ``admin.TabularInline`` in the bases)."""
+
+
+class TenantScopedAdmin(TenantWall, ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin, admin.ModelAdmin):
+    """Base of every admin of ours: rows, choices and permissions inside the user's organisation.
+
+    With ``SimpleHistoryAdmin`` also in the bases, the history pages are walled too: the
+    history list shows only versions the user may see (another organisation's object
+    answers 404, as an unknown id does), and the version page (``/history/<id>/``, where
+    simple-history reverts) looks its version up inside the organisation. Admins of
+    models whose state only services write set ``history_revert = False``: their version
+    pages are refused (403) on GET and POST, and the history list links to none.
+    """
+
+    history_revert: bool = True
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # Called by SimpleHistoryAdmin.history_view only.
+        versions = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return for_user(versions, request.user)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.history_revert:
+            extra_context = {
+                "object_history_list_template": NO_VERSION_PAGES_HISTORY_LIST,
+                **(extra_context or {}),
+            }
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self.history_revert:
+            raise PermissionDenied
+        versions = for_user(self.model.history.model._default_manager.all(), request.user)
+        try:
+            version = versions.get(
+                **{self.model._meta.pk.attname: unquote(object_id), "history_id": version_id}
+            )
+        except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+            raise Http404 from None
+        if request.method == "POST" and self.revert_disabled(request, version.instance):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        # Called by SimpleHistoryAdmin's pages only.
+        return not self.history_revert or super().revert_disabled(request, obj)
+
+
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a relation offers only the related rows the user may see (by default
+    Django lists every row of the related model: every organisation's name)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        visible = for_user(field.related_model._default_manager.all(), request.user)
+        return field.get_choices(
+            include_blank=False, limit_choices_to={"pk__in": visible.values("pk")}, ordering=ordering
+        )
+
+
+# Every admin's plain relation filters (``list_filter = ("tenant",)``), ours and libraries'.
+admin.FieldListFilter.register(
+    lambda field: bool(field.remote_field), TenantRelatedFieldListFilter, take_priority=True
+)
 
 
 # The request attribute carrying a refusal from the saving pass to the showing pass.
@@ -184,12 +284,9 @@ class ProviderListFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdmin):
     list_display = ("code", "name_en", "name_ar")
     search_fields = ("code", "name_en", "name_ar")
-
-    def get_queryset(self, request):
-        return scope_tenants(super().get_queryset(request), request.user)
 
     def has_add_permission(self, request):
         # A new organisation is a platform decision, not one a tenant's staff can make.
@@ -214,6 +311,29 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     list_filter = ("role", "tenant", "is_staff", "is_superuser", "is_active")
     list_select_related = ("tenant",)
 
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        if not request.user.is_superuser:
+            # Only superusers manage superusers: to a tenant administrator they don't exist
+            # (list, change, history, delete and password pages answer as for any unknown id).
+            users = users.filter(is_superuser=False)
+        return users
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # A tenant administrator's powers, and their colleagues', come from their role:
+        # Django's groups and per-user permissions are the platform's, neither shown nor posted.
+        platform_only = {"groups", "user_permissions"}
+        return [
+            (
+                name,
+                {**options, "fields": [field for field in options["fields"] if field not in platform_only]},
+            )
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -224,7 +344,10 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:
+            # The read-only fields above keep a forged POST out of the form; this keeps
+            # it out of the database whatever the form holds.
             obj.tenant_id = request.user.tenant_id
+            obj.is_superuser = False
         super().save_model(request, obj, form, change)
 
 
@@ -245,7 +368,6 @@ class ClinicAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 @admin.register(Room)
 class RoomAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
-    tenant_path = "clinic__tenant"
     list_display = ("name", "clinic")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("clinic",)
@@ -254,7 +376,6 @@ class RoomAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
-    tenant_path = "user__tenant"
     list_display = ("__str__", "specialty", "is_active")
     list_filter = ("specialty", "is_active")
     list_select_related = ("user",)
@@ -281,7 +402,6 @@ class PatientAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
-    tenant_path = "patient__tenant"
     list_display = (
         "patient",
         "consent_type",

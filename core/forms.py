@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
-from core.models import Consent, Patient, Tenant, User
+from core.models import Consent, Patient, Tenant, User, check_mrn, normalise_mrn
+from core.permissions import effective_tenant
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -20,6 +21,16 @@ class PatientSearchForm(forms.Form):
         widget=forms.TextInput(
             attrs={"placeholder": _("Name in English or Arabic, or MRN"), "autofocus": True}
         ),
+    )
+
+
+class TenantPickForm(forms.Form):
+    tenant = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Tenant.objects.order_by("code"),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose one of the organisations listed.")},
     )
 
 
@@ -38,17 +49,30 @@ class PatientForm(forms.ModelForm):
             "phone",
         ]
         widgets = {"date_of_birth": DATE_WIDGET}
-        error_messages = {"mrn": {"unique": _("Another patient already has this MRN.")}}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        # Staff register patients of their own organisation; a superuser picks one.
-        if user.tenant_id is None:
-            self.fields["tenant"] = forms.ModelChoiceField(
-                label=_("Organisation"), queryset=Tenant.objects.all()
+        # Patients are registered in the organisation the user works in (a superuser's pick).
+        self.tenant = effective_tenant(user)
+        if self.tenant is not None:
+            self.instance.tenant = self.tenant
+
+    def clean_mrn(self) -> str:
+        """The MRN normalised; taken only if a patient of the same organisation has it."""
+        mrn = normalise_mrn(self.cleaned_data["mrn"])
+        check_mrn(mrn)
+        if self.tenant is not None and Patient.objects.filter(tenant=self.tenant, mrn=mrn).exists():
+            raise forms.ValidationError(_("Another patient already has this MRN."), code="unique")
+        return mrn
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.tenant is None:
+            raise forms.ValidationError(
+                _("Your account belongs to no organisation, so it can't register patients."),
+                code="no_tenant",
             )
-        else:
-            self.instance.tenant = user.tenant
+        return cleaned
 
     def clean_date_of_birth(self) -> datetime.date:
         born = self.cleaned_data["date_of_birth"]

@@ -1,16 +1,44 @@
-"""Who and where: tenants, staff, clinics, rooms, providers, patients and consents."""
+"""Who and where: tenants, staff, clinics, rooms, providers, patients and consents.
+
+Every model declares how its rows reach their organisation (``tenant_path``, see
+``core.tenancy``); ``Model.objects.for_user(user)`` keeps to the rows a user may see.
+"""
 
 import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import clock
+from core.tenancy import TenantScopedManager
+
+MRN_MAX_LENGTH = 30
+# Arabic-Indic (U+0660-U+0669) and Extended Arabic-Indic (U+06F0-U+06F9) digits as typed on
+# Arabic keyboards, read as the ASCII digits they stand for.
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def normalise_mrn(mrn: str) -> str:
+    """An MRN as stored and looked up: trimmed, ASCII digits, upper case (`` ag-٠٠١`` -> ``AG-001``)."""
+    return mrn.strip().translate(ARABIC_DIGITS).upper()
+
+
+def check_mrn(mrn: str) -> None:
+    """ValidationError unless the normalised ``mrn`` can be stored: not blank, 30 characters at most."""
+    if not mrn:
+        raise ValidationError(_("Enter the MRN."), code="required")
+    if len(mrn) > MRN_MAX_LENGTH:
+        # Upper-casing may lengthen it ("ß" -> "SS").
+        raise ValidationError(
+            _("An MRN has at most %(max)d characters."), code="max_length", params={"max": MRN_MAX_LENGTH}
+        )
 
 
 def in_active_language(english: str, arabic: str) -> str:
@@ -28,6 +56,9 @@ class Tenant(models.Model):
     )
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+
+    tenant_path = "pk"
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("tenant")
@@ -64,6 +95,13 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.FRONT_DESK)
 
+    # Scoped with core.tenancy.for_user (the manager stays Django's UserManager).
+    tenant_path = "tenant"
+
+    # Not a field: the organisation a superuser works in on a staff page this request, set by
+    # core.middleware.ActingTenantMiddleware; read through core.permissions.effective_tenant.
+    acting_tenant_id: int | None = None
+
     class Meta(AbstractUser.Meta):
         # django-stubs types these as str, but Django's own AbstractUser.Meta uses lazy strings too.
         verbose_name = _("user")  # type: ignore[assignment]
@@ -92,6 +130,9 @@ class Clinic(models.Model):
     requires_consent = models.BooleanField(_("check-in requires a valid consent"), default=True)
     history = HistoricalRecords()
 
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
+
     class Meta:
         verbose_name = _("clinic")
         verbose_name_plural = _("clinics")
@@ -110,6 +151,9 @@ class Room(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("room")
@@ -134,6 +178,9 @@ class Provider(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords(m2m_fields=[clinics])
 
+    tenant_path = "user__tenant"
+    objects = TenantScopedManager()
+
     class Meta:
         verbose_name = _("provider")
         verbose_name_plural = _("providers")
@@ -156,7 +203,8 @@ class Patient(models.Model):
     tenant = models.ForeignKey(
         Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="patients"
     )
-    mrn = models.CharField(_("medical record number"), max_length=30, unique=True)
+    # Unique within the tenant, stored normalised (``normalise_mrn``): see Meta.constraints.
+    mrn = models.CharField(_("medical record number"), max_length=MRN_MAX_LENGTH)
     first_name_en = models.CharField(_("first name (English)"), max_length=100)
     last_name_en = models.CharField(_("last name (English)"), max_length=100)
     first_name_ar = models.CharField(_("first name (Arabic)"), max_length=100, blank=True)
@@ -168,14 +216,45 @@ class Patient(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
+
     class Meta:
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         ordering = ["last_name_en", "first_name_en"]
         indexes = [models.Index(fields=["tenant", "last_name_en"], name="patient_tenant_name_idx")]
+        constraints = [
+            # Two organisations may give the same number to different children.
+            models.UniqueConstraint(
+                fields=["tenant", "mrn"],
+                name="patient_unique_mrn_per_tenant",
+                violation_error_message=_("Another patient already has this MRN."),
+            ),
+            # What normalise_mrn leaves: not blank, no surrounding spaces, upper case, no Arabic digits.
+            models.CheckConstraint(
+                condition=models.Q(mrn=Upper(Trim("mrn")))
+                & ~models.Q(mrn="")
+                & ~models.Q(mrn__regex=r"^\s|\s$|[٠-٩۰-۹]"),
+                name="patient_mrn_normalised",
+                violation_error_message=_("The MRN is not normalised."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name_en} ({self.mrn})"
+
+    def save(self, *args, **kwargs) -> None:
+        # The seed and the admin save patients directly; every path stores the MRN normalised.
+        self.mrn = normalise_mrn(self.mrn)
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        # Before the field checks (blank, length) and the unique check of (tenant, mrn), so
+        # "  " is blank and "ag-1" and "AG-1" are seen as the same.
+        if not exclude or "mrn" not in exclude:
+            self.mrn = normalise_mrn(self.mrn)
+        super().clean_fields(exclude)
 
     @property
     def full_name_en(self) -> str:
@@ -205,6 +284,9 @@ class Consent(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     history = HistoricalRecords()
+
+    tenant_path = "patient__tenant"
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("consent")

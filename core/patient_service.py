@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core import clock, locks
-from core.models import Consent, Patient, Tenant, User
+from core.models import Consent, Patient, Tenant, User, check_mrn, normalise_mrn
 
 
 class PatientError(ValidationError):
@@ -45,10 +45,21 @@ class PatientService:
         phone: str = "",
         user: User | None = None,
     ) -> Patient:
-        """Register a patient of ``tenant``. PatientError: MRN taken or birth date in the future."""
-        mrn = mrn.strip()
+        """Register a patient of ``tenant``, the MRN normalised (``normalise_mrn``).
+
+        PatientError: the MRN is blank or too long once normalised, another patient of
+        ``tenant`` has it, or the birth date is in the future. An MRN used in another
+        tenant is no obstacle (and the refusal never says whether one exists).
+        """
+        mrn = normalise_mrn(mrn)
+        try:
+            check_mrn(mrn)
+        except ValidationError as error:
+            raise PatientError(error.messages) from error
         if date_of_birth > clock.today():
             raise PatientError(_("The date of birth is in the future."))
+        if Patient.objects.filter(tenant=tenant, mrn=mrn).exists():
+            raise PatientError(_("A patient with MRN %(mrn)s already exists.") % {"mrn": mrn})
         patient = Patient(
             tenant=tenant,
             mrn=mrn,
@@ -62,7 +73,7 @@ class PatientService:
             phone=phone,
         )
         try:
-            # The unique MRN index decides between two clerks registering at once.
+            # The (tenant, MRN) unique index decides between two clerks registering at once.
             with transaction.atomic():
                 _save_with_history(patient, user)
         except IntegrityError as error:

@@ -1,9 +1,11 @@
 """Who may do what: one place for role rules, used by views, admin and selectors.
 
 Roles (``User.Role``): administrators do everything; front desk books, checks in
-and cancels but never reads note content; finance clears; each clinician reads
-and writes only the notes of their own discipline. Superusers see every tenant,
-everyone else only their own.
+and cancels but never reads note content nor runs a session; finance clears; each
+clinician reads and writes only the notes of their own discipline and runs only
+the sessions of their discipline (``can_run_session``). Superusers see every
+tenant in Django admin and, on staff pages, the one they picked
+(``effective_tenant``); everyone else only their own.
 """
 
 import enum
@@ -13,15 +15,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from core.models import Clinic, Consent, Patient, User
+from core.models import Clinic, Consent, Patient, Tenant, User
 
 Role = User.Role
 
-ModelT = TypeVar("ModelT", bound=Model)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -65,7 +65,8 @@ ROLES_WITH: dict[Capability, tuple[str, ...]] = {
     Capability.VIEW_SCHEDULE: (Role.FRONT_DESK, Role.FINANCE, *CLINICIAN_ROLES),
     Capability.BOOK: (Role.FRONT_DESK,),
     Capability.CHECK_IN: (Role.FRONT_DESK, *CLINICIAN_ROLES),
-    Capability.RUN_SESSION: (Role.FRONT_DESK, *CLINICIAN_ROLES),
+    # The roles that may run some session; which sessions: ``can_run_session``.
+    Capability.RUN_SESSION: CLINICIAN_ROLES,
     Capability.CLEAR_FINANCE: (Role.FINANCE,),
     Capability.VIEW_PATIENTS: (Role.FRONT_DESK, Role.FINANCE, *CLINICIAN_ROLES),
     Capability.REGISTER_PATIENTS: (Role.FRONT_DESK,),
@@ -100,6 +101,34 @@ def can_write_notes(user: User, specialty: str) -> bool:
     return is_admin(user) or clinician_specialty(user) == specialty
 
 
+def can_run_session(user: User | AnonymousUser, specialty: str, provider_user_id: int | None) -> bool:
+    """Whether ``user`` may take the clinical actions on a session or legacy appointment.
+
+    The clinical actions are start, complete, mark attended, mark no-show and edit
+    the group notes. They belong to administrators and to the session's clinicians:
+    its provider (``provider_user_id``, the provider's user) and, covering, any
+    clinician of its discipline (``specialty``, its clinic's specialty). Sessions
+    of a discipline no clinician role belongs to (speech therapy, medical, nursing)
+    are run by administrators only; front desk and finance never run one. The
+    tenant is the caller's to check (the ``access_*`` helpers look rows up inside
+    it), as for every rule here.
+    """
+    if not has_capability(user, Capability.RUN_SESSION):
+        return False
+    if is_admin(user):
+        return True
+    if specialty not in SPECIALTY_OF_ROLE.values():
+        return False
+    return user.pk == provider_user_id or clinician_specialty(user) == specialty
+
+
+def can_read_group_notes(user: User | AnonymousUser, specialty: str, provider_user_id: int | None) -> bool:
+    """Group notes are clinical text: read by the discipline's note readers and whoever runs the session."""
+    if not user.is_authenticated:
+        return False
+    return can_read_notes(user, specialty) or can_run_session(user, specialty, provider_user_id)
+
+
 def readable_specialties(user: User) -> list[str]:
     if is_admin(user):
         return list(Clinic.Specialty.values)
@@ -107,13 +136,31 @@ def readable_specialties(user: User) -> list[str]:
     return [specialty] if specialty else []
 
 
-def scope_to_tenant(queryset: QuerySet[ModelT], user: User, tenant_field: str = "tenant") -> QuerySet[ModelT]:
-    """Superusers see every tenant; everyone else only their own (none without a tenant)."""
-    if user.is_superuser:
-        return queryset
-    if user.tenant_id is None:
-        return queryset.none()
-    return queryset.filter(**{f"{tenant_field}_id": user.tenant_id})
+def effective_tenant_id(user: User) -> int | None:
+    """The id of the organisation ``user`` works in now (see ``effective_tenant``)."""
+    return user.acting_tenant_id if user.is_superuser else user.tenant_id
+
+
+def effective_tenant(user: User) -> Tenant | None:
+    """The organisation whose rows ``user`` sees and writes now.
+
+    Staff: their own (None without one: they see nothing). A superuser on a staff page:
+    the organisation they picked (``core:tenant_pick``), by default their own, which
+    ``core.middleware.ActingTenantMiddleware`` sets as ``user.acting_tenant_id``, so no
+    page mixes organisations. A superuser anywhere else (Django admin, commands, shell):
+    None, and ``sees_every_tenant`` is true.
+    """
+    tenant_id = effective_tenant_id(user)
+    if tenant_id is None:
+        return None
+    if tenant_id == user.tenant_id:
+        return user.tenant
+    return Tenant.objects.filter(pk=tenant_id).first()
+
+
+def sees_every_tenant(user: User) -> bool:
+    """A superuser outside the staff pages (Django admin, commands): rows of every organisation."""
+    return user.is_superuser and effective_tenant_id(user) is None
 
 
 def check_capability(user: User, capability: Capability | str) -> None:
@@ -125,13 +172,12 @@ def check_capability(user: User, capability: Capability | str) -> None:
 def access_patient(user: User, pk: int, capability: Capability = Capability.VIEW_PATIENTS) -> Patient:
     """The patient ``pk`` if ``user`` may act on it: 403 without the capability, 404 outside the tenant."""
     check_capability(user, capability)
-    return get_object_or_404(scope_to_tenant(Patient.objects.all(), user), pk=pk)
+    return get_object_or_404(Patient.objects.for_user(user), pk=pk)
 
 
 def access_consent(user: User, pk: int, capability: Capability = Capability.MANAGE_CONSENTS) -> Consent:
     check_capability(user, capability)
-    consents = scope_to_tenant(Consent.objects.select_related("patient"), user, "patient__tenant")
-    return get_object_or_404(consents, pk=pk)
+    return get_object_or_404(Consent.objects.for_user(user).select_related("patient"), pk=pk)
 
 
 def require_capability(

@@ -1,20 +1,31 @@
-"""The patient pages: search, registration and consents (the chart shows bookings: it is in appointments)."""
+"""The patient pages: search, registration and consents (the chart shows bookings: it is in appointments);
+and the page where a superuser picks the organisation they work in."""
 
 from typing import cast
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import clock
-from core.forms import ConsentForm, PatientForm, PatientSearchForm
+from core.form_fields import LocalPathField
+from core.forms import ConsentForm, PatientForm, PatientSearchForm, TenantPickForm
+from core.middleware import ACTING_TENANT_SESSION_KEY
 from core.models import Tenant
 from core.patient_service import PatientService
-from core.permissions import Capability, StaffRequest, access_consent, access_patient, require_capability
+from core.permissions import (
+    Capability,
+    StaffRequest,
+    access_consent,
+    access_patient,
+    effective_tenant_id,
+    require_capability,
+)
 from core.selectors import search_patients
 
 PAGE_SIZE = 25
@@ -38,11 +49,10 @@ def patient_search(request: StaffRequest) -> HttpResponse:
 def patient_create(request: StaffRequest) -> HttpResponse:
     form = PatientForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
-        fields = dict(form.cleaned_data)
-        # PatientForm asks for an organisation exactly when the user has none.
-        tenant = cast(Tenant, fields.pop("tenant", None) or request.user.tenant)
+        # A valid PatientForm has the organisation the user works in.
+        tenant = cast(Tenant, form.tenant)
         try:
-            patient = PatientService.register_patient(tenant=tenant, **fields, user=request.user)
+            patient = PatientService.register_patient(tenant=tenant, **form.cleaned_data, user=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -87,3 +97,25 @@ def consent_revoke(request: StaffRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Consent revoked."))
     return redirect("core:patient_chart", pk=consent.patient_id)
+
+
+def tenant_pick(request: StaffRequest) -> HttpResponse:
+    """A superuser picks the organisation whose staff pages they work in (kept in the session)."""
+    if not request.user.is_superuser:
+        # Staff work in their own organisation; there is nothing to pick.
+        raise PermissionDenied
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    # A page of this site only: another site's address, or one without a "/" (which
+    # redirect() would look up as a URL name and fail on), goes home instead.
+    next_field = LocalPathField(allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    try:
+        next_url = next_field.clean(next_url) or reverse("home")
+    except ValidationError:
+        next_url = reverse("home")
+    form = TenantPickForm(_posted(request), initial={"tenant": effective_tenant_id(request.user)})
+    if request.method == "POST" and form.is_valid():
+        tenant = form.cleaned_data["tenant"]
+        request.session[ACTING_TENANT_SESSION_KEY] = tenant.pk
+        messages.success(request, _("You are working in %(organisation)s.") % {"organisation": tenant})
+        return redirect(next_url)
+    return render(request, "core/tenant_pick.html", {"form": form, "next": next_url})

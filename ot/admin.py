@@ -1,10 +1,7 @@
 from django.contrib import admin
 
 from appointments.notes.admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin, NoteRowInline
-from core.admin import register_tenant_path
 from ot.models import OTNoteAddendum, OTSession, OTTargetSkill
-
-register_tenant_path(OTSession, "patient__tenant")
 
 
 class OTTargetSkillInline(NoteRowInline):

@@ -11,15 +11,19 @@ from appointments.notes.models import (
     ClinicalNote,
     ClinicalNoteAddendum,
     NoteChildRow,
-    addendum_text_constraint,
+    NoteTextLengthValidator,
+    addendum_constraints,
     note_link_constraints,
     note_state_constraints,
+    text_length_constraint,
 )
 from core.models import Clinic
 
 RATING_MIN = 0
 RATING_MAX = 10
 RATING_SCALE_MESSAGE = _("Rate each skill from 0 (not achieved) to 10 (fully independent).")
+# The free-text fields, each at most NOTE_TEXT_MAX_LENGTH characters (validators and a check constraint).
+TEXT_FIELDS = ("activities", "sensory_observations", "recommendations", "home_programme")
 
 
 class OTSession(ClinicalNote):
@@ -71,12 +75,16 @@ class OTSession(ClinicalNote):
         related_name="ot_sessions",
         verbose_name=_("appointment"),
     )
-    activities = models.TextField(_("activities"), blank=True)
+    activities = models.TextField(_("activities"), blank=True, validators=[NoteTextLengthValidator()])
     attention_level = models.CharField(_("attention"), max_length=10, choices=Level.choices, blank=True)
     cooperation_level = models.CharField(_("cooperation"), max_length=10, choices=Level.choices, blank=True)
-    sensory_observations = models.TextField(_("sensory observations"), blank=True)
-    recommendations = models.TextField(_("recommendations"), blank=True)
-    home_programme = models.TextField(_("home programme"), blank=True)
+    sensory_observations = models.TextField(
+        _("sensory observations"), blank=True, validators=[NoteTextLengthValidator()]
+    )
+    recommendations = models.TextField(
+        _("recommendations"), blank=True, validators=[NoteTextLengthValidator()]
+    )
+    home_programme = models.TextField(_("home programme"), blank=True, validators=[NoteTextLengthValidator()])
     history = HistoricalRecords()
 
     class Meta:
@@ -91,6 +99,7 @@ class OTSession(ClinicalNote):
                 name="ot_note_levels_valid",
             ),
             *note_link_constraints("ot"),
+            text_length_constraint("ot_note_text_within_limit", TEXT_FIELDS),
         ]
 
     @property
@@ -119,7 +128,7 @@ class OTTargetSkill(NoteChildRow):
         ],
         help_text=_("0 = not achieved, 10 = fully independent."),
     )
-    comments = models.TextField(_("comments"), blank=True)
+    comments = models.TextField(_("comments"), blank=True, validators=[NoteTextLengthValidator()])
     history = HistoricalRecords()
 
     class Meta:
@@ -131,7 +140,8 @@ class OTTargetSkill(NoteChildRow):
                 condition=models.Q(rating__gte=RATING_MIN, rating__lte=RATING_MAX),
                 name="ot_target_skill_rating_on_scale",
                 violation_error_message=RATING_SCALE_MESSAGE,
-            )
+            ),
+            text_length_constraint("ot_target_skill_text_within_limit", ["comments"]),
         ]
 
     def __str__(self) -> str:
@@ -148,4 +158,4 @@ class OTNoteAddendum(ClinicalNoteAddendum):
         verbose_name = _("OT note addendum")
         verbose_name_plural = _("OT note addenda")
         ordering = ["created_at", "pk"]
-        constraints = [addendum_text_constraint("ot")]
+        constraints = addendum_constraints("ot")

@@ -1,10 +1,7 @@
 from django.contrib import admin
 
 from appointments.notes.admin import AddendumInline, ClinicalNoteAdmin, NotePartAdmin
-from core.admin import register_tenant_path
 from psychology.models import PsychologyNoteAddendum, PsychologySession
-
-register_tenant_path(PsychologySession, "patient__tenant")
 
 
 class PsychologyNoteAddendumInline(AddendumInline):

@@ -8,11 +8,24 @@ from appointments.notes.exceptions import NoteContentError
 from appointments.notes.models import (
     ClinicalNote,
     ClinicalNoteAddendum,
-    addendum_text_constraint,
+    NoteTextLengthValidator,
+    addendum_constraints,
     note_link_constraints,
     note_state_constraints,
+    text_length_constraint,
 )
 from core.models import Clinic
+
+# The free-text fields, each at most NOTE_TEXT_MAX_LENGTH characters (validators and a check constraint).
+TEXT_FIELDS = (
+    "presenting_issues",
+    "interventions_used",
+    "client_response",
+    "progress",
+    "homework",
+    "safety_plan",
+    "plan_next_session",
+)
 
 
 class PsychologySession(ClinicalNote):
@@ -67,18 +80,29 @@ class PsychologySession(ClinicalNote):
         related_name="psychology_sessions",
         verbose_name=_("appointment"),
     )
-    presenting_issues = models.TextField(_("presenting issues"), blank=True)
-    interventions_used = models.TextField(_("interventions used"), blank=True)
-    client_response = models.TextField(_("client response"), blank=True)
-    progress = models.TextField(_("progress"), blank=True)
-    homework = models.TextField(_("homework"), blank=True)
+    presenting_issues = models.TextField(
+        _("presenting issues"), blank=True, validators=[NoteTextLengthValidator()]
+    )
+    interventions_used = models.TextField(
+        _("interventions used"), blank=True, validators=[NoteTextLengthValidator()]
+    )
+    client_response = models.TextField(
+        _("client response"), blank=True, validators=[NoteTextLengthValidator()]
+    )
+    progress = models.TextField(_("progress"), blank=True, validators=[NoteTextLengthValidator()])
+    homework = models.TextField(_("homework"), blank=True, validators=[NoteTextLengthValidator()])
     risk_assessment = models.CharField(
         _("risk assessment"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.NONE
     )
     safety_plan = models.TextField(
-        _("safety plan"), blank=True, help_text=_("Required when the risk is moderate or high.")
+        _("safety plan"),
+        blank=True,
+        help_text=_("Required when the risk is moderate or high."),
+        validators=[NoteTextLengthValidator()],
     )
-    plan_next_session = models.TextField(_("plan for the next session"), blank=True)
+    plan_next_session = models.TextField(
+        _("plan for the next session"), blank=True, validators=[NoteTextLengthValidator()]
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -97,6 +121,7 @@ class PsychologySession(ClinicalNote):
                 violation_error_message=_("A moderate or high risk needs a safety plan."),
             ),
             *note_link_constraints("psychology"),
+            text_length_constraint("psychology_note_text_within_limit", TEXT_FIELDS),
         ]
 
     def clean_content(self) -> None:
@@ -119,4 +144,4 @@ class PsychologyNoteAddendum(ClinicalNoteAddendum):
         verbose_name = _("psychology note addendum")
         verbose_name_plural = _("psychology note addenda")
         ordering = ["created_at", "pk"]
-        constraints = [addendum_text_constraint("psychology")]
+        constraints = addendum_constraints("psychology")

@@ -2,6 +2,21 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.migrations.exceptions import IrreversibleError
+from django.db.models import Q
+
+
+def refuse_if_links_set(apps, schema_editor):
+    """Going back drops the link columns, and every link with them: refuse while any is set."""
+    linked = Q(session__isnull=False) | Q(session_participant__isnull=False)
+    notes = apps.get_model("aba", "ABASession").objects.filter(linked).count()
+    records = apps.get_model("aba", "HistoricalABASession").objects.filter(linked).count()
+    if notes or records:
+        raise IrreversibleError(
+            f"ABA notes: {notes} linked to sessions (and {records} history records); migrating back "
+            f"past 0005_add_centralized_session_links would drop those links. Stay on this migration "
+            f"(restore a backup to go back), or unlink the notes first."
+        )
 
 
 class Migration(migrations.Migration):
@@ -75,4 +90,6 @@ class Migration(migrations.Migration):
                 DROP FUNCTION IF EXISTS aba_note_check_participant();
             """,
         ),
+        # Unapplied first (operations are reversed): nothing is dropped while a link is set.
+        migrations.RunPython(migrations.RunPython.noop, refuse_if_links_set),
     ]

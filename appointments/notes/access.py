@@ -25,8 +25,8 @@ from core.permissions import (
     can_write_notes,
     is_admin,
     readable_specialties,
-    scope_to_tenant,
 )
+from core.tenancy import for_user
 
 # A note is offered for children who came: checked in (arrived) or attended. A child
 # not checked in has not passed the finance and consent gates of check-in.
@@ -88,7 +88,7 @@ def access_note(user: User, specialty: str, pk: int, *, write: bool = False) -> 
         raise Http404
     if not can_read_notes(user, specialty):
         raise PermissionDenied
-    notes = scope_to_tenant(notes_with_details(note_model), user, "patient__tenant")
+    notes = for_user(notes_with_details(note_model), user)
     # "session" is a link of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
     note = get_object_or_404(notes.select_related("session__clinic", "created_by"), pk=pk)  # type: ignore[misc]
     if write and not can_write_notes(user, specialty):
@@ -106,7 +106,7 @@ def access_participant_for_notes(user: User, pk: int) -> tuple[SessionParticipan
     """
     if not readable_specialties(user):
         raise PermissionDenied
-    participants = scope_to_tenant(SessionParticipant.objects.all(), user, "session__clinic__tenant")
+    participants = SessionParticipant.objects.for_user(user)
     participant = get_object_or_404(
         participants.select_related("session__clinic", "session__provider__user", "patient"), pk=pk
     )

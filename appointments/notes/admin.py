@@ -4,25 +4,37 @@ A draft is edited like any model (``save()`` enforces invariant 7); a signed not
 is read-only - its fields, its rows - and takes only new addenda, written through
 ``NoteService.add_addendum`` when the page saves. A note or addendum refused
 there is shown on its form (``core.admin.ServiceAdmin``). Signing is an admin
-action calling ``NoteService.sign_note``. Signed notes can't be deleted, and
-"delete selected" is not offered: it would bypass that rule.
+action calling ``NoteService.sign_note``. Signed notes can't be deleted (the delete
+page says so), and "delete selected" is not offered: it would bypass that rule. A
+note's history lists its versions; none is ever written back (no revert).
+
+A draft's page carries the version of the note it was built from
+(``loaded_version``); a save from an older version is refused on the form
+(``NoteService.save_draft``), and the page shown again carries the current version,
+so the edit can be checked against the note's history and saved again.
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
+from django.http import HttpResponseRedirect, QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from appointments.notes.exceptions import NoteError
+from appointments.notes.forms import merge_untouched
 from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum
 from appointments.notes.services import NoteService
 from appointments.workflow import copy_state
-from core.admin import ProviderListFilter, ServiceAdmin, TenantScopedAdmin, refused_on
+from core.admin import ProviderListFilter, ServiceAdmin, TenantScopedAdmin, TenantScopedInline, refused_on
 
+SIGNED_NOTE_IS_KEPT = _("A signed note is part of the record and can't be deleted; add an addendum instead.")
 LINK_FIELDS = ("session", "session_participant", "appointment")
 FILLED_FROM_LINKS = ("patient", "provider", "session_date", "session", "session_participant")
 SIGNATURE_FIELDS = ("status", "signed_by", "signed_at", "created_by", "created_at", "updated_at")
@@ -44,12 +56,59 @@ def stored_as_signed(note: ClinicalNote | None) -> bool:
     return type(note)._base_manager.filter(pk=note.pk, status=ClinicalNote.Status.SIGNED).exists()
 
 
+def _draft_fields(note: ClinicalNote) -> tuple[str, ...]:
+    """What the admin edits on a draft (the links and the signature are read-only)."""
+    return ("provider", "session_date", *note.CONTENT_FIELDS)
+
+
+def _as_version(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
 class ClinicalNoteAdminForm(forms.ModelForm):
     """Fills in what the links imply, and shows a broken link as a form error, before Django
-    validates the model (its constraints need the filled-in session)."""
+    validates the model (its constraints need the filled-in session).
+
+    ``loaded_version``: the version of the note the page was built from. A POST from
+    another version is refused; the form shown again carries the version saved now.
+    """
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        note = self.instance
+        self.current_version: int | None = None
+        self.posted_version: int | None = None
+        if note.pk is not None:
+            stored = type(note)._base_manager.filter(pk=note.pk).values_list("version", flat=True)
+            self.current_version = stored.first()
+        if self.current_version is None or note.is_signed:
+            # A new note has no version yet; a signed one takes only addenda (appended, never overwritten).
+            del self.fields["loaded_version"]
+            return
+        self.fields["loaded_version"].initial = self.current_version
+        key = self.add_prefix("loaded_version")
+        if self.is_bound:
+            self.posted_version = _as_version(self.data.get(key))
+            # A bound admin form's data is the request's QueryDict; django-stubs says Mapping.
+            data = cast(QueryDict, self.data).copy()
+            if self.posted_version != self.current_version:
+                # Shown again with the refusal: what this admin didn't touch takes the saved value,
+                # so saving the page again writes no old text back.
+                base = note.saved_at_version(self.posted_version)
+                data, _changes = merge_untouched(data, _draft_fields(note), note, base, self.prefix)
+            data[key] = str(self.current_version)
+            self.data = data
 
     def clean(self) -> dict[str, Any]:
         super().clean()
+        if "loaded_version" in self.fields and self.posted_version != self.current_version:
+            stale = self.instance.stale_error(_("Compare your text with the saved note, then save again."))
+            raise ValidationError(stale.messages)
         if self.errors or self.instance.is_signed:
             return self.cleaned_data
         construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
@@ -62,7 +121,7 @@ class ClinicalNoteAdminForm(forms.ModelForm):
         return self.cleaned_data
 
 
-class NoteRowInline(admin.TabularInline):
+class NoteRowInline(TenantScopedInline, admin.TabularInline):
     """A note's content rows: editable on a draft, read-only once the note is signed."""
 
     extra = 0
@@ -77,7 +136,7 @@ class NoteRowInline(admin.TabularInline):
         return not (obj is not None and obj.is_signed) and super().has_delete_permission(request, obj)
 
 
-class AddendumInline(admin.TabularInline):
+class AddendumInline(TenantScopedInline, admin.TabularInline):
     """Addenda: listed read-only; a signed note takes new ones (saved through NoteService)."""
 
     fields = ("text", "author", "created_at")
@@ -101,8 +160,10 @@ class AddendumInline(admin.TabularInline):
 
 
 class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
-    tenant_path = "patient__tenant"
     form = ClinicalNoteAdminForm
+    # A past version is never written back over a note: a draft is edited, a signed note
+    # takes addenda (TenantScopedAdmin.history_revert).
+    history_revert = False
     # Typed as open-ended tuples: each discipline's admin extends them.
     list_display: tuple[str, ...] = (
         "patient",
@@ -125,8 +186,14 @@ class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
     actions = ("sign_notes",)
 
     def get_fieldsets(self, request, obj=None):
+        # A signed note shows nothing editable; a draft's page says which version it edits.
+        first = (
+            ("patient", "provider", "session_date")
+            if obj is None or obj.is_signed
+            else ("patient", "provider", "session_date", "loaded_version")
+        )
         return [
-            (None, {"fields": ("patient", "provider", "session_date")}),
+            (None, {"fields": first}),
             (_("Links"), {"fields": LINK_FIELDS}),
             (_("Content"), {"fields": self.model.CONTENT_FIELDS}),
             (_("Signature"), {"fields": SIGNATURE_FIELDS}),
@@ -156,16 +223,32 @@ class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return not (obj is not None and obj.is_signed) and super().has_delete_permission(request, obj)
 
-    def revert_disabled(self, request, obj=None) -> bool:
-        return stored_as_signed(obj) or super().revert_disabled(request, obj)
+    def delete_view(self, request, object_id, extra_context=None):
+        note = self.get_object(request, unquote(object_id))
+        if stored_as_signed(note):
+            self.message_user(request, SIGNED_NOTE_IS_KEPT, messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[note.pk])
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Signed meanwhile: listed as protected, so Django says "cannot delete" and deletes nothing.
+        signed = [str(note) for note in objs if stored_as_signed(note)]
+        return deleted, model_count, perms_needed, [*protected, *signed]
 
     def save_model(self, request, obj, form, change) -> None:
         if change and stored_as_signed(obj):
             return  # nothing of a signed note is editable; only its new addenda are saved
         if not change:
             obj.created_by = request.user
-        with refused_on(form):  # save() enforces invariant 7, and may still lose a race
-            super().save_model(request, obj, form, change)
+            with refused_on(form):  # save() enforces invariant 7, and may still lose a race
+                super().save_model(request, obj, form, change)
+            return
+        with refused_on(form):  # the version the page was built from, checked with the note locked
+            NoteService.save_draft(obj, expected_version=form.posted_version, user=request.user)
 
     def save_formset(self, request, form, formset, change) -> None:
         if issubclass(formset.model, ClinicalNoteAddendum):
@@ -202,7 +285,7 @@ class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
 class NotePartAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     """Rows and addenda listed on their own, read-only: they are written on their note's page."""
 
-    tenant_path = "note__patient__tenant"
+    history_revert = False
     list_select_related: ClassVar[tuple[str, ...]] = ("note__patient",)  # extended by the disciplines
     search_fields = tuple(f"note__{name}" for name in PATIENT_SEARCH_FIELDS)
     raw_id_fields = ("note",)

@@ -23,5 +23,17 @@ class SignedNoteError(NoteError):
     """The note is signed (read-only), or an addendum was asked for on a draft."""
 
 
+class StaleNoteError(NoteError):
+    """The note changed since the page (or the caller) read it: saving would overwrite that change.
+
+    ``current_version`` is the version now saved, ``changed_by`` (a user or None) and
+    ``changed_at`` say who changed it last and when, so a page can show both texts.
+    """
+
+    current_version: int | None = None
+    changed_by: object = None
+    changed_at: object = None
+
+
 class NoteContentError(NoteError):
     """The clinical content is invalid: a rating off its scale, correct above trials, no safety plan."""

@@ -13,14 +13,27 @@ note names its participant, an individual session without one takes its only
 participant, one note per participant per discipline, and a signed note is
 read-only. PostgreSQL repeats the rules it can state (constraints, triggers), so
 a raw write can't break them either.
+
+Nothing written is lost: every note carries a ``version`` that goes up by one with
+each save that writes more than its links, and a save from an older version is
+refused (``StaleNoteError``) - here, and in PostgreSQL, which refuses a change that
+doesn't move the version on. A signed note can't be deleted, nor can the session or
+participation it belongs to (database triggers), and no text is longer than
+``NOTE_TEXT_MAX_LENGTH`` characters (validators, and check constraints).
 """
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.utils.formats import date_format
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,8 +43,10 @@ from appointments.notes.exceptions import (
     NoteContentError,
     NoteLinkError,
     SignedNoteError,
+    StaleNoteError,
 )
 from core import clock
+from core.tenancy import TenantScopedManager
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -41,7 +56,67 @@ if TYPE_CHECKING:
 # (SET_NULL). Every other column of a signed note is frozen.
 BACKFILLED_LINKS = ("session_id", "session_participant_id")
 CLEARABLE_LINKS = ("appointment_id",)
-UNGUARDED_COLUMNS = ("updated_at",)
+# ``version`` moves on when an addendum is added to a signed note; nothing else of it changes.
+UNGUARDED_COLUMNS = ("updated_at", "version")
+# Fields a save may write without making a new version of the note: its links.
+LINK_FIELDS = frozenset(
+    {"session", "session_participant", "appointment", *BACKFILLED_LINKS, *CLEARABLE_LINKS, "updated_at"}
+)
+
+# The longest text a note field, a row's text or an addendum holds (about ten pages).
+NOTE_TEXT_MAX_LENGTH = 20_000
+
+
+@deconstructible
+class NoteTextLengthValidator:
+    """At most ``NOTE_TEXT_MAX_LENGTH`` characters, saying how many were written.
+
+    A validator, not ``max_length``: a text area with ``maxlength`` cuts pasted text
+    without a word; this refuses it and the form keeps every character.
+    """
+
+    code = "max_length"
+
+    def __init__(self, limit: int = NOTE_TEXT_MAX_LENGTH) -> None:
+        self.limit = limit
+
+    def __call__(self, value: str | None) -> None:
+        count = len(value or "")
+        if count > self.limit:
+            raise ValidationError(
+                _("At most %(limit)s characters (you wrote %(count)s)."),
+                code=self.code,
+                params={"limit": f"{self.limit:,}", "count": f"{count:,}"},
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoteTextLengthValidator) and other.limit == self.limit
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.limit))
+
+
+def text_length_constraint(name: str, fields: Iterable[str]) -> models.CheckConstraint:
+    """PostgreSQL's ``char_length(field) <= NOTE_TEXT_MAX_LENGTH`` for each text field of a table."""
+    return models.CheckConstraint(
+        condition=models.Q(*(LessThanOrEqual(Length(field), NOTE_TEXT_MAX_LENGTH) for field in fields)),
+        name=name,
+        violation_error_message=gettext_lazy("A text of this note is longer than the limit."),
+    )
+
+
+def changed_at_text(moment: datetime.datetime) -> str:
+    """ "14:05" for a moment today, the short date and time for an earlier day (installation time)."""
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    if local.date() == clock.today():
+        return time_format(local, "H:i")
+    return date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+def user_name(user: Any) -> str:
+    if user is None:
+        return _("someone else")
+    return user.get_full_name() or user.get_username()
 
 
 def note_state_constraints(prefix: str) -> list[models.BaseConstraint]:
@@ -57,6 +132,7 @@ def note_state_constraints(prefix: str) -> list[models.BaseConstraint]:
             name=f"{prefix}_note_signature_matches_status",
             violation_error_message=gettext_lazy("A signed note records who signed it and when."),
         ),
+        models.CheckConstraint(condition=models.Q(version__gte=1), name=f"{prefix}_note_version_positive"),
     ]
 
 
@@ -97,12 +173,12 @@ class ClinicalNote(models.Model):
     specialty: str = ""
     CONTENT_FIELDS: tuple[str, ...] = ()
     CHILD_ROWS: tuple[str, ...] = ()
+    tenant_path = "patient__tenant"
 
     if TYPE_CHECKING:
         # Declared by each discipline's model (see the module docstring): the three
-        # links, the addenda, the default manager and the history (simple-history has
-        # no type information), typed here for the shared code.
-        objects: ClassVar[models.Manager[Self]]
+        # links, the addenda and the history (simple-history has no type information),
+        # typed here for the shared code.
         history: ClassVar[Any]
         session: Session | None
         session_id: int | None
@@ -149,6 +225,16 @@ class ClinicalNote(models.Model):
     )
     created_at = models.DateTimeField(gettext_lazy("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(gettext_lazy("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(
+        gettext_lazy("version"),
+        default=1,
+        editable=False,
+        help_text=gettext_lazy(
+            "Goes up by one with every saved change; a save from an older version is refused."
+        ),
+    )
+
+    objects = TenantScopedManager()
 
     class Meta:
         abstract = True
@@ -157,19 +243,39 @@ class ClinicalNote(models.Model):
         return f"{self._meta.verbose_name} - {self.patient.full_name_en} - {self.session_date:%Y-%m-%d}"
 
     def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        new_version = False
         if self.pk is not None:
-            self._refuse_change_if_signed()
+            stored = self._stored_columns()
+            if stored is not None:
+                self._refuse_change_if_signed(stored, update_fields)
+                if stored["version"] != self.version:
+                    raise self.stale_error(_("Reload the note and make the change again."))
+                new_version = update_fields is None or bool(set(update_fields) - LINK_FIELDS)
         self.check_links()
         self.check_content()
         self._refuse_duplicate()
+        loaded_version = self.version
+        if new_version:
+            # Every save that writes more than the links is a new version of the note;
+            # PostgreSQL refuses one that doesn't move the version on from the stored one.
+            self.version = loaded_version + 1
+            if update_fields is not None and "version" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "version"]
         try:
             # A savepoint, so a lost race on the unique constraint leaves the
             # caller's transaction usable and no partial row behind.
             with transaction.atomic():
                 super().save(*args, **kwargs)
         except IntegrityError as error:
+            self.version = loaded_version
             if _constraint_name(error) == self.one_note_constraint_name():
                 raise DuplicateNoteError(self._duplicate_message()) from error
+            if _constraint_name(error) == self.version_constraint_name():
+                raise self.stale_error(_("Reload the note and make the change again.")) from error
+            raise
+        except BaseException:
+            self.version = loaded_version
             raise
 
     def delete(self, *args, **kwargs):
@@ -197,6 +303,49 @@ class ClinicalNote(models.Model):
     @classmethod
     def one_note_constraint_name(cls) -> str:
         return f"{cls._meta.app_label}_one_note_per_participant"
+
+    @classmethod
+    def version_constraint_name(cls) -> str:
+        """The name the database's version trigger reports when a change doesn't move the version on."""
+        return f"{cls._meta.app_label}_note_version_moves_on"
+
+    def last_change(self) -> tuple[Any, datetime.datetime | None]:
+        """(user, moment) of the note's latest saved change, from its history (None, None without one)."""
+        record = (
+            type(self)
+            .history.filter(id=self.pk)
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        if record is None:
+            return None, None
+        return record.history_user, record.history_date
+
+    def saved_at_version(self, version: int | None) -> Any:
+        """The history record of the note as it was saved at ``version``; None when unknown.
+
+        What a page built from that version showed: a field the page sends back unchanged
+        from it is one its user didn't touch (``appointments.notes.forms.merge_untouched``).
+        """
+        if version is None or self.pk is None:
+            return None
+        records = type(self).history.filter(id=self.pk, version=version)
+        return records.order_by("-history_date", "-history_id").first()
+
+    def stale_error(self, what_to_do: str) -> StaleNoteError:
+        """The refusal of a save from an older version, naming who changed the note and when."""
+        current = type(self)._base_manager.filter(pk=self.pk).values_list("version", flat=True).first()
+        changed_by, changed_at = self.last_change()
+        changed = _("This note was changed by %(user)s at %(time)s while you were editing.") % {
+            "user": user_name(changed_by),
+            "time": changed_at_text(changed_at) if changed_at is not None else "-",
+        }
+        error = StaleNoteError(f"{changed} {what_to_do}", code="stale")
+        error.current_version = current
+        error.changed_by = changed_by
+        error.changed_at = changed_at
+        return error
 
     def check_links(self) -> None:
         """Fill in what the links imply and refuse links that don't belong together.
@@ -315,11 +464,16 @@ class ClinicalNote(models.Model):
             "number": participant.appointment_number,
         }
 
-    def _refuse_change_if_signed(self) -> None:
+    def _stored_columns(self) -> dict[str, Any] | None:
         columns = [field.attname for field in self._meta.concrete_fields]
-        stored = type(self)._base_manager.filter(pk=self.pk).values(*columns).first()
-        if stored is None or stored["status"] != self.Status.SIGNED:
+        return type(self)._base_manager.filter(pk=self.pk).values(*columns).first()
+
+    def _refuse_change_if_signed(self, stored: dict[str, Any], update_fields: Iterable[str] | None) -> None:
+        if stored["status"] != self.Status.SIGNED:
             return
+        if update_fields is not None and set(update_fields) <= {"version", "updated_at"}:
+            return  # an addendum moves the version on; nothing else of the note is written
+        columns = list(stored)
         changed = {name for name in columns if stored[name] != getattr(self, name)} - set(UNGUARDED_COLUMNS)
         link_only = all(
             (name in BACKFILLED_LINKS and stored[name] is None)
@@ -341,12 +495,15 @@ class NoteChildRow(models.Model):
     """
 
     ROW_FIELDS: tuple[str, ...] = ()
+    tenant_path = "note__patient__tenant"
 
     if TYPE_CHECKING:
         # Declared by each subclass.
         note: ClinicalNote
         note_id: int
         history: ClassVar[Any]
+
+    objects = TenantScopedManager()
 
     class Meta:
         abstract = True
@@ -382,7 +539,7 @@ class ClinicalNoteAddendum(models.Model):
     ``addenda``).
     """
 
-    text = models.TextField(gettext_lazy("text"))
+    text = models.TextField(gettext_lazy("text"), validators=[NoteTextLengthValidator()])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=gettext_lazy("author"),
@@ -391,9 +548,11 @@ class ClinicalNoteAddendum(models.Model):
     )
     created_at = models.DateTimeField(gettext_lazy("created at"), auto_now_add=True)
 
+    tenant_path = "note__patient__tenant"
+    objects = TenantScopedManager()
+
     if TYPE_CHECKING:
-        # Declared by each subclass, as is the default manager.
-        objects: ClassVar[models.Manager[Self]]
+        # Declared by each subclass.
         note: ClinicalNote
         note_id: int
 
@@ -413,6 +572,10 @@ class ClinicalNoteAddendum(models.Model):
             raise SignedNoteError(_("An addendum can't be changed; add another one."))
         if not (self.text or "").strip():
             raise NoteContentError({"text": _("Write the text of the addendum.")})
+        try:
+            NoteTextLengthValidator()(self.text)
+        except ValidationError as error:
+            raise NoteContentError({"text": error.messages}) from error
         note_model = note_model_of(self)
         if not note_model._base_manager.filter(pk=self.note_id, status=ClinicalNote.Status.SIGNED).exists():
             raise SignedNoteError(_("Only a signed note takes addenda; edit the draft instead."))
@@ -435,3 +598,11 @@ def addendum_text_constraint(prefix: str) -> models.CheckConstraint:
         name=f"{prefix}_addendum_text_not_blank",
         violation_error_message=gettext_lazy("Write the text of the addendum."),
     )
+
+
+def addendum_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """An addendum has text, and no more than ``NOTE_TEXT_MAX_LENGTH`` characters of it."""
+    return [
+        addendum_text_constraint(prefix),
+        text_length_constraint(f"{prefix}_addendum_text_within_limit", ["text"]),
+    ]

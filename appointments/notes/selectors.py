@@ -38,7 +38,7 @@ def notes_with_details(note_model: type[ClinicalNote]) -> QuerySet[ClinicalNote]
     # are declared by each discipline's model.
     addenda_field = note_model._meta.get_field("addenda")  # type: ignore[misc]
     addenda = cast(type[ClinicalNoteAddendum], addenda_field.related_model)
-    return note_model.objects.select_related(  # type: ignore[misc]
+    return note_model.objects.select_related(
         "patient",
         "provider__user",
         "signed_by",
@@ -79,8 +79,4 @@ def patient_notes(patient: Patient, user: User | None = None) -> list[ClinicalNo
 
 def session_has_notes(session: Session) -> bool:
     """True when any discipline has a note on ``session``: such a session is cancelled, never deleted."""
-    return any(
-        # A link of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
-        note_model.objects.filter(session=session).exists()  # type: ignore[misc]
-        for note_model in note_models().values()
-    )
+    return any(note_model.objects.filter(session=session).exists() for note_model in note_models().values())

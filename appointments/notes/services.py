@@ -5,6 +5,14 @@ then participant, then the note (a new note's provider before them all) - so not
 writing and scheduling changes queue instead of deadlocking. Notes are never deleted
 here: a session with notes is cancelled, not removed, and a signed note is corrected
 by an addendum.
+
+Optimistic locking: a page that shows a note sends back the ``version`` it showed
+(``expected_version``); the method locks the note, compares, and refuses with
+``StaleNoteError`` when somebody saved in between, so a save never writes over a
+change its author hasn't seen. Each save of the note - content, rows, signing, an
+addendum - moves the version on by one (``ClinicalNote.save``). Without
+``expected_version`` (code, not a page) only the fields named are changed, on the row
+as locked.
 """
 
 import datetime
@@ -37,6 +45,12 @@ def _lock_note(note: ClinicalNote) -> ClinicalNote:
     # Row lock on the note: signing, editing and addenda of one note run one at a
     # time, so nobody edits a note while it is being signed.
     return locks.lock_row(type(note), note.pk)
+
+
+def _refuse_stale(locked: ClinicalNote, expected_version: int | None, what_to_do: str) -> None:
+    """StaleNoteError when the caller read another version than the locked, current one."""
+    if expected_version is not None and locked.version != expected_version:
+        raise locked.stale_error(what_to_do)
 
 
 def _split_content(note_model: type[ClinicalNote], content: Mapping[str, Any]) -> tuple[dict, dict]:
@@ -149,16 +163,21 @@ class NoteService:
 
     @staticmethod
     @transaction.atomic
-    def update_note(note: ClinicalNote, *, user: User | None = None, **content: Any) -> ClinicalNote:
+    def update_note(
+        note: ClinicalNote, *, user: User | None = None, expected_version: int | None = None, **content: Any
+    ) -> ClinicalNote:
         """Change a draft's content; child rows given as lists of dicts replace the old rows.
 
-        Raises SignedNoteError for a signed note and NoteContentError for invalid
-        content; nothing is written when either is raised.
+        ``expected_version`` is the version the editing page showed. Raises
+        SignedNoteError for a signed note, StaleNoteError when the note is at another
+        version, and NoteContentError for invalid content; nothing is written when any
+        is raised. The note's version moves on by one, rows included.
         """
         fields, rows = _split_content(type(note), content)
         locked = _lock_note(note)
         if locked.is_signed:
             raise SignedNoteError(_("This note is signed and can't be changed; add an addendum instead."))
+        _refuse_stale(locked, expected_version, _("Compare your text with the saved note, then save again."))
         for name, value in fields.items():
             setattr(locked, name, value)
         built = _build_rows(locked, rows)
@@ -168,11 +187,12 @@ class NoteService:
 
     @staticmethod
     @transaction.atomic
-    def sign_note(note: ClinicalNote, *, user: User) -> ClinicalNote:
+    def sign_note(note: ClinicalNote, *, user: User, expected_version: int | None = None) -> ClinicalNote:
         """Sign a draft: from now on it is read-only. Only its provider (or an administrator) signs.
 
-        Raises SignedNoteError (already signed), NoteLinkError (someone else's note)
-        and NoteContentError (nothing written yet).
+        ``expected_version`` is the version the signer read. Raises SignedNoteError
+        (already signed), NoteLinkError (someone else's note), StaleNoteError (changed
+        since it was read) and NoteContentError (nothing written yet).
         """
         locked = _lock_note(note)
         if locked.is_signed:
@@ -181,6 +201,7 @@ class NoteService:
             raise NoteLinkError(
                 _("Only %(provider)s, who wrote this note, can sign it.") % {"provider": locked.provider}
             )
+        _refuse_stale(locked, expected_version, _("Read it again before signing."))
         if not locked.has_content():
             raise NoteContentError(_("This note is empty; write it before signing."))
         locked.status = ClinicalNote.Status.SIGNED
@@ -191,22 +212,48 @@ class NoteService:
 
     @staticmethod
     @transaction.atomic
-    def add_addendum(note: ClinicalNote, *, text: str, user: User) -> ClinicalNoteAddendum:
+    def add_addendum(
+        note: ClinicalNote, *, text: str, user: User, expected_version: int | None = None
+    ) -> ClinicalNoteAddendum:
         """Add a correction or later remark to a signed note, with its author and time.
 
-        Raises SignedNoteError for a draft (edit it instead) and NoteContentError for
-        an empty text.
+        ``expected_version`` is the version the author read; the note's version moves
+        on by one. Raises SignedNoteError for a draft (edit it instead), StaleNoteError
+        when the note changed since it was read (another addendum) and NoteContentError
+        for an empty or too long text.
         """
         locked = _lock_note(note)
         if not locked.is_signed:
             raise SignedNoteError(_("Only a signed note takes addenda; edit the draft instead."))
+        _refuse_stale(locked, expected_version, _("Read it again; your addendum is kept below."))
         text = (text or "").strip()
         if not text:
             raise NoteContentError({"text": _("Write the text of the addendum.")})
         # ``note`` is declared by each discipline's addendum model, unknown to the plugin on the abstract one.
         addendum = locked.addenda.model(note=locked, text=text, author=user)  # type: ignore[misc]
         save_with_history(addendum, user)
+        save_with_history(locked, user, ["version", "updated_at"])
+        copy_state(note, locked)
         return addendum
+
+    @staticmethod
+    @transaction.atomic
+    def save_draft(
+        note: ClinicalNote, *, expected_version: int | None, user: User | None = None
+    ) -> ClinicalNote:
+        """Save a draft edited as a whole (the admin's change page): every field as given.
+
+        ``expected_version`` is the version the page was loaded with. Raises
+        SignedNoteError (signed meanwhile), StaleNoteError (changed meanwhile), and what
+        ``ClinicalNote.save()`` refuses (links, content).
+        """
+        locked = _lock_note(note)
+        if locked.is_signed:
+            raise SignedNoteError(_("This note is signed and can't be changed; add an addendum instead."))
+        _refuse_stale(locked, expected_version, _("Compare your text with the saved note, then save again."))
+        note.version = locked.version
+        save_with_history(note, user)
+        return note
 
     @staticmethod
     @transaction.atomic
@@ -215,8 +262,9 @@ class NoteService:
     ) -> ClinicalNote:
         """Point a legacy note at the session participation made for its booking (the back-fill).
 
-        Allowed on signed notes too: it fills in links, never content. The note keeps
-        its ``appointment`` link. Idempotent. Raises NoteLinkError (already linked to
+        Allowed on signed notes too: it fills in links, never content, so the note's
+        version stays (a page open on it can still save). The note keeps its
+        ``appointment`` link. Idempotent. Raises NoteLinkError (already linked to
         another participation, or another patient's) and DuplicateNoteError.
         """
         locked_participant = _lock_participant(participant)

@@ -4,8 +4,15 @@ Views are thin: the discipline's form and row formsets validate, one
 ``NoteService`` call writes, a ``NoteError`` is shown on the form or as a message,
 and a successful POST redirects (post/redirect/get). Who may do what is decided
 by ``appointments.notes.access``.
+
+Nothing typed is lost: each page sends back the note's ``version`` it showed. When
+the note changed (or was signed) meanwhile, the edit page comes back with the
+clinician's text still in the form and the note as saved now beside it, and
+an addendum refused for its text or a stale version comes back in its form.
 """
 
+import datetime
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -24,9 +31,15 @@ from appointments.notes.access import (
     access_participant_for_notes,
     note_actions,
 )
-from appointments.notes.exceptions import DuplicateNoteError, NoteError
-from appointments.notes.forms import NoteRowsFormSet
-from appointments.notes.models import ClinicalNote
+from appointments.notes.exceptions import (
+    DuplicateNoteError,
+    NoteContentError,
+    NoteError,
+    SignedNoteError,
+    StaleNoteError,
+)
+from appointments.notes.forms import NoteRowsFormSet, NoteVersionForm, merge_untouched
+from appointments.notes.models import ClinicalNote, NoteTextLengthValidator, changed_at_text, user_name
 from appointments.notes.registry import note_kind
 from appointments.notes.services import NoteService
 from core.permissions import StaffRequest, is_admin
@@ -35,13 +48,18 @@ SIGNED_NOTE_IS_READ_ONLY = gettext_lazy("This note is signed and can't be change
 
 
 class AddendumForm(forms.Form):
-    """The text of an addendum; parsed here so odd input (NUL characters) is a message, not a 500."""
+    """The text of an addendum; parsed here so odd input (NUL characters) is a message, not a 500.
+
+    ``version`` is the version of the note the author read (see ``NoteVersionForm``).
+    """
 
     text = forms.CharField(
         label=gettext_lazy("Addendum"),
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": gettext_lazy("Write the text of the addendum.")},
+        validators=[NoteTextLengthValidator()],
     )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
 
 class NoteForms:
@@ -60,6 +78,12 @@ class NoteForms:
         ]
         for formset in self.formsets:
             formset.title = formset.model._meta.verbose_name_plural
+        self.version_form = NoteVersionForm(
+            data, initial={"version": note.version if note is not None else None}
+        )
+
+    def posted_version(self) -> int | None:
+        return self.version_form.posted_version()
 
     def is_valid(self) -> bool:
         # Every part is validated, so all errors show at once.
@@ -110,7 +134,9 @@ def _history_url(request: StaffRequest, note: ClinicalNote) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[note.pk])
 
 
-def _form_page(request: StaffRequest, note_forms: NoteForms, participant, note_model, note=None):
+def _form_page(
+    request: StaffRequest, note_forms: NoteForms, participant, note_model, note=None, conflict=None
+) -> HttpResponse:
     context = {
         "note_forms": note_forms,
         "note": note,
@@ -118,8 +144,84 @@ def _form_page(request: StaffRequest, note_forms: NoteForms, participant, note_m
         "participant": participant,
         "session": participant.session if participant is not None else None,
         "patient": participant.patient if participant is not None else note.patient,
+        "conflict": conflict,
     }
     return render(request, "notes/note_form.html", context)
+
+
+@dataclass(frozen=True)
+class ConflictField:
+    """One content field on the conflict page: what the clinician sent, what is saved, who changed it.
+
+    ``changed_by``: ``"theirs"`` (only the other save changed it: the form now holds the
+    saved text), ``"mine"`` (only this clinician), ``"both"`` (the conflict to look at)
+    or ``"none"``.
+    """
+
+    label: object
+    mine: object
+    saved: object
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why a save was refused, and the saved note beside what the clinician wrote."""
+
+    headline: str
+    fields: list[ConflictField]
+    rows_template: str
+    signed: bool
+
+
+def _shown(note: ClinicalNote, name: str, value: str) -> str:
+    choices = dict(note.content_field(name).flatchoices)
+    return str(choices.get(value, value)) if choices else value
+
+
+def _conflict_page(request: StaffRequest, note: ClinicalNote, posted_forms: NoteForms, headline: str = ""):
+    """The edit page again: the clinician's text in the form, the saved note beside it.
+
+    Fields the clinician didn't touch since the version their page showed are brought up
+    to date in the form; their rows become new rows (the ids they posted may be gone, and
+    the service replaces every row anyway). Saving the page again writes no old text back.
+    """
+    posted_version = posted_forms.posted_version()
+    if note.is_signed:
+        headline = _(
+            "This note was signed by %(user)s at %(time)s while you were editing, so it can't be changed "
+            "any more. Your text is kept below: add what is still needed as an addendum."
+        ) % {
+            "user": user_name(note.signed_by),
+            "time": changed_at_text(cast(datetime.datetime, note.signed_at)),
+        }
+    elif posted_version is None:
+        headline = _(
+            "This page didn't say which version of the note it edits. "
+            "Compare your text with the saved note, then save again."
+        )
+    elif not headline:
+        headline = note.stale_error(_("Compare your text with the saved note, then save again.")).messages[0]
+    data, changed_by = merge_untouched(
+        request.POST, note.CONTENT_FIELDS, note, note.saved_at_version(posted_version)
+    )
+    fields = [
+        ConflictField(
+            label,
+            _shown(note, name, request.POST.get(name, "")),
+            saved if saved is not None else "",
+            changed_by[name],
+        )
+        for name, (label, saved) in zip(note.CONTENT_FIELDS, _content_fields(note), strict=True)
+    ]
+    data["version"] = str(note.version)
+    for formset in posted_forms.formsets:
+        data[f"{formset.prefix}-INITIAL_FORMS"] = "0"
+        for key in [key for key in data if key.startswith(f"{formset.prefix}-") and key.endswith("-id")]:
+            del data[key]
+    conflict = Conflict(headline, fields, note_kind(note.specialty).rows_template, note.is_signed)
+    note_forms = NoteForms(type(note), data, note=note)
+    return _form_page(request, note_forms, note.session_participant, type(note), note, conflict)
 
 
 @require_http_methods(["GET", "POST"])
@@ -131,8 +233,7 @@ def participant_note_write(request: StaffRequest, pk: int) -> HttpResponse:
         context = {"message": error.message, "session": error.participant.session}
         return render(request, "notes/note_unavailable.html", context, status=404)
     if request.method == "GET":
-        # The plugin checks lookups against the abstract ClinicalNote; every note model has this link.
-        existing = note_model.objects.filter(session_participant=participant).first()  # type: ignore[misc]
+        existing = note_model.objects.filter(session_participant=participant).first()
         if existing is not None:
             return redirect(_note_url(existing))
     note_forms = NoteForms(note_model, _posted(request))
@@ -148,7 +249,7 @@ def participant_note_write(request: StaffRequest, pk: int) -> HttpResponse:
         except DuplicateNoteError as error:
             # A double submit or a colleague first: show the note that exists.
             _report(request, error, messages.WARNING)
-            existing = note_model.objects.get(session_participant=participant)  # type: ignore[misc]
+            existing = note_model.objects.get(session_participant=participant)
             return redirect(_note_url(existing))
         except NoteError as error:
             note_forms.show_error(error)
@@ -158,7 +259,9 @@ def participant_note_write(request: StaffRequest, pk: int) -> HttpResponse:
     return _form_page(request, note_forms, participant, note_model)
 
 
-def _detail_page(request: StaffRequest, note: ClinicalNote) -> HttpResponse:
+def _detail_page(
+    request: StaffRequest, note: ClinicalNote, addendum_form: AddendumForm | None = None
+) -> HttpResponse:
     context = {
         "note": note,
         "note_model_name": note._meta.verbose_name,
@@ -166,7 +269,7 @@ def _detail_page(request: StaffRequest, note: ClinicalNote) -> HttpResponse:
         "content_fields": _content_fields(note),
         "rows_template": note_kind(note.specialty).rows_template,
         "history_url": _history_url(request, note),
-        "addendum_form": AddendumForm(),
+        "addendum_form": addendum_form or AddendumForm(initial={"version": note.version}),
     }
     return render(request, "notes/note_detail.html", context)
 
@@ -179,18 +282,30 @@ def note_detail(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def note_edit(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
     note = access_note(request.user, specialty, pk, write=True)
-    if note.is_signed:
+    if note.is_signed and request.method == "GET":
         messages.error(request, SIGNED_NOTE_IS_READ_ONLY)
         return redirect(_note_url(note))
     note_forms = NoteForms(type(note), _posted(request), note=note)
-    if request.method == "POST" and note_forms.is_valid():
-        try:
-            NoteService.update_note(note, user=request.user, **note_forms.content())
-        except NoteError as error:
-            note_forms.show_error(error)
-        else:
-            messages.success(request, _("Note saved."))
-            return redirect(_note_url(note))
+    if request.method == "POST":
+        # Signed or saved by someone else since the page was built: its rows may be gone too.
+        if note.is_signed or note_forms.posted_version() != note.version:
+            return _conflict_page(request, note, note_forms)
+        if note_forms.is_valid():
+            try:
+                NoteService.update_note(
+                    note,
+                    user=request.user,
+                    expected_version=note_forms.posted_version(),
+                    **note_forms.content(),
+                )
+            except (StaleNoteError, SignedNoteError) as error:
+                current = access_note(request.user, specialty, pk, write=True)
+                return _conflict_page(request, current, note_forms, " ".join(error.messages))
+            except NoteError as error:
+                note_forms.show_error(error)
+            else:
+                messages.success(request, _("Note saved."))
+                return redirect(_note_url(note))
     return _form_page(request, note_forms, note.session_participant, type(note), note)
 
 
@@ -199,8 +314,13 @@ def note_sign(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST signs (the service decides who may)."""
     note = access_note(request.user, specialty, pk)
     if request.method == "POST":
+        version = NoteVersionForm(request.POST).posted_version()
         try:
-            NoteService.sign_note(note, user=request.user)
+            NoteService.sign_note(note, user=request.user, expected_version=version)
+        except StaleNoteError as error:
+            # Changed since it was read: read it again before signing.
+            _report(request, error)
+            return redirect(reverse("notes:note_sign", args=[note.specialty, note.pk]))
         except NoteError as error:
             _report(request, error)
         else:
@@ -213,6 +333,7 @@ def note_sign(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
         "note": note,
         "note_model_name": note._meta.verbose_name,
         "content_fields": _content_fields(note),
+        "version_form": NoteVersionForm(initial={"version": note.version}),
     }
     return render(request, "notes/note_sign.html", context)
 
@@ -222,12 +343,33 @@ def note_add_addendum(request: StaffRequest, specialty: str, pk: int) -> HttpRes
     note = access_note(request.user, specialty, pk)
     form = AddendumForm(request.POST)
     if not form.is_valid():
-        for message in form.errors["text"]:
-            # Iterating an ErrorList yields its messages; django-stubs says ValidationError too.
-            messages.error(request, message)  # type: ignore[arg-type]
+        if "text" in form.errors and (request.POST.get("text") or "").strip():
+            # Text was written (too long, say): show it again with the reason, so none is lost.
+            return _detail_page(request, note, form)
+        for errors in form.errors.values():
+            for message in errors:
+                # Iterating an ErrorList yields its messages; django-stubs says ValidationError too.
+                messages.error(request, message)  # type: ignore[arg-type]
         return redirect(_note_url(note))
     try:
-        NoteService.add_addendum(note, text=form.cleaned_data["text"], user=request.user)
+        NoteService.add_addendum(
+            note,
+            text=form.cleaned_data["text"],
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+    except StaleNoteError as error:
+        # Another addendum came first: the page shows it now, and this one is still in its form.
+        current = access_note(request.user, specialty, pk)
+        data = request.POST.copy()
+        data["version"] = str(current.version)
+        kept = AddendumForm(data)
+        kept.is_valid()
+        kept.add_error(None, error.messages)
+        return _detail_page(request, current, kept)
+    except NoteContentError as error:
+        form.add_error("text" if hasattr(error, "error_dict") else None, error.messages)
+        return _detail_page(request, note, form)
     except NoteError as error:
         _report(request, error)
     else:

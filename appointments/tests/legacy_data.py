@@ -247,7 +247,12 @@ def add_legacy_notes(legacy: LegacyClinic, *, dirty: bool = True) -> LegacyNotes
     notes = LegacyNotes(clean=[psychology, ot, aba, seed], dirty={})
     if dirty:
         mismatch = note(OTSession, legacy.by_status[Status.CONFIRMED], activities="Obstacle course")
-        set_columns(OTSession, mismatch.pk, patient_id=PatientFactory(tenant=legacy.clinic.tenant).pk)
+        set_columns(
+            OTSession,
+            mismatch.pk,
+            patient_id=PatientFactory(tenant=legacy.clinic.tenant).pk,
+            version=mismatch.version + 1,  # a change the database takes only as a new version
+        )
         twins = [
             note(ABASession, legacy.by_status[Status.BOOKED], session_summary=text) for text in ("A", "B")
         ]

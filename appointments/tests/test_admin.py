@@ -11,7 +11,6 @@ import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -333,19 +332,27 @@ def test_session_admin_inline_refuses_a_patient_when_the_session_is_full(admin_c
     assert session.participants.count() == 2
 
 
-def test_session_admin_history_revert_refused_by_the_service_changes_nothing(admin_client, group_session):
-    ParticipantFactory.create_batch(3, session=group_session)
-    version = group_session.history.get()
-    url = reverse("admin:appointments_session_simple_history", args=[group_session.pk, version.history_id])
+@pytest.mark.parametrize("kind", ["session", "participant", "appointment"])
+def test_scheduling_admin_lists_versions_but_never_reverts_one(admin_client, group_session, kind):
+    """Services alone write scheduling rows: a past version is shown in the history, never written back."""
+    participant = ParticipantFactory(session=group_session)
+    SessionService.update_group_notes(group_session, "Bring a snack")
+    appointment = AppointmentFactory(clinic=group_session.clinic, provider=group_session.provider)
+    row = {"session": group_session, "participant": participant, "appointment": appointment}[kind]
+    version = row.history.earliest()
+    version_url = admin_url(type(row), "simple_history", row.pk, version.history_id)
+    stored = type(row).history.count()
 
-    response = admin_client.post(url, {"max_capacity": "2", "group_notes": "Smaller group"})
+    history = admin_client.get(admin_url(type(row), "history", row.pk))
+    shown = admin_client.get(version_url)
+    reverted = admin_client.post(version_url, {"max_capacity": "6", "group_notes": ""})
 
-    assert response.status_code == 200
-    form = response.context["adminform"].form
-    assert form.non_field_errors() == ["Capacity can't drop below the 3 seats already taken."]
-    assert form["group_notes"].value() == "Smaller group"
+    assert history.status_code == 200
+    assert version_url not in history.content.decode()
+    assert (shown.status_code, reverted.status_code) == (403, 403)
+    assert type(row).history.count() == stored
     group_session.refresh_from_db()
-    assert (group_session.max_capacity, group_session.group_notes) == (5, "")
+    assert (group_session.max_capacity, group_session.group_notes) == (5, "Bring a snack")
 
 
 def test_admin_add_forms_validate_without_writing(rf, admin_user, clinic, provider, group_session):

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
 from appointments.notes.models import ClinicalNote, NoteChildRow
+from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
 from appointments.tests.legacy_data import (
@@ -69,7 +70,7 @@ def test_check_integrity_passes_on_clean_backfilled_data(clinic, provider, room)
     call_command("check_integrity", stdout=out, stderr=io.StringIO())
 
     # then
-    assert re.fullmatch(r"Integrity check passed: 17 checks, no violations, \d+\.\d s\.\n", out.getvalue())
+    assert re.fullmatch(r"Integrity check passed: 18 checks, no violations, \d+\.\d s\.\n", out.getvalue())
 
 
 def test_check_integrity_reports_a_capacity_out_of_range_for_the_type(clinic, provider):
@@ -309,7 +310,7 @@ def test_check_integrity_ignores_cancelled_bookings_and_a_backfilled_pair(clinic
     call_command("check_integrity", stdout=out, stderr=io.StringIO())
 
     # then
-    assert out.getvalue().startswith("Integrity check passed: 17 checks, no violations")
+    assert out.getvalue().startswith("Integrity check passed: 18 checks, no violations")
     assert SessionParticipant.objects.get(legacy_appointment=appointment).session.provider == provider
 
 
@@ -334,7 +335,7 @@ def test_check_integrity_lists_every_check_with_its_invariant():
     call_command("check_integrity", "--list", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert len(lines) == 17
+    assert len(lines) == 18
     assert lines[0] == "capacity_range: Capacity is 1 for an individual session and 2-20 for a group."
 
 
@@ -527,4 +528,35 @@ def test_check_integrity_accepts_a_signed_note_whose_legacy_appointment_was_dele
     # then
     note.refresh_from_db()
     assert (note.appointment, note.session_participant.legacy_appointment) == (None, None)
-    assert out.getvalue().startswith("Integrity check passed: 17 checks, no violations")
+    assert out.getvalue().startswith("Integrity check passed: 18 checks, no violations")
+
+
+def test_check_integrity_reports_a_signed_note_whose_signing_is_missing_from_its_history(linked):
+    # given a signed psychology note whose history lost the record of its signing
+    note = linked.notes.clean[0]
+    note.history.filter(status=PsychologySession.Status.SIGNED).delete()
+
+    # when
+    lines, summary = check_fails()
+
+    # then its content can't be checked against the signing, and that is reported
+    assert lines == [
+        f"signed_note_history: psychology note {note.pk} is signed but its history has no record "
+        "of the signing"
+    ]
+    assert summary == "1 (signed_note_history 1)"
+
+
+def test_check_integrity_accepts_a_signed_note_whose_version_moved_on_with_addenda(linked):
+    # given a signed note that took two addenda (each moves its version on)
+    note = linked.notes.clean[0]
+    for text in ("Mother reports better sleep.", "School confirms."):
+        NoteService.add_addendum(note, text=text, user=note.signed_by, expected_version=note.version)
+    out = io.StringIO()
+
+    # when
+    call_command("check_integrity", stdout=out, stderr=io.StringIO())
+
+    # then
+    assert PsychologySession.objects.get(pk=note.pk).version == 4
+    assert out.getvalue().startswith("Integrity check passed: 18 checks, no violations")

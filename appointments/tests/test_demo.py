@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from appointments.demo import (
     CLINICIANS,
     CLINICS,
+    DEMO_TENANT_CODE,
     LANES,
     PATIENT_COUNT,
     DemoPlan,
@@ -179,6 +180,7 @@ def test_seed_demo_carries_out_the_plan_once(capsys):
     assert "Created 60 patients, 132 sessions, 330 participants and 66 legacy appointments." in output
     assert "Demo data already loaded; nothing changed." in output
     assert "frontdesk / demo12345" in output
+    assert output.count("\nOperator (superuser) login: operator / demo12345\n") == 2
     # and the database holds the plan, booking by booking
     plan = plan_demo(DEMO_MOMENT.date())
     assert set(
@@ -222,3 +224,33 @@ def test_seed_demo_dry_run_writes_nothing(capsys):
 def test_seed_demo_refuses_known_passwords_without_debug():
     with pytest.raises(CommandError, match="Refusing to create demo logins with DEBUG off"):
         call_command("seed_demo", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_seed_demo_clinic_admin_is_a_tenant_administrator_and_the_operator_a_superuser(client):
+    with time_machine.travel(DEMO_MOMENT, tick=False):
+        call_command("seed_demo", "--force", verbosity=0)
+    operator = User.objects.get(username="operator")
+
+    # the clinic's administrator is staff of AGDAR, not a superuser; the operator is the only superuser
+    assert User.objects.filter(username="admin").values_list(
+        "is_staff", "is_superuser", "tenant__code", "role"
+    ).get() == (True, False, DEMO_TENANT_CODE, User.Role.ADMIN)
+    assert list(User.objects.filter(is_superuser=True)) == [operator]
+    assert (operator.is_staff, operator.tenant, operator.role) == (True, None, User.Role.ADMIN)
+
+    # the clinic's administrator runs AGDAR in Django admin but never sees the operator
+    client.force_login(User.objects.get(username="admin"))
+    users = client.get("/admin/core/user/")
+    patients = client.get("/admin/core/patient/")
+    operator_password = client.get(f"/admin/core/user/{operator.pk}/password/")
+    assert users.status_code == patients.status_code == 200
+    assert operator not in users.context["cl"].result_list
+    assert users.context["cl"].result_count == User.objects.filter(tenant__code=DEMO_TENANT_CODE).count()
+    assert patients.context["cl"].result_count == PATIENT_COUNT
+    assert operator_password.status_code == 404
+
+    # and the operator picks an organisation before any staff page
+    client.force_login(operator)
+    assert client.get("/").url == "/organisation/?next=%2F"
+    assert client.get("/admin/core/patient/").status_code == 200

@@ -133,9 +133,11 @@ def test_appointment_detail_shows_the_actions_for_its_status(desk, appointment):
     html = desk.get(appointment.get_absolute_url()).content.decode()
 
     assert appointment.appointment_number in html
-    for action in ("confirm", "check_in", "no_show", "cancel", "reschedule"):
+    for action in ("confirm", "check_in", "cancel", "reschedule"):
         assert reverse(f"appointments:appointment_{action}", args=[appointment.pk]) in html
-    assert reverse("appointments:appointment_start", args=[appointment.pk]) not in html
+    # Start, complete and no-show are the clinicians' (appointments/tests/test_views_clinical_actions.py).
+    for action in ("start", "complete", "no_show"):
+        assert reverse(f"appointments:appointment_{action}", args=[appointment.pk]) not in html
 
 
 def test_appointment_detail_unknown_or_foreign_id_is_404(desk):
@@ -192,9 +194,11 @@ def test_appointment_check_in_without_clearance_or_consent_names_both(desk, tena
     ]
 
 
-def test_appointment_no_show_and_a_second_click_is_refused(desk, appointment):
-    first = post(desk, "appointment_no_show", appointment.pk)
-    second = post(desk, "appointment_no_show", appointment.pk)
+def test_appointment_no_show_and_a_second_click_is_refused(client, provider, appointment):
+    client.force_login(provider.user)
+
+    first = post(client, "appointment_no_show", appointment.pk)
+    second = post(client, "appointment_no_show", appointment.pk)
 
     appointment.refresh_from_db()
     assert appointment.status == Status.NO_SHOW

@@ -2,11 +2,13 @@
 the notes on the session page and the patient chart, and who may see what."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 
 from aba.models import ABASession
+from appointments.notes.models import user_name
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
 from core.models import Clinic, User
@@ -19,6 +21,7 @@ from core.tests.view_helpers import (
     staff_member,
     superuser,
     today,
+    work_in,
 )
 from ot.models import OTSession
 from psychology.models import PsychologySession
@@ -352,7 +355,11 @@ def test_ot_note_edit_changes_deletes_and_adds_skill_rows(client, ot_provider, o
 
     response = client.post(
         note_url(note, "edit"),
-        {**OT_FORM, **rows_data("target_skills", rows, initial_ids=(kept.pk, dropped.pk))},
+        {
+            **OT_FORM,
+            **rows_data("target_skills", rows, initial_ids=(kept.pk, dropped.pk)),
+            "version": note.version,
+        },
     )
 
     assert response.url == note_url(note)
@@ -414,9 +421,12 @@ def test_note_edit_shows_the_draft_and_saves_changes(psychologist, provider, par
     note = psychology_note(participant, provider)
 
     page = psychologist.get(note_url(note, "edit"))
-    response = psychologist.post(note_url(note, "edit"), {**PSYCHOLOGY_FORM, "progress": "Sleeping better"})
+    response = psychologist.post(
+        note_url(note, "edit"), {**PSYCHOLOGY_FORM, "progress": "Sleeping better", "version": note.version}
+    )
 
     assert page.context["note_forms"].form.initial["progress"] == "Fewer worries"
+    assert '<input type="hidden" name="version" value="1"' in page.content.decode()
     assert "Edit the psychology note" in page.content.decode()
     assert response.url == note_url(note)
     note.refresh_from_db()
@@ -427,7 +437,9 @@ def test_note_edit_shows_the_draft_and_saves_changes(psychologist, provider, par
 def test_note_edit_refuses_invalid_content_and_keeps_the_draft(psychologist, provider, participant):
     note = psychology_note(participant, provider)
 
-    response = psychologist.post(note_url(note, "edit"), {**PSYCHOLOGY_FORM, "risk_assessment": "high"})
+    response = psychologist.post(
+        note_url(note, "edit"), {**PSYCHOLOGY_FORM, "risk_assessment": "high", "version": note.version}
+    )
 
     assert response.status_code == 200
     assert response.context["note_forms"].form.errors == {"safety_plan": ["A high risk needs a safety plan."]}
@@ -438,12 +450,30 @@ def test_note_edit_refuses_invalid_content_and_keeps_the_draft(psychologist, pro
 def test_note_edit_of_a_signed_note_is_refused(psychologist, provider, participant):
     note = signed(psychology_note(participant, provider), provider.user)
 
-    for response in (
-        psychologist.get(note_url(note, "edit"), follow=True),
-        psychologist.post(note_url(note, "edit"), {**PSYCHOLOGY_FORM, "progress": "Changed"}, follow=True),
-    ):
-        assert response.redirect_chain == [(note_url(note), 302)]
-        assert messages_of(response) == ["This note is signed and can't be changed; add an addendum instead."]
+    response = psychologist.get(note_url(note, "edit"), follow=True)
+
+    assert response.redirect_chain == [(note_url(note), 302)]
+    assert messages_of(response) == ["This note is signed and can't be changed; add an addendum instead."]
+
+
+def test_note_edit_posted_to_a_signed_note_keeps_the_text_and_points_to_an_addendum(
+    psychologist, provider, participant
+):
+    note = signed(psychology_note(participant, provider), provider.user)
+
+    response = psychologist.post(
+        note_url(note, "edit"), {**PSYCHOLOGY_FORM, "progress": "Changed", "version": note.version - 1}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["conflict"].signed
+    assert response.context["conflict"].headline.startswith(
+        f"This note was signed by {user_name(provider.user)} at 10:"
+    )
+    assert re.search(r'<textarea name="progress"[^>]*>\s*Changed</textarea>', html)
+    assert 'data-testid="save-note"' not in html
+    assert 'data-testid="go-to-addendum"' in html
     note.refresh_from_db()
     assert note.progress == "Fewer worries"
 
@@ -553,7 +583,9 @@ def test_note_detail_and_edit_of_a_legacy_appointment_note(psychologist, provide
     note = PsychologySessionFactory(appointment=appointment)
 
     detail = psychologist.get(note_url(note))
-    edited = psychologist.post(note_url(note, "edit"), {**PSYCHOLOGY_FORM, "homework": "Breathing"})
+    edited = psychologist.post(
+        note_url(note, "edit"), {**PSYCHOLOGY_FORM, "homework": "Breathing", "version": note.version}
+    )
 
     assert detail.status_code == 200
     assert appointment.appointment_number in detail.content.decode()
@@ -833,7 +865,7 @@ def test_patient_chart_query_count_with_notes_does_not_grow(
             group_session(provider, clinic, day=today() - datetime.timedelta(days=day)), patient
         )
         psychology_note(participant, provider)
-    logged_in(client, superuser())
+    work_in(logged_in(client, superuser()), tenant)
 
     # session, user, patient, participations, appointments, consents, the
     # viewer's provider profile, then each discipline's notes (psychology's with

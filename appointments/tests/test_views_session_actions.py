@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from appointments.models import Session, SessionParticipant
@@ -23,6 +24,14 @@ def desk_user(tenant):
 @pytest.fixture
 def desk(client, desk_user):
     client.force_login(desk_user)
+    return client
+
+
+@pytest.fixture
+def clinician(provider):
+    """The session's own provider, signed in on a client of their own: the clinical actions are theirs."""
+    client = Client()
+    client.force_login(provider.user)
     return client
 
 
@@ -174,18 +183,18 @@ def test_participant_attended_after_check_in(client, tenant, session, sara, fina
     assert messages_of(response) == ["Sara Ali attended."]
 
 
-def test_participant_attended_before_check_in_is_refused(desk, session, sara):
+def test_participant_attended_before_check_in_is_refused(clinician, session, sara):
     participant = booked(session, sara)
 
-    response = post(desk, "participant_attended", participant.pk)
+    response = post(clinician, "participant_attended", participant.pk)
 
     assert messages_of(response) == ["Can't change this session participant from booked to attended."]
 
 
-def test_participant_no_show_keeps_the_seat(desk, session, sara):
+def test_participant_no_show_keeps_the_seat(clinician, session, sara):
     participant = booked(session, sara)
 
-    response = post(desk, "participant_no_show", participant.pk)
+    response = post(clinician, "participant_no_show", participant.pk)
 
     participant.refresh_from_db()
     assert participant.status == Status.NO_SHOW
@@ -225,14 +234,14 @@ def test_participant_action_get_is_not_allowed(desk, session, sara):
     assert desk.get(reverse("appointments:participant_confirm", args=[participant.pk])).status_code == 405
 
 
-def test_session_start_then_complete_settles_every_participant(desk, tenant, session, sara, finance_user):
+def test_session_start_then_complete_settles_every_participant(clinician, session, sara, finance_user):
     arrived = booked(session, sara)
     SessionService.clear_finance(arrived, user=finance_user)
     SessionService.check_in_participant(arrived)
     absent = booked(session)
 
-    started = post(desk, "session_start", session.pk)
-    completed = post(desk, "session_complete", session.pk)
+    started = post(clinician, "session_start", session.pk)
+    completed = post(clinician, "session_complete", session.pk)
 
     session.refresh_from_db()
     arrived.refresh_from_db()
@@ -245,10 +254,10 @@ def test_session_start_then_complete_settles_every_participant(desk, tenant, ses
     assert (arrived.status, absent.status) == (Status.ATTENDED, Status.NO_SHOW)
 
 
-def test_session_start_twice_is_refused_with_a_message(desk, session):
-    post(desk, "session_start", session.pk)
+def test_session_start_twice_is_refused_with_a_message(clinician, session):
+    post(clinician, "session_start", session.pk)
 
-    response = post(desk, "session_start", session.pk)
+    response = post(clinician, "session_start", session.pk)
 
     assert messages_of(response) == ["This session is already in progress."]
 
@@ -314,8 +323,9 @@ def test_session_group_notes_saved_through_the_service_with_history(client, tena
     assert messages_of(response) == ["Group notes saved."]
 
 
-def test_session_action_on_an_unknown_session_is_404(desk):
-    assert desk.post(reverse("appointments:session_start", args=[777777])).status_code == 404
+def test_session_action_on_an_unknown_session_is_404(desk, clinician):
+    assert desk.post(reverse("appointments:session_cancel", args=[777777])).status_code == 404
+    assert clinician.post(reverse("appointments:session_start", args=[777777])).status_code == 404
 
 
 def test_session_page_of_a_clinic_without_gates_shows_not_required_badges(desk, tenant):
@@ -330,11 +340,13 @@ def test_session_page_of_a_clinic_without_gates_shows_not_required_badges(desk, 
     assert html.count('<span class="badge text-bg-light">Not required</span>') == 2
 
 
-def test_cancel_reason_and_group_notes_that_the_database_cant_store_are_refused_politely(desk, session, sara):
+def test_cancel_reason_and_group_notes_that_the_database_cant_store_are_refused_politely(
+    desk, clinician, session, sara
+):
     participant = booked(session, sara)
 
     cancel = post(desk, "participant_cancel", participant.pk, reason="ill\x00")
-    notes = post(desk, "session_group_notes", session.pk, group_notes="\x00")
+    notes = post(clinician, "session_group_notes", session.pk, group_notes="\x00")
 
     participant.refresh_from_db()
     assert participant.status == Status.BOOKED

@@ -21,7 +21,9 @@ from core.tests.view_helpers import (
     group_session,
     messages_of,
     staff_member,
+    superuser,
     today,
+    work_in,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -304,8 +306,9 @@ def test_session_detail_lists_participants_with_numbers_status_and_badges(desk, 
     assert '<span class="badge text-bg-secondary" data-status="booked">Booked</span>' in html
     assert "No valid consent on file for Lina Omar." in html
     assert f'data-capacity="{session.pk}">2/3<' in html
-    assert reverse("appointments:participant_attended", args=[cleared.pk]) in html
     assert reverse("appointments:participant_check_in", args=[without_consent.pk]) in html
+    # Marking attendance is the clinicians' (appointments/tests/test_views_clinical_actions.py).
+    assert reverse("appointments:participant_attended", args=[cleared.pk]) not in html
 
 
 def test_session_detail_shows_no_actions_once_the_session_is_completed(desk, session):
@@ -492,6 +495,59 @@ def test_session_book_individual_refuses_unknown_mrn_past_date_and_patient_doubl
         f"Sara Ali is already booked {today():%m/%d/%Y} 09:00-10:00."
     ]
     assert Session.objects.filter(session_type=Session.SessionType.INDIVIDUAL).count() == 0
+
+
+def individual_booking(clinic, provider, mrn: str) -> dict:
+    return {
+        "patient": mrn,
+        "clinic": clinic.pk,
+        "provider": provider.pk,
+        "scheduled_date": today().isoformat(),
+        "scheduled_time": "09:30",
+        "duration": 45,
+        "service_type": "CBT",
+    }
+
+
+def test_session_book_individual_finds_an_mrn_typed_with_arabic_digits_and_spaces(
+    desk, tenant, clinic, provider
+):
+    patient = consented_patient(tenant, mrn="AG-17")
+
+    response = desk.post(
+        reverse("appointments:session_book_individual"), individual_booking(clinic, provider, " ag-١٧ ")
+    )
+
+    assert response.status_code == 302
+    assert [p.patient for p in Session.objects.get().participants.all()] == [patient]
+
+
+def test_session_book_individual_mrn_of_another_organisation_is_refused_as_unknown(desk, clinic, provider):
+    consented_patient(TenantFactory(code="OTHER"), mrn="AG-8")
+    url = reverse("appointments:session_book_individual")
+
+    elsewhere = desk.post(url, individual_booking(clinic, provider, "ag-8"))
+    nowhere = desk.post(url, individual_booking(clinic, provider, "ag-9"))
+
+    assert elsewhere.context["form"].errors == {"patient": ["No patient with MRN AG-8 in your organisation."]}
+    assert nowhere.context["form"].errors == {"patient": ["No patient with MRN AG-9 in your organisation."]}
+    assert Session.objects.count() == 0
+
+
+def test_session_book_individual_by_a_superuser_books_the_child_of_the_organisation_they_work_in(
+    client, tenant, clinic, provider
+):
+    consented_patient(TenantFactory(code="OTHER"), mrn="AG-7", first_name_en="Elsewhere")
+    ours = consented_patient(tenant, mrn="AG-7", first_name_en="Ours")
+    client.force_login(superuser())
+    work_in(client, tenant)
+
+    response = client.post(
+        reverse("appointments:session_book_individual"), individual_booking(clinic, provider, "ag-7")
+    )
+
+    assert response.status_code == 302
+    assert [p.patient for p in Session.objects.get().participants.all()] == [ours]
 
 
 # Available group sessions

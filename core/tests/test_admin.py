@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.http import HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -221,6 +222,79 @@ def test_tenant_admin_lets_only_superusers_add_tenants(client, admin_client, ten
 
     assert client.get(admin_url(Tenant, "add")).status_code == 403
     assert admin_client.get(admin_url(Tenant, "add")).status_code == 200
+
+
+def test_user_admin_shows_tenant_staff_no_groups_or_permissions(client, admin_client, tenant):
+    colleague = UserFactory(tenant=tenant, username="colleague")
+    client.force_login(tenant_admin_staff(tenant))
+
+    tenant_form = client.get(admin_url(User, "change", colleague.pk)).context["adminform"].form
+    superuser_form = admin_client.get(admin_url(User, "change", colleague.pk)).context["adminform"].form
+
+    assert {"groups", "user_permissions"} & set(tenant_form.fields) == set()
+    assert {"groups", "user_permissions"} <= set(superuser_form.fields)
+
+
+def tenant_filter_choices(client, model) -> list[str]:
+    """The organisations a changelist's tenant filter offers (Django hides a filter with one choice)."""
+    filters = client.get(admin_url(model, "changelist")).context["cl"].filter_specs
+    return [label for spec in filters if spec.field_path == "tenant" for _pk, label in spec.lookup_choices]
+
+
+def test_admin_list_filters_offer_tenant_staff_only_their_tenant(
+    client, admin_client, tenant, clinic, other_tenant
+):
+    ClinicFactory(tenant=other_tenant)
+    client.force_login(tenant_admin_staff(tenant))
+
+    for model in (Clinic, Patient, User):
+        assert set(tenant_filter_choices(admin_client, model)) == {str(tenant), str(other_tenant)}, model
+        assert tenant_filter_choices(client, model) in ([], [str(tenant)]), model
+
+
+def test_admin_groups_are_for_superusers_only(client, admin_client, tenant):
+    group = Group.objects.create(name="Platform operators")
+    client.force_login(tenant_admin_staff(tenant))
+
+    assert client.get(admin_url(Group, "changelist")).status_code == 403
+    assert client.get(admin_url(Group, "change", group.pk)).status_code == 403
+    assert "auth" not in {app["app_label"] for app in client.get("/admin/").context["app_list"]}
+    assert admin_client.get(admin_url(Group, "change", group.pk)).status_code == 200
+
+
+def test_history_pages_answer_another_tenants_row_as_an_unknown_one(client, tenant, other_tenant):
+    foreign_patient = PatientFactory(tenant=other_tenant, first_name_en="Hidden")
+    version = foreign_patient.history.get().history_id
+    client.force_login(tenant_admin_staff(tenant))
+
+    for foreign, unknown in [
+        (admin_url(Patient, "history", foreign_patient.pk), admin_url(Patient, "history", 987654)),
+        (
+            admin_url(Patient, "simple_history", foreign_patient.pk, version),
+            admin_url(Patient, "simple_history", 987654, 987654),
+        ),
+    ]:
+        for method in ("get", "post"):
+            answers = getattr(client, method)(foreign), getattr(client, method)(unknown)
+            assert [answer.status_code for answer in answers] == [404, 404]
+            assert "Hidden" not in answers[0].content.decode()
+    foreign_patient.refresh_from_db()
+    assert foreign_patient.first_name_en == "Hidden"
+
+
+def test_reference_data_reverts_inside_the_tenant(client, tenant, clinic):
+    version = clinic.history.get().history_id
+    clinic.name_en = "Renamed"
+    clinic.save()
+    client.force_login(tenant_admin_staff(tenant))
+    url = admin_url(Clinic, "simple_history", clinic.pk, version)
+    form = client.get(url).context["adminform"].form
+
+    response = client.post(url, {name: form[name].value() for name in form.fields if form[name].value()})
+
+    clinic.refresh_from_db()
+    assert response.status_code == 302
+    assert clinic.name_en != "Renamed"
 
 
 # Service refusals -------------------------------------------------------------------------

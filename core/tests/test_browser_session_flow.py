@@ -2,8 +2,9 @@
 
 Front desk creates a group session and adds three children through the search;
 finance clears them; front desk checks them in - one is refused for a missing
-consent, and the page says so; the psychologist writes and signs a note for each
-child who came, and completes the session.
+consent, and the page says so - and has no button to start or complete it; the
+psychologist (its provider) writes and signs a note for each child who came, and
+completes the session.
 
 Elements are found by URL, name, role and data-testid rather than by their
 English text, so the same steps run in both languages; the expected messages
@@ -203,6 +204,9 @@ def test_browser_group_session_from_booking_to_signed_notes(page, centre, langua
     save_screenshot(page, f"session-flow-{language}-1-check-in")
     statuses = dict(session.participants.values_list("patient__mrn", "status"))
     assert statuses == {sara.mrn: "arrived", omar.mrn: "arrived", lina.mrn: "booked"}
+    # Running the session is the clinicians': the front desk gets no start or complete button.
+    for clinical in ("appointments:session_start", "appointments:session_complete"):
+        assert page.locator(action_button(clinical, session.pk)).count() == 0
     sign_out(page)
 
     # The psychologist writes and signs a note for each child who came, then completes the session.

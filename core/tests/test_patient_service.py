@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from core.models import Consent, User
+from core.models import Consent, Patient, User
 from core.patient_service import PatientError, PatientService
-from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
+from core.tests.factories import ConsentFactory, PatientFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
@@ -38,6 +38,36 @@ def test_register_patient_refuses_a_taken_mrn_from_the_unique_index(tenant):
 
     with pytest.raises(PatientError, match=r"^\['A patient with MRN AG-9 already exists.'\]$"):
         register(tenant, first_name_en="Other")
+
+
+def test_register_patient_stores_the_mrn_normalised(tenant):
+    patient = register(tenant, mrn=" ag-٠٠٩ ")
+
+    assert Patient.objects.get(pk=patient.pk).mrn == "AG-009"
+
+
+def test_register_patient_refuses_an_mrn_of_its_tenant_typed_differently(tenant):
+    register(tenant, mrn="AG-9")
+
+    with pytest.raises(PatientError, match=r"^\['A patient with MRN AG-9 already exists.'\]$"):
+        register(tenant, mrn="ag-٩", first_name_en="Other")
+
+    assert Patient.objects.count() == 1
+
+
+def test_register_patient_accepts_an_mrn_used_in_another_tenant(tenant):
+    elsewhere = register(TenantFactory(code="OTHER"), mrn="AG-9")
+
+    here = register(tenant, mrn="ag-9")
+
+    assert (here.mrn, here.tenant, elsewhere.mrn) == ("AG-9", tenant, "AG-9")
+
+
+def test_register_patient_refuses_a_blank_mrn(tenant):
+    with pytest.raises(PatientError, match=r"^\['Enter the MRN.'\]$"):
+        register(tenant, mrn=" \t ")
+
+    assert Patient.objects.count() == 0
 
 
 def test_register_patient_refuses_a_birth_in_the_future(tenant):

@@ -18,7 +18,7 @@ from django.utils import translation
 from appointments.exceptions import CapacityError
 from appointments.session_service import SessionService
 from core.models import User
-from core.tests.view_helpers import booked, consented_patient, group_session, staff_member
+from core.tests.view_helpers import booked, consented_patient, group_session, staff_member, superuser
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
@@ -226,3 +226,19 @@ def test_full_session_refusal_is_shown_in_arabic_on_the_add_patient_page(
     assert response.status_code == 200
     assert "الجلسة ممتلئة (2 من 2)." in response.content.decode()
     assert "Session is full" not in response.content.decode()
+
+
+def test_tenant_pick_page_is_arabic_for_an_arabic_superuser(arabic_catalogue, client, tenant):
+    client.force_login(superuser())
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ar"
+
+    sent = client.get(reverse("home"))
+    html = client.get(sent.url).content.decode()
+    picked = client.post(reverse("core:tenant_pick"), {"tenant": tenant.pk}, follow=True)
+
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "اختر المنشأة" in html
+    assert "العمل في هذه المنشأة" in html
+    assert "مركز أجدر" in html
+    assert "Choose an organisation" not in html
+    assert "أنت تعمل الآن في مركز أجدر." in picked.content.decode()

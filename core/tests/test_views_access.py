@@ -5,6 +5,7 @@ covered by the anonymous test and must be added to the matrix to pass.
 """
 
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -12,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.services import NoteService
+from core.middleware import PAGES_WITHOUT_TENANT
 from core.models import Clinic, Consent, Patient, User
 from core.permissions import SPECIALTY_OF_ROLE
 from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
@@ -22,6 +24,7 @@ from core.tests.view_helpers import (
     legacy_appointment,
     staff_member,
     superuser,
+    work_in,
 )
 from psychology.models import PsychologySession
 
@@ -33,12 +36,17 @@ Role = User.Role
 PUBLIC_URL_NAMES = {"login", "set_language"}
 NOT_WALKED_NAMESPACES = {"admin"}  # Django admin has its own login and its own tests
 
+# The rows' session is in a psychology clinic. Around it: its own provider
+# ("session_provider", a psychologist), another psychologist (Role.PSYCHOLOGIST,
+# covering), clinicians of the other disciplines, front desk, finance, administrators.
+SESSION_PROVIDER = "session_provider"
 EVERYONE = {
     "superuser",
     Role.ADMIN,
     Role.FRONT_DESK,
     Role.FINANCE,
     Role.PSYCHOLOGIST,
+    SESSION_PROVIDER,
     Role.OCCUPATIONAL_THERAPIST,
     Role.ABA_THERAPIST,
 }
@@ -50,14 +58,18 @@ FLOOR = {
     Role.ADMIN,
     Role.FRONT_DESK,
     Role.PSYCHOLOGIST,
+    SESSION_PROVIDER,
     Role.OCCUPATIONAL_THERAPIST,
     Role.ABA_THERAPIST,
 }
+# Start, complete, attended, no-show, group notes: the session's clinicians (its
+# provider, a psychologist covering) and administrators (core.permissions.can_run_session).
+CLINICAL = {"superuser", Role.ADMIN, Role.PSYCHOLOGIST, SESSION_PROVIDER}
 # The rows' clinic is a psychology clinic, so its notes are read by psychologists
 # and administrators; writing also needs a provider profile, which login_as gives
 # clinicians (as in the clinic) and not administrators.
-NOTE_READERS = {"superuser", Role.ADMIN, Role.PSYCHOLOGIST}
-NOTE_WRITERS = {Role.PSYCHOLOGIST}
+NOTE_READERS = {"superuser", Role.ADMIN, Role.PSYCHOLOGIST, SESSION_PROVIDER}
+NOTE_WRITERS = {Role.PSYCHOLOGIST, SESSION_PROVIDER}
 ROLES = [*sorted(EVERYONE), "no_role"]
 
 # URL name -> (method, roles allowed). "no_role" (a user whose role is not one of
@@ -73,16 +85,16 @@ MATRIX = {
     "appointments:session_available": ("get", STAFF),
     "appointments:session_detail": ("get", STAFF),
     "appointments:session_add_patient": ("get", DESK),
-    "appointments:session_start": ("post", FLOOR),
-    "appointments:session_complete": ("post", FLOOR),
+    "appointments:session_start": ("post", CLINICAL),
+    "appointments:session_complete": ("post", CLINICAL),
     "appointments:session_cancel": ("post", DESK),
     "appointments:session_capacity": ("post", DESK),
-    "appointments:session_group_notes": ("post", FLOOR),
+    "appointments:session_group_notes": ("post", CLINICAL),
     "appointments:participant_confirm": ("post", DESK),
     "appointments:participant_clear_finance": ("post", FINANCE),
     "appointments:participant_check_in": ("post", FLOOR),
-    "appointments:participant_attended": ("post", FLOOR),
-    "appointments:participant_no_show": ("post", FLOOR),
+    "appointments:participant_attended": ("post", CLINICAL),
+    "appointments:participant_no_show": ("post", CLINICAL),
     "appointments:participant_cancel": ("post", DESK),
     "appointments:schedule_by_provider": ("get", STAFF),
     "appointments:schedule_by_room": ("get", STAFF),
@@ -93,15 +105,16 @@ MATRIX = {
     "appointments:appointment_confirm": ("post", DESK),
     "appointments:appointment_clear_finance": ("post", FINANCE),
     "appointments:appointment_check_in": ("post", FLOOR),
-    "appointments:appointment_start": ("post", FLOOR),
-    "appointments:appointment_complete": ("post", FLOOR),
-    "appointments:appointment_no_show": ("post", FLOOR),
+    "appointments:appointment_start": ("post", CLINICAL),
+    "appointments:appointment_complete": ("post", CLINICAL),
+    "appointments:appointment_no_show": ("post", CLINICAL),
     "appointments:appointment_cancel": ("post", DESK),
     "core:patient_search": ("get", STAFF),
     "core:patient_create": ("get", DESK),
     "core:patient_chart": ("get", STAFF),
     "core:patient_add_consent": ("get", DESK),
     "core:consent_revoke": ("post", DESK),
+    "core:tenant_pick": ("get", {"superuser"}),
     "notes:participant_note_write": ("get", NOTE_WRITERS),
     "notes:note_detail": ("get", NOTE_READERS),
     "notes:note_edit": ("get", NOTE_WRITERS),
@@ -168,7 +181,13 @@ def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
     return reverse(name, kwargs=kwargs)
 
 
-def login_as(client, role: str, tenant) -> User:
+def login_as(client, role: str, tenant, session_provider: User | None = None) -> User:
+    """Sign in a user of ``role`` working in ``tenant`` (a superuser has picked it);
+    ``SESSION_PROVIDER`` signs in ``session_provider``, the user of the rows' provider."""
+    if role == SESSION_PROVIDER:
+        assert session_provider is not None, "login_as: whose session? (session_provider)"
+        client.force_login(session_provider)
+        return session_provider
     if role == "superuser":
         user = superuser()
     elif role == "no_role":
@@ -178,6 +197,8 @@ def login_as(client, role: str, tenant) -> User:
     if role in SPECIALTY_OF_ROLE:
         ProviderFactory(clinic=ClinicFactory(tenant=tenant, specialty=SPECIALTY_OF_ROLE[role]), user=user)
     client.force_login(user)
+    if role == "superuser":
+        work_in(client, tenant)
     return user
 
 
@@ -220,6 +241,11 @@ def test_login_and_language_pages_answer_anonymous_users(client):
     )
 
 
+def verdict(status: int) -> str | int:
+    """A page answered (or redirected, after a POST): allowed; a 403: forbidden; else the status."""
+    return "allowed" if status in (200, 302) else "forbidden" if status == 403 else status
+
+
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_permission_matrix_role_by_page(client, tenant, rows, name):
     method, allowed = MATRIX[name]
@@ -227,12 +253,47 @@ def test_permission_matrix_role_by_page(client, tenant, rows, name):
 
     outcome = {}
     for role in ROLES:
-        login_as(client, role, tenant)
-        status = getattr(client, method)(url).status_code
-        outcome[role] = "allowed" if status in (200, 302) else "forbidden" if status == 403 else status
+        login_as(client, role, tenant, session_provider=rows["session"].provider.user)
+        outcome[role] = verdict(getattr(client, method)(url).status_code)
         client.logout()
 
     assert outcome == {role: "allowed" if role in allowed else "forbidden" for role in ROLES}
+
+
+CLINICAL_URL_NAMES = sorted(name for name, (_method, allowed) in MATRIX.items() if allowed is CLINICAL)
+
+
+@pytest.mark.parametrize(
+    "specialty", [Clinic.Specialty.SLP, Clinic.Specialty.MEDICAL, Clinic.Specialty.NURSING]
+)
+def test_permission_matrix_sessions_of_a_discipline_without_clinicians_are_run_by_administrators_only(
+    client, tenant, specialty
+):
+    # No clinician role belongs to speech therapy, medicine or nursing: not even the
+    # session's own provider (a user with a clinician role here) may run it.
+    clinic = ClinicFactory(tenant=tenant, specialty=specialty)
+    provider = ProviderFactory(clinic=clinic, user=staff_member(tenant, Role.PSYCHOLOGIST))
+    session = group_session(provider, clinic)
+    rows = {
+        "session": session,
+        "participant": booked(session),
+        "appointment": legacy_appointment(provider, clinic),
+    }
+
+    outcome = {}
+    for name in CLINICAL_URL_NAMES:
+        url = url_for(name, walked_urls()[name], rows)
+        for role in ROLES:
+            login_as(client, role, tenant, session_provider=provider.user)
+            outcome[name, role] = verdict(getattr(client, MATRIX[name][0])(url).status_code)
+            client.logout()
+
+    assert len(CLINICAL_URL_NAMES) == 8
+    assert outcome == {
+        (name, role): "allowed" if role in ("superuser", Role.ADMIN) else "forbidden"
+        for name in CLINICAL_URL_NAMES
+        for role in ROLES
+    }
 
 
 JUNK = {
@@ -261,6 +322,7 @@ def test_junk_input_never_breaks_a_page(client, rows, name):
     writer = superuser()
     ProviderFactory(clinic=rows["session"].clinic, user=writer)  # so the note-writing pages answer too
     client.force_login(writer)
+    work_in(client, rows["session"].clinic.tenant)  # else every page redirects to the organisation picker
     method, _allowed = MATRIX[name]
     url = url_for(name, walked_urls()[name], rows)
 
@@ -310,15 +372,20 @@ def test_every_row_url_with_an_unknown_id_is_404(client, tenant):
     assert outcome == dict.fromkeys(row_url_names(), 404)
 
 
-def test_superuser_sees_every_organisation(client, rows):
-    foreign_clinic = ClinicFactory(tenant=TenantFactory(code="OTHER"))
+def test_superuser_sees_only_the_organisation_they_picked(client, rows):
+    other = TenantFactory(code="OTHER")
+    foreign_clinic = ClinicFactory(tenant=other)
     foreign = group_session(ProviderFactory(clinic=foreign_clinic), foreign_clinic)
     client.force_login(superuser())
 
+    first = client.get(reverse("appointments:session_list"))
+    client.post(reverse("core:tenant_pick"), {"tenant": other.pk})
     listed = client.get(reverse("appointments:session_list")).context["page_obj"].object_list
 
-    assert set(listed) == {rows["session"], foreign}
+    assert first.url == reverse("core:tenant_pick") + "?next=%2Fappointments%2Fsessions%2F"
+    assert set(listed) == {foreign}
     assert client.get(foreign.get_absolute_url()).status_code == 200
+    assert client.get(rows["session"].get_absolute_url()).status_code == 404
 
 
 def test_user_without_organisation_sees_no_rows(client, rows):
@@ -340,3 +407,19 @@ def test_consent_rows_follow_the_patients_organisation(client, tenant):
 
     assert response.status_code == 404
     assert foreign_patient.consents.filter(revoked_at__isnull=False).count() == 0
+
+
+def test_superuser_of_no_organisation_is_sent_to_the_organisation_picker_from_every_staff_page(client, rows):
+    client.force_login(superuser())
+    staff_pages = {
+        name: url_for(name, pattern, rows)
+        for name, pattern in walked_urls().items()
+        if name not in PUBLIC_URL_NAMES | PAGES_WITHOUT_TENANT
+    }
+    pick = reverse("core:tenant_pick")
+
+    outcome = {name: getattr(client, MATRIX[name][0])(url) for name, url in staff_pages.items()}
+
+    assert {name: (r.status_code, r.url) for name, r in outcome.items()} == {
+        name: (302, f"{pick}?{urlencode({'next': url})}") for name, url in staff_pages.items()
+    }

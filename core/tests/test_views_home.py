@@ -297,10 +297,16 @@ def test_messages_are_shown_as_bootstrap_alerts(client, tenant, clinic, provider
     assert '<div class="alert alert-danger alert-dismissible fade show" role="alert">' in html
 
 
-def test_superuser_home_is_the_overview_of_every_organisation(client, todays_floor):
+def test_superuser_home_is_the_overview_of_the_organisation_they_picked(client, tenant, todays_floor):
+    other = TenantFactory(code="OTHER")
+    other_clinic = ClinicFactory(tenant=other)
+    group_session(ProviderFactory(clinic=other_clinic), other_clinic, hour=9)
     client.force_login(superuser())
 
+    before = client.get(reverse("home"))
+    client.post(reverse("core:tenant_pick"), {"tenant": tenant.pk})
     response = client.get(reverse("home"))
 
+    assert before.url == reverse("core:tenant_pick") + "?next=%2F"
     assert response.context["view"] == "admin"
     assert response.context["sessions"] == [todays_floor["mine"], todays_floor["theirs"]]

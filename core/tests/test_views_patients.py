@@ -85,6 +85,12 @@ def test_patient_search_by_english_arabic_name_or_mrn(desk, tenant, sara):
     assert len(found("")) == 2
 
 
+def test_patient_search_finds_an_mrn_typed_with_arabic_digits(desk, sara):
+    response = desk.get(reverse("core:patient_search"), {"q": "ag-١٠٠"})
+
+    assert list(response.context["page_obj"].object_list) == [sara]
+
+
 def test_patient_search_shows_no_match_message_and_never_fails_on_odd_input(desk, sara):
     response = desk.get(reverse("core:patient_search"), {"q": "%_'\"; drop", "page": "-3"})
 
@@ -200,6 +206,43 @@ def test_patient_create_refuses_a_taken_mrn_and_a_future_birth(desk, sara):
     assert Patient.objects.count() == 1
 
 
+def test_patient_create_stores_the_mrn_normalised(desk, tenant):
+    response = desk.post(reverse("core:patient_create"), patient_data(mrn="  ag-٥٥٥ "))
+
+    assert response.status_code == 302
+    assert Patient.objects.get().mrn == "AG-555"
+
+
+def test_patient_create_refuses_an_mrn_of_the_organisation_typed_differently(desk, sara):
+    response = desk.post(reverse("core:patient_create"), patient_data(mrn=" ag-١٠٠"))
+
+    assert response.context["form"].errors == {"mrn": ["Another patient already has this MRN."]}
+    assert Patient.objects.count() == 1
+
+
+def test_patient_create_accepts_an_mrn_used_in_another_organisation(desk, tenant, sara):
+    PatientFactory(tenant=TenantFactory(code="OTHER"), mrn="AG-555")
+
+    response = desk.post(reverse("core:patient_create"), patient_data(mrn="ag-555"))
+
+    assert response.status_code == 302
+    assert sorted(Patient.objects.filter(mrn="AG-555").values_list("tenant__code", flat=True)) == [
+        "AGDAR",
+        "OTHER",
+    ]
+
+
+def test_patient_create_refused_to_staff_of_no_organisation(client):
+    client.force_login(staff_member(None, Role.FRONT_DESK))
+
+    response = client.post(reverse("core:patient_create"), patient_data())
+
+    assert response.context["form"].non_field_errors() == [
+        "Your account belongs to no organisation, so it can't register patients."
+    ]
+    assert Patient.objects.count() == 0
+
+
 def test_patient_create_refuses_missing_names(desk):
     response = desk.post(reverse("core:patient_create"), patient_data(first_name_en="", date_of_birth="soon"))
 
@@ -209,12 +252,17 @@ def test_patient_create_refuses_missing_names(desk):
     }
 
 
-def test_patient_create_by_a_superuser_picks_the_organisation(client):
+def test_patient_create_by_a_superuser_registers_in_the_organisation_they_picked(client):
     other = TenantFactory(code="OTHER")
     client.force_login(superuser())
 
-    response = client.post(reverse("core:patient_create"), patient_data(tenant=other.pk))
+    sent_to_pick = client.get(reverse("core:patient_create"))
+    client.post(reverse("core:tenant_pick"), {"tenant": other.pk})
+    form = client.get(reverse("core:patient_create")).context["form"]
+    response = client.post(reverse("core:patient_create"), patient_data())
 
+    assert sent_to_pick.url == reverse("core:tenant_pick") + "?next=%2Fpatients%2Fadd%2F"
+    assert "tenant" not in form.fields
     assert response.status_code == 302
     assert Patient.objects.get().tenant == other
 

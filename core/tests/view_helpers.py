@@ -7,6 +7,7 @@ from django.utils import timezone
 from appointments.appointment_service import AppointmentService
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
+from core.middleware import ACTING_TENANT_SESSION_KEY
 from core.models import Clinic, Patient, Provider, Room, Tenant, User
 from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
 
@@ -21,6 +22,14 @@ def staff_member(tenant: Tenant, role: str, **fields) -> User:
 
 def superuser() -> User:
     return UserFactory(tenant=None, role=Role.ADMIN, is_superuser=True, is_staff=True)
+
+
+def work_in(client, tenant: Tenant) -> None:
+    """The superuser signed in on ``client`` works in ``tenant`` on the staff pages, as if
+    picked on ``core:tenant_pick`` (``core/tests/test_views_tenant_pick.py`` tests the page)."""
+    session = client.session
+    session[ACTING_TENANT_SESSION_KEY] = tenant.pk
+    session.save()
 
 
 def today() -> datetime.date:

@@ -162,9 +162,14 @@ def test_psychology_note_admin_signed_note_is_read_only_and_takes_addenda(admin_
 
 
 def test_psychology_note_admin_refuses_deleting_a_signed_note(admin_client, signed):
-    response = admin_client.get(admin_url(PsychologySession, "delete", signed.pk))
-
-    assert response.status_code == 403
+    for response in (
+        admin_client.get(admin_url(PsychologySession, "delete", signed.pk), follow=True),
+        admin_client.post(admin_url(PsychologySession, "delete", signed.pk), {"post": "yes"}, follow=True),
+    ):
+        assert response.redirect_chain == [(admin_url(PsychologySession, "change", signed.pk), 302)]
+        assert message_texts(response) == [
+            "A signed note is part of the record and can't be deleted; add an addendum instead."
+        ]
     assert PsychologySession.objects.filter(pk=signed.pk).exists()
 
 
@@ -201,12 +206,17 @@ def test_psychology_note_admin_shows_staff_only_their_tenants_notes(client, draf
     assert client.get(admin_url(PsychologySession, "change", other_tenant_note.pk)).status_code == 302
 
 
-def test_psychology_note_admin_disables_history_revert_for_signed_notes(rf, admin_user, draft):
-    other_draft = PsychologySessionFactory()
-    NoteService.sign_note(draft, user=draft.provider.user)
-    request = rf.get("/")
-    request.user = admin_user
-    model_admin = registered_admins("psychology")[PsychologySession]
+def test_psychology_note_admin_never_reverts_a_note_signed_or_draft(admin_client, draft):
+    signed = PsychologySessionFactory()
+    NoteService.sign_note(signed, user=signed.provider.user)
 
-    assert model_admin.revert_disabled(request, draft) is True
-    assert model_admin.revert_disabled(request, other_draft) is False
+    for note in (draft, signed):
+        version = note.history.earliest().history_id
+        version_url = admin_url(PsychologySession, "simple_history", note.pk, version)
+        history = admin_client.get(admin_url(PsychologySession, "history", note.pk))
+
+        assert history.status_code == 200
+        assert version_url not in history.content.decode()
+        assert admin_client.get(version_url).status_code == 403
+        assert admin_client.post(version_url, {"presenting_issues": "Rewritten"}).status_code == 403
+    assert PsychologySession.objects.filter(presenting_issues="Rewritten").count() == 0

@@ -4,12 +4,18 @@ The database is put at the state just before each app's ``*_add_centralized_sess
 (psychology 0002, OT 0004, ABA 0005), filled with legacy appointments and notes of all
 three disciplines (drafts and signed notes, rows, addenda, history), then migrated
 forward, back and forward again. Every row of every table is compared column by column.
+
+Going back drops the link columns, so it is refused while any note (or history record)
+of the discipline is linked to a session: the round trip never wipes a link. And the
+later migrations (versions, delete guards, text limits) go forward and back over the
+same data losing nothing either.
 """
 
 import datetime
 
 import pytest
 from django.db import connection
+from django.db.migrations.exceptions import IrreversibleError
 
 BEFORE_LINKS = [
     ("psychology", "0001_initial"),
@@ -20,6 +26,11 @@ WITH_LINKS = [
     ("psychology", "0002_add_centralized_session_links"),
     ("ot", "0004_add_centralized_session_links"),
     ("aba", "0005_add_centralized_session_links"),
+]
+WITH_VERSIONS = [
+    ("psychology", "0003_note_versions_delete_guards_text_limits"),
+    ("ot", "0005_note_versions_delete_guards_text_limits"),
+    ("aba", "0006_note_versions_delete_guards_text_limits"),
 ]
 NOTE_MODELS = ["psychology.PsychologySession", "ot.OTSession", "aba.ABASession"]
 HISTORICAL_NOTE_MODELS = [
@@ -195,3 +206,98 @@ def test_add_centralized_session_links_forward_back_and_forward_loses_nothing(mi
     assert snapshot(back_state.apps) == legacy
     again_state = migrator.apply_tested_migration(WITH_LINKS)
     assert snapshot(again_state.apps) == linked
+
+
+def link_a_note(apps, label: str) -> tuple[int, int, int]:
+    """Book the patient of ``label``'s draft legacy note into a session and link the note to it,
+    as the back-fill does. Returns (note, session, participant) ids."""
+    note = (
+        apps.get_model(label).objects.filter(status="draft", appointment__isnull=False).order_by("pk").first()
+    )
+    appointment = note.appointment
+    session = apps.get_model("appointments", "Session").objects.create(
+        session_type="individual",
+        provider_id=appointment.provider_id,
+        clinic_id=appointment.clinic_id,
+        scheduled_date=appointment.scheduled_date,
+        scheduled_time=appointment.scheduled_time,
+        duration=appointment.duration,
+        service_type=appointment.service_type,
+        max_capacity=1,
+        status="completed",
+    )
+    participant = apps.get_model("appointments", "SessionParticipant").objects.create(
+        session=session,
+        patient_id=appointment.patient_id,
+        appointment_number=appointment.appointment_number,
+        legacy_appointment=appointment,
+        status="attended",
+    )
+    note.session, note.session_participant = session, participant
+    note.save(update_fields=["session", "session_participant"])
+    return note.pk, session.pk, participant.pk
+
+
+def stored_links(label: str, apps) -> list[tuple[int, int | None, int | None]]:
+    table = apps.get_model(label)._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, session_id, session_participant_id FROM {table} ORDER BY id")  # noqa: S608
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("label", "before", "links", "name"),
+    [
+        ("psychology.PsychologySession", BEFORE_LINKS[0], WITH_LINKS[0], "psychology notes"),
+        ("ot.OTSession", BEFORE_LINKS[1], WITH_LINKS[1], "OT notes"),
+        ("aba.ABASession", BEFORE_LINKS[2], WITH_LINKS[2], "ABA notes"),
+    ],
+)
+def test_add_centralized_session_links_back_is_refused_while_a_note_is_linked(
+    migrator, label, before, links, name
+):
+    # given the links migrations applied over legacy data, and one note of the discipline linked
+    migrator.apply_initial_migration(BEFORE_LINKS)
+    build_legacy_clinic(migrator.apply_tested_migration(BEFORE_LINKS).apps)
+    linked_state = migrator.apply_tested_migration(WITH_LINKS)
+    note_id, session_id, participant_id = link_a_note(linked_state.apps, label)
+    stored = stored_links(label, linked_state.apps)
+
+    # when the discipline's links migration is unapplied
+    with pytest.raises(IrreversibleError) as refused:
+        migrator.apply_tested_migration([before])
+
+    # then it is refused, naming what would be lost, and every link is still there
+    assert str(refused.value) == (
+        f"{name}: 1 linked to sessions (and 0 history records); migrating back past {links[1]} "
+        "would drop those links. Stay on this migration (restore a backup to go back), or unlink the "
+        "notes first."
+    )
+    assert stored_links(label, linked_state.apps) == stored
+    assert (note_id, session_id, participant_id) in stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_note_versions_migrations_forward_back_and_forward_keep_every_row_and_link(migrator):
+    # given linked legacy notes of every discipline, as the back-fill leaves them
+    migrator.apply_initial_migration(BEFORE_LINKS)
+    build_legacy_clinic(migrator.apply_tested_migration(BEFORE_LINKS).apps)
+    linked_state = migrator.apply_tested_migration(WITH_LINKS)
+    for label in NOTE_MODELS:
+        link_a_note(linked_state.apps, label)
+    linked = snapshot(linked_state.apps)
+
+    # when the versions, delete guards and text limits come, go and come again
+    versioned_state = migrator.apply_tested_migration(WITH_VERSIONS)
+    versioned = snapshot(versioned_state.apps)
+    back_state = migrator.apply_tested_migration(WITH_LINKS)
+    again = snapshot(migrator.apply_tested_migration(WITH_VERSIONS).apps)
+
+    # then every note starts at version 1, and nothing else changed either way
+    for label in [*NOTE_MODELS, *HISTORICAL_NOTE_MODELS]:
+        assert {row.pop("version") for row in versioned[label]} == {1}
+        assert {row.pop("version") for row in again[label]} == {1}
+    assert versioned == linked
+    assert snapshot(back_state.apps) == linked
+    assert again == linked

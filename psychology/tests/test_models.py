@@ -359,7 +359,12 @@ def test_psychology_session_table_has_its_guard_triggers(participant):
         )
         triggers = [row[0] for row in cursor.fetchall()]
 
-    assert triggers == ["psychology_note_participant_matches", "psychology_note_signed_is_read_only"]
+    assert triggers == [
+        "psychology_note_participant_matches",
+        "psychology_note_signed_is_kept",
+        "psychology_note_signed_is_read_only",
+        "psychology_note_version_moves_on",
+    ]
 
 
 def test_psychology_session_appointment_given_alone_fills_patient_provider_and_date(clinic, provider):

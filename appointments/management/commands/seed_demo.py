@@ -47,3 +47,6 @@ class Command(BaseCommand):
                 f"{summary.participants} participants and {summary.appointments} legacy appointments."
             )
         self.stdout.write("Demo logins: " + ", ".join(f"{user} / {pw}" for user, pw in summary.logins))
+        if summary.operator_login is not None:
+            user, pw = summary.operator_login
+            self.stdout.write(f"Operator (superuser) login: {user} / {pw}")

@@ -1,0 +1,314 @@
+"""Two organisations with a row of every model each, for the cross-tenant walk.
+
+``build_world(CANARY)`` makes tenant B: every text field of its rows carries a canary
+(``CANARY-B-<field>``; the tenant code ``CANARYB`` sits inside its MRNs and
+appointment numbers), and so do the history rows the services write with them. A page
+that shows a tenant-A user anything of B shows a canary. ``build_world(PLAIN)`` makes
+tenant A the same way, without canaries.
+
+``World.rows`` maps every model the admin registers to one of its rows: the walk asks
+it for the id to use, and fails for a model it has no row for.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Model
+
+from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
+from appointments.appointment_service import AppointmentService
+from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.notes.models import ClinicalNote
+from appointments.notes.services import NoteService
+from appointments.session_service import SessionService
+from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from ot.models import OTNoteAddendum, OTSession, OTTargetSkill
+from psychology.models import PsychologyNoteAddendum, PsychologySession
+
+Role = User.Role
+CANARY_MARK = "CANARY"  # every canary contains it, in any letter case
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """How one organisation's data is spelt: its code and the text of each field."""
+
+    code: str
+    prefix: str  # usernames
+
+    def text(self, name: str) -> str:
+        raise NotImplementedError
+
+
+class Canary(Flavour):
+    def text(self, name: str) -> str:
+        return f"CANARY-B-{name}"
+
+
+class Plain(Flavour):
+    def text(self, name: str) -> str:
+        return f"Alpha {name}"
+
+
+CANARY = Canary(code="CANARYB", prefix="canary-b")
+PLAIN = Plain(code="ALPHA", prefix="alpha")
+
+CLINICIAN_ROLE = {
+    Clinic.Specialty.PSYCHOLOGY: Role.PSYCHOLOGIST,
+    Clinic.Specialty.OT: Role.OCCUPATIONAL_THERAPIST,
+    Clinic.Specialty.ABA: Role.ABA_THERAPIST,
+}
+WALKED_ROLES = (Role.ADMIN, Role.FRONT_DESK, Role.FINANCE, *CLINICIAN_ROLE.values())
+
+
+@dataclass
+class World:
+    tenant: Tenant
+    users: dict[str, User]  # by role
+    rows: dict[type[Model], Model]  # one row of every model, the one whose id the walk uses
+    notes: dict[str, ClinicalNote]  # by specialty
+    extra_rows: list[Model] = field(default_factory=list)  # rows carrying the other canaries
+
+    def row(self, model: type[Model]) -> Model:
+        assert model in self.rows, f"teach config/tests/tenant_worlds.py to build a {model._meta.label}"
+        return self.rows[model]
+
+    def staff_rows(self) -> dict[str, object]:
+        """The rows the staff URLs name, by the kind their URL names start with (see ``url_for``)."""
+        session = self.rows[Session]
+        return {
+            "session": session,
+            "participant": self.rows[SessionParticipant],
+            "appointment": self.rows[Appointment],
+            "patient": self.rows[Patient],
+            "consent": self.rows[Consent],
+            "note": self.notes[Clinic.Specialty.PSYCHOLOGY],
+        }
+
+
+def _user(flavour: Flavour, tenant: Tenant, role: str) -> User:
+    name = role.replace("_", "-")
+    user = User.objects.create(
+        username=f"{flavour.prefix}-{name}",
+        first_name=flavour.text(f"{name}-first_name"),
+        last_name=flavour.text(f"{name}-last_name"),
+        email=f"{flavour.prefix}-{name}@example.org",
+        tenant=tenant,
+        role=role,
+        # Staff, with every permission of Django's tables: only the role may open admin pages.
+        is_staff=True,
+    )
+    user.set_password("a-Long-pass-9021")
+    user.save(update_fields=["password"])
+    user.user_permissions.set(Permission.objects.all())
+    return user
+
+
+def _patient(flavour: Flavour, tenant: Tenant, number: int) -> Patient:
+    patient = Patient.objects.create(
+        tenant=tenant,
+        mrn=f"{flavour.code}-MRN-{number}",
+        first_name_en=flavour.text(f"patient{number}-first_name_en"),
+        last_name_en=flavour.text(f"patient{number}-last_name_en"),
+        first_name_ar=flavour.text(f"patient{number}-first_name_ar"),
+        last_name_ar=flavour.text(f"patient{number}-last_name_ar"),
+        date_of_birth=datetime.date(2018, 5, 1),
+        sex=Patient.Sex.FEMALE,
+        guardian_name=flavour.text(f"patient{number}-guardian_name"),
+        phone=flavour.text("phone")[:30],
+    )
+    Consent.objects.create(
+        patient=patient,
+        consent_type=Consent.ConsentType.GENERAL,
+        signed_by=flavour.text(f"patient{number}-signed_by"),
+        signed_at=datetime.datetime(2020, 1, 5, 9, 0, tzinfo=datetime.UTC),
+    )
+    return patient
+
+
+def build_world(flavour: Flavour, day: datetime.date) -> World:
+    """One organisation with three clinics (psychology, OT, ABA), staff of every role, patients,
+    sessions, a legacy appointment and a signed note of each discipline with its rows and addendum."""
+    text = flavour.text
+    tenant = Tenant.objects.create(
+        code=flavour.code, name_en=text("tenant-name_en"), name_ar=text("tenant-name_ar")
+    )
+    users = {role: _user(flavour, tenant, role) for role in (Role.ADMIN, Role.FRONT_DESK, Role.FINANCE)}
+    clinics, providers, rooms = {}, {}, {}
+    for specialty, role in CLINICIAN_ROLE.items():
+        clinics[specialty] = Clinic.objects.create(
+            tenant=tenant,
+            name_en=text(f"{specialty}-clinic-name_en"),
+            name_ar=text(f"{specialty}-clinic-name_ar"),
+            specialty=specialty,
+        )
+        users[role] = _user(flavour, tenant, role)
+        providers[specialty] = Provider.objects.create(
+            user=users[role], specialty=specialty, title=text("title")
+        )
+        providers[specialty].clinics.add(clinics[specialty])
+        rooms[specialty] = Room.objects.create(clinic=clinics[specialty], name=text(f"{specialty}-room-name"))
+    patients = [_patient(flavour, tenant, number) for number in (1, 2, 3)]
+    finance = users[Role.FINANCE]
+
+    def at(hour: int) -> dict:
+        return {"scheduled_date": day, "scheduled_time": datetime.time(hour, 0), "duration": 60}
+
+    psychology, ot, aba = Clinic.Specialty.PSYCHOLOGY, Clinic.Specialty.OT, Clinic.Specialty.ABA
+    group = SessionService.create_group_session(
+        provider=providers[psychology],
+        clinic=clinics[psychology],
+        **at(11),
+        service_type=text("group-service_type"),
+        max_capacity=6,
+        group_notes=text("group_notes"),
+        room=rooms[psychology],
+    )
+    came = SessionService.add_patient_to_session(group, patients[0])
+    SessionService.clear_finance(came, user=finance)
+    SessionService.check_in_participant(came)
+    left = SessionService.add_patient_to_session(group, patients[1])
+    SessionService.cancel_participant(left, text("participant-cancel_reason"))
+    cancelled = SessionService.create_group_session(
+        provider=providers[psychology],
+        clinic=clinics[psychology],
+        **at(15),
+        service_type=text("cancelled-service_type"),
+        max_capacity=4,
+        group_notes=text("cancelled-group_notes"),
+    )
+    SessionService.cancel_session(cancelled, text("session-cancel_reason"))
+    individual = {
+        specialty: SessionService.create_individual_session(
+            provider=providers[specialty],
+            clinic=clinics[specialty],
+            patient=patients[0],
+            **at(hour),
+            service_type=text(f"{specialty}-service_type"),
+            room=rooms[specialty],
+        )
+        for specialty, hour in ((ot, 12), (aba, 13))
+    }
+    appointment = AppointmentService.book_appointment(
+        patient=patients[2],
+        provider=providers[psychology],
+        clinic=clinics[psychology],
+        **at(16),
+        service_type=text("appointment-service_type"),
+        notes=text("appointment-notes"),
+    )
+    dropped = AppointmentService.book_appointment(
+        patient=patients[2],
+        provider=providers[psychology],
+        clinic=clinics[psychology],
+        **at(17),
+        service_type=text("dropped-service_type"),
+        notes=text("dropped-notes"),
+    )
+    AppointmentService.cancel(dropped, text("appointment-cancel_reason"))
+
+    content = {
+        PsychologySession: {
+            name: text(name)
+            for name in PsychologySession.CONTENT_FIELDS
+            if not PsychologySession.content_field(name).choices
+        },
+        OTSession: {
+            **{
+                name: text(name)
+                for name in OTSession.CONTENT_FIELDS
+                if not OTSession.content_field(name).choices
+            },
+            "target_skills": [{"skill": text("skill"), "rating": 6, "comments": text("skill-comments")}],
+        },
+        ABASession: {
+            **{
+                name: text(name)
+                for name in ABASession.CONTENT_FIELDS
+                if not ABASession.content_field(name).choices
+            },
+            "behaviour_records": [
+                {
+                    "antecedent": text("antecedent"),
+                    "behaviour": text("behaviour"),
+                    "consequence": text("consequence"),
+                    "frequency": 2,
+                    "duration_seconds": 30,
+                    "intensity": "mild",
+                }
+            ],
+            "skill_targets": [
+                {"target": text("target"), "trials": 5, "correct": 3, "prompt_level": "verbal"}
+            ],
+        },
+    }
+    participants = {
+        psychology: came,
+        ot: individual[ot].participants.get(),
+        aba: individual[aba].participants.get(),
+    }
+    notes = {}
+    for specialty, participant in participants.items():
+        provider = providers[specialty]
+        model = NoteService.note_model_for_specialty(specialty)
+        assert model is not None
+        note = NoteService.create_note(model, participant=participant, provider=provider, **content[model])
+        note = NoteService.sign_note(note, user=provider.user)
+        NoteService.add_addendum(note, text=text(f"{specialty}-addendum-text"), user=provider.user)
+        notes[specialty] = type(note).objects.get(pk=note.pk)
+
+    ot_note, aba_note = notes[ot], notes[aba]
+    rows: dict[type[Model], Model] = {
+        Tenant: tenant,
+        User: users[Role.FRONT_DESK],
+        Clinic: clinics[psychology],
+        Room: rooms[psychology],
+        Provider: providers[psychology],
+        Patient: patients[0],
+        Consent: patients[0].consents.get(),
+        AppointmentNumberCounter: AppointmentNumberCounter.objects.get(tenant=tenant),
+        Session: group,
+        SessionParticipant: came,
+        Appointment: appointment,
+        PsychologySession: notes[psychology],
+        PsychologyNoteAddendum: PsychologyNoteAddendum.objects.get(note=notes[psychology]),
+        OTSession: ot_note,
+        OTTargetSkill: OTTargetSkill.objects.get(note=ot_note),
+        OTNoteAddendum: OTNoteAddendum.objects.get(note=ot_note),
+        ABASession: aba_note,
+        ABABehaviourRecord: ABABehaviourRecord.objects.get(note=aba_note),
+        ABASkillTarget: ABASkillTarget.objects.get(note=aba_note),
+        ABANoteAddendum: ABANoteAddendum.objects.get(note=aba_note),
+    }
+    if isinstance(flavour, Canary):
+        # Platform rows: no tenant's staff may see them, whatever their tenant.
+        rows[Group] = Group.objects.create(name=text("group-name"))
+    return World(tenant=tenant, users=users, rows=rows, notes=notes, extra_rows=[cancelled, left, dropped])
+
+
+def text_fields(model: type[Model]) -> list[str]:
+    """The free-text columns of ``model``: a password hash, choice columns and simple-history's own
+    columns (the change reason, which nothing writes) hold no canary."""
+    return [
+        column.attname
+        for column in model._meta.concrete_fields
+        if column.get_internal_type() in ("CharField", "TextField")
+        and not column.choices
+        and column.name != "password"
+        and not column.name.startswith("history_")
+    ]
+
+
+def missing_canaries(
+    models: list[type[Model]], tenant_rows: Callable[[type[Model]], list[dict]]
+) -> list[str]:
+    """Text columns of ``models`` none of whose tenant-B rows holds a canary: the world needs teaching."""
+    missing = []
+    for model in models:
+        rows = tenant_rows(model)
+        for name in text_fields(model):
+            if not any(CANARY_MARK.lower() in str(row[name] or "").lower() for row in rows):
+                missing.append(f"{model._meta.label}.{name}")
+    return missing
