@@ -331,7 +331,11 @@ class SessionAdmin(ServiceFormAdmin):
     )
 
     def get_queryset(self, request):
-        return with_seats_taken(super().get_queryset(request))
+        # The seat count groups the rows, which drops Meta.ordering: order explicitly so the
+        # autocomplete's pagination is stable.
+        return with_seats_taken(super().get_queryset(request)).order_by(
+            "scheduled_date", "scheduled_time", "pk"
+        )
 
     def get_fieldsets(self, request, obj=None):
         return self.add_fieldsets if obj is None else self.change_fieldsets
