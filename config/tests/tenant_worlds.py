@@ -33,27 +33,18 @@ CANARY_MARK = "CANARY"  # every canary contains it, in any letter case
 
 @dataclass(frozen=True)
 class Flavour:
-    """How one organisation's data is spelt: its code and the text of each field."""
+    """How one organisation's data is spelt: its code, usernames and the text of each field."""
 
     code: str
     prefix: str  # usernames
+    text_prefix: str
 
     def text(self, name: str) -> str:
-        raise NotImplementedError
+        return f"{self.text_prefix}{name}"
 
 
-class Canary(Flavour):
-    def text(self, name: str) -> str:
-        return f"CANARY-B-{name}"
-
-
-class Plain(Flavour):
-    def text(self, name: str) -> str:
-        return f"Alpha {name}"
-
-
-CANARY = Canary(code="CANARYB", prefix="canary-b")
-PLAIN = Plain(code="ALPHA", prefix="alpha")
+CANARY = Flavour(code="CANARYB", prefix="canary-b", text_prefix="CANARY-B-")
+PLAIN = Flavour(code="ALPHA", prefix="alpha", text_prefix="Alpha ")
 
 CLINICIAN_ROLE = {
     Clinic.Specialty.PSYCHOLOGY: Role.PSYCHOLOGIST,
@@ -282,7 +273,7 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         ABASkillTarget: ABASkillTarget.objects.get(note=aba_note),
         ABANoteAddendum: ABANoteAddendum.objects.get(note=aba_note),
     }
-    if isinstance(flavour, Canary):
+    if flavour is CANARY:
         # Platform rows: no tenant's staff may see them, whatever their tenant.
         rows[Group] = Group.objects.create(name=text("group-name"))
     return World(tenant=tenant, users=users, rows=rows, notes=notes, extra_rows=[cancelled, left, dropped])
