@@ -5,48 +5,22 @@ connection, see it; a barrier releases them together so they really race.
 """
 
 import datetime
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import CapacityError, ConflictError
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory
+from appointments.tests.threads import run_together
 from core.clock import today as clinic_today
 from core.tests.factories import PatientFactory, ProviderFactory, RoomFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_today")]
 
 DAY = datetime.date(2025, 11, 15)
-
-
-def run_together(calls: list[Callable[[], object]]) -> list[object]:
-    """Run every call in its own thread, released at once; each returns its result or its exception."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            outcomes[index] = call()
-        except Exception as error:  # every outcome, error or not, is asserted by the test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def kinds(outcomes: list[object]) -> Counter:

@@ -1,11 +1,9 @@
 """NoteService (create, update, sign, addendum, back-fill link) and the note selectors."""
 
 import datetime
-import threading
-from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from aba.models import ABASession
 from aba.tests.factories import ABASessionFactory, ABASkillTargetFactory
@@ -19,6 +17,7 @@ from appointments.tests.factories import (
     IndividualSessionFactory,
     ParticipantFactory,
 )
+from appointments.tests.threads import run_together
 from core import locks
 from core.models import Clinic, User
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, UserFactory
@@ -530,30 +529,6 @@ def test_session_has_notes_in_any_discipline(group):
     ABASessionFactory(session_participant=child)
 
     assert session_has_notes(group) is True
-
-
-def run_together(calls: list[Callable[[], object]]) -> list[object]:
-    """Run each call on its own thread and connection, released at once; results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            outcomes[index] = call()
-        except Exception as error:  # every outcome, error or not, is asserted by the test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

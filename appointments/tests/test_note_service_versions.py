@@ -5,17 +5,15 @@ and PostgreSQL (a change that doesn't move the version on is refused), and with 
 threads behind a barrier.
 """
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from appointments.notes.exceptions import SignedNoteError, StaleNoteError
 from appointments.notes.models import user_name
 from appointments.notes.services import NoteService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.threads import run_together
 from core.tests.factories import UserFactory
 from ot.models import OTSession
 from psychology.models import PsychologySession
@@ -186,30 +184,6 @@ def test_database_lets_links_change_without_a_new_version(note):
 
 
 # Two clinicians at once
-
-
-def run_together(calls: list[Callable[[], object]]) -> list[object]:
-    """Run each call in its own thread and connection, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            outcomes[index] = call()
-        except Exception as error:  # every outcome, error or not, is asserted by the test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
