@@ -51,3 +51,18 @@ class ActingTenantMiddleware:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('core:tenant_pick')}?{query}")
         return None
+
+
+class RequestIdMiddleware:
+    """Give each request an id, shared by its access-log rows and returned as ``X-Request-ID``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # core.access_log imports the models, which aren't ready when middleware modules load.
+        from core.access_log import REQUEST_ID_HEADER, request_id
+
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id(request)
+        return response

@@ -9,6 +9,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
@@ -94,6 +95,9 @@ class User(AbstractUser):
         related_name="users",
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.FRONT_DESK)
+    # Part of the session hash (``get_session_auth_hash``): raising it ends every session of the
+    # user, as logging out and a change of role, organisation or active flag do.
+    session_generation = models.PositiveIntegerField(_("session generation"), default=0, editable=False)
 
     # Scoped with core.tenancy.for_user (the manager stays Django's UserManager).
     tenant_path = "tenant"
@@ -313,3 +317,170 @@ class Consent(models.Model):
         if self.revoked_at is not None and clock.local_day(self.revoked_at) <= day:
             return False
         return self.expires_at is None or clock.local_day(self.expires_at) >= day
+
+
+class AccessLog(models.Model):
+    """One read of patient or clinical data, or one refused attempt: who, what, when, from where.
+
+    Append-only: the app's database role may only SELECT and INSERT it, a trigger stores
+    each row's hash, and sealed hash chains reveal any later change (``core.audit_chain``).
+    The user and patient columns are plain ids (no foreign-key constraint), so the record
+    outlives both and a deletion elsewhere never has to touch it.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        PRINT = "print", _("Printed")
+        EXPORT = "export", _("Exported")
+        DENIED = "denied", _("Denied")
+        BREAK_GLASS = "break_glass", _("Break the glass")
+
+    at = models.DateTimeField(_("at"), default=clock.now)
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The login name, or what acted without one (a family's confirmation link).
+    actor = models.CharField(_("actor"), max_length=150)
+    patient = models.ForeignKey(
+        Patient,
+        verbose_name=_("patient"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=80)
+    # The object's id, or a list's query.
+    object_id = models.CharField(_("object id"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-id"]
+        indexes = [
+            # Rows arrive in time order: a BRIN index on the time stays a few pages at any size.
+            BrinIndex(fields=["at"], name="accesslog_at_brin"),
+            models.Index(fields=["tenant", "patient", "id"], name="accesslog_tenant_patient_idx"),
+            models.Index(fields=["tenant", "user", "id"], name="accesslog_tenant_user_idx"),
+            models.Index(fields=["tenant", "action", "id"], name="accesslog_tenant_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.object_type} {self.object_id}"
+
+
+class UserPrivilegeChange(models.Model):
+    """One change of a user's role, organisation, staff, superuser or active flag: old, new, by whom.
+
+    Append-only like the access log (hash trigger, SELECT and INSERT grants only).
+    """
+
+    class Field(models.TextChoices):
+        ROLE = "role", _("role")
+        TENANT = "tenant", _("tenant")
+        IS_STAFF = "is_staff", _("staff status")
+        IS_SUPERUSER = "is_superuser", _("superuser status")
+        IS_ACTIVE = "is_active", _("active")
+
+    at = models.DateTimeField(_("at"), default=clock.now)
+    # The user's organisation after the change (its administrators see the row).
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="privilege_changes",
+    )
+    field = models.CharField(_("field"), max_length=20, choices=Field.choices)
+    old_value = models.CharField(_("old value"), max_length=200, blank=True)
+    new_value = models.CharField(_("new value"), max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("privilege change")
+        verbose_name_plural = _("privilege changes")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "id"], name="privilegechange_tenant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.field}: {self.old_value} -> {self.new_value}"
+
+
+class BreakGlassGrant(models.Model):
+    """A clinician's read-only access to one patient's notes of other disciplines, for a while, with a reason."""
+
+    tenant = models.ForeignKey(Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("clinician"),
+        on_delete=models.PROTECT,
+        related_name="break_glass_grants",
+    )
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="break_glass_grants"
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    started_at = models.DateTimeField(_("started at"), default=clock.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("break-the-glass access")
+        verbose_name_plural = _("break-the-glass accesses")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "patient", "expires_at"], name="breakglass_active_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("started_at")),
+                name="breakglass_expires_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=""),
+                name="breakglass_reason_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.patient}"

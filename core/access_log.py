@@ -1,0 +1,70 @@
+"""Recording reads of patient and clinical data (``core.AccessLog``).
+
+Pages declare once, in the URL conf or on their admin class, that they show patient
+data (``core.access_logging``); this module writes the rows. A refused attempt is
+recorded under the requesting user's organisation with the id that was asked for,
+never under the organisation the id may belong to.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from core.models import AccessLog, User
+
+REQUEST_ID_HEADER = "X-Request-ID"
+OBJECT_ID_MAX_LENGTH = AccessLog._meta.get_field("object_id").max_length or 300
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """``REMOTE_ADDR``, or with ``TRUSTED_PROXY_COUNT`` proxies in front, the address the first of them saw.
+
+    Each trusted proxy appends the address it received the request from to
+    ``X-Forwarded-For``; entries further left were written by the client and prove nothing.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def request_id(request: HttpRequest) -> str:
+    """The id of this request, shared by its log rows (set by ``core.middleware.RequestIdMiddleware``)."""
+    existing = getattr(request, "request_id", None)
+    if existing is None:
+        existing = uuid.uuid4().hex
+        request.request_id = existing  # type: ignore[attr-defined]
+    return existing
+
+
+def record_access(
+    request: HttpRequest,
+    *,
+    action: AccessLog.Action | str,
+    object_type: str,
+    object_id: object = "",
+    patient_id: int | None = None,
+    tenant_id: int | None = None,
+) -> AccessLog:
+    """Write one access-log row for ``request``'s user (``tenant_id`` defaults to the one they work in)."""
+    # core.permissions imports the models; the models don't import this module.
+    from core.permissions import effective_tenant_id
+
+    user = request.user if request.user.is_authenticated else None
+    if tenant_id is None and isinstance(user, User):
+        tenant_id = effective_tenant_id(user)
+    return AccessLog.objects.create(
+        tenant_id=tenant_id,
+        user=user,
+        actor=user.get_username() if user is not None else "anonymous",
+        patient_id=patient_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:OBJECT_ID_MAX_LENGTH],
+        ip=client_ip(request),
+        request_id=request_id(request),
+    )
