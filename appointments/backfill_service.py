@@ -470,15 +470,16 @@ def _insert_sessions(appointments: list[Appointment]) -> list[CreatedSession]:
         Session,
         default_change_reason=CHANGE_REASON,
     )
-    participants = bulk_create_with_history(
+    participants = SessionParticipant.objects.bulk_create(
         [
             _participant_from(appointment, session)
             for appointment, session in zip(appointments, sessions, strict=True)
-        ],
-        SessionParticipant,
-        default_change_reason=CHANGE_REASON,
+        ]
     )
-    _carry_booking_times([participant.pk for participant in participants])
+    _carry_booking_times(participants, appointments)
+    # Their creation history only now, written from the rows as they end up: history rows
+    # are append-only (core.row_hashes), never corrected after the fact.
+    SessionParticipant.history.bulk_history_create(participants, default_change_reason=CHANGE_REASON)
     return [
         CreatedSession(
             appointment_id=participant.legacy_appointment_id,
@@ -538,21 +539,13 @@ def _participant_from(appointment: Appointment, session: Session) -> SessionPart
     )
 
 
-def _carry_booking_times(participant_ids: list[int]) -> None:
+def _carry_booking_times(participants: list[SessionParticipant], appointments: list[Appointment]) -> None:
     # booked_at is auto_now_add, which every INSERT path overwrites with now(); the
-    # participant was booked when its appointment was, so set it from there - on the
-    # row and on its creation history row alike, which keeps the history truthful.
-    appointments = Appointment._meta.db_table
-    with connection.cursor() as cursor:
-        for table, only_creation in (
-            (SessionParticipant._meta.db_table, ""),
-            (SessionParticipant.history.model._meta.db_table, "AND target.history_type = '+'"),
-        ):
-            cursor.execute(
-                f"UPDATE {table} target SET booked_at = a.created_at FROM {appointments} a "  # noqa: S608 - table names only
-                f"WHERE a.id = target.legacy_appointment_id AND target.id = ANY(%s) {only_creation}",
-                [participant_ids],
-            )
+    # participant was booked when its appointment was, so set it from there, before
+    # the creation history row is written from the participant (which keeps it truthful).
+    for participant, appointment in zip(participants, appointments, strict=True):
+        participant.booked_at = appointment.created_at
+    SessionParticipant.objects.bulk_update(participants, ["booked_at"])
 
 
 def link_notes_batch(appointment_ids: list[int], result: BatchResult) -> None:

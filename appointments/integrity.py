@@ -1,7 +1,9 @@
 """Integrity checks: the DESIGN.md invariants, verified over the whole database.
 
 One set-based SQL query per invariant; each returns one row per violation, with
-the ids an operator needs to find it. Used by ``manage.py check_integrity``.
+the ids an operator needs to find it. Used by ``manage.py check_integrity``. The last
+check, ``audit_chain``, is ``core.audit_chain.verify`` (incremental): its damage is
+reported here as violations too.
 
 Most invariants also have a PostgreSQL constraint; these queries still matter
 because data can predate a constraint, arrive through raw SQL or a restore, or span
@@ -25,6 +27,7 @@ from appointments.notes.models import (
     ClinicalNote,
 )
 from appointments.notes.registry import note_models
+from core.audit_chain import verify as verify_audit_chain
 
 _SLOT_MACRO = re.compile(r"SLOT\((\w+)\)")
 
@@ -55,6 +58,8 @@ class Check:
     invariant: Promise
     sql: str
     message: Promise  # %-template over the query's column names
+    # A check that isn't one query: the rows (column name -> value) it finds, instead of ``sql``.
+    rows: Callable[[], list[dict[str, object]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -545,11 +550,32 @@ WHERE n.status = 'signed'
     )
 
 
+def _audit_chain_damage() -> list[dict[str, object]]:
+    """The incremental ``verify_audit_chain``: audit rows and seals changed since sealing."""
+    return [{"kind": finding.kind, "message": finding.message} for finding in verify_audit_chain().findings]
+
+
+AUDIT_CHECKS = (
+    Check(
+        name="audit_chain",
+        invariant=_(
+            "Audit rows (access log, privilege changes, history) are unchanged since they were written "
+            "and sealed (the incremental verify_audit_chain)."
+        ),
+        sql="",
+        message=_("%(kind)s: %(message)s"),
+        rows=_audit_chain_damage,
+    ),
+)
+
+
 def all_checks() -> tuple[Check, ...]:
-    return SCHEDULING_CHECKS + note_checks()
+    return SCHEDULING_CHECKS + note_checks() + AUDIT_CHECKS
 
 
 def run_check(check: Check) -> list[Violation]:
+    if check.rows is not None:
+        return [Violation(check.name, str(check.message) % row) for row in check.rows()]
     with connection.cursor() as cursor:
         cursor.execute(check.sql, QUERY_PARAMS)
         columns = [column.name for column in cursor.description]

@@ -11,9 +11,9 @@ from appointments.integrity import all_checks, check_integrity
 
 class Command(BaseCommand):
     help = (
-        "Check capacity, active participations, appointment numbers, double bookings and clinical-note "
-        "links over the whole database; list every violation with ids and exit with status 1 if any. "
-        "Read-only."
+        "Check capacity, active participations, appointment numbers, double bookings, clinical-note "
+        "links and the audit chain (incremental) over the whole database; list every violation with ids "
+        "and exit with status 1 if any. Read-only, but for the checkpoint a clean audit-chain check signs."
     )
 
     def add_arguments(self, parser):
