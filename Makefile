@@ -11,6 +11,12 @@ DB_NAME ?= clinic
 PYTEST_WORKERS ?= 2
 # Finds or starts PostgreSQL, creates the database, prints its URL (fails loudly).
 FIND_DATABASE = DATABASE_URL="$$($(BIN)/python scripts/dev_database.py $(DB_NAME))" && export DATABASE_URL
+# make run's two roles (README, Database roles): the owner's URL for set-up, the app role's
+# to serve (the owner's again, with a warning, when the server can't create the role).
+FIND_DATABASES = DATABASE_OWNER_URL="$$($(BIN)/python scripts/dev_database.py $(DB_NAME))" && \
+	export DATABASE_OWNER_URL && \
+	DATABASE_URL="$$($(BIN)/python scripts/dev_database.py --app-role $(DB_NAME))" && export DATABASE_URL
+PORT ?= 8000
 
 .PHONY: install run test lint messages browsers
 
@@ -31,10 +37,10 @@ browsers:
 	sh scripts/ensure_chromium.sh
 
 run: install messages
-	$(FIND_DATABASE) && export DJANGO_SETTINGS_MODULE=config.settings.local && \
-	$(BIN)/python manage.py migrate --no-input && \
-	$(BIN)/python manage.py seed_demo && \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(FIND_DATABASES) && export DJANGO_SETTINGS_MODULE=config.settings.local && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py migrate --no-input && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py seed_demo && \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install messages browsers
 	$(FIND_DATABASE) && export DJANGO_SETTINGS_MODULE=config.settings.test && \

@@ -1,11 +1,17 @@
-"""Find or start PostgreSQL for `make run` / `make test` and print its DATABASE_URL.
+"""Find or start PostgreSQL for `make run` / `make test` and print the owner's URL.
 
-Order: $DATABASE_URL if set; else the server on 127.0.0.1:5432 if one answers;
-else an embedded PostgreSQL 16 (the `pgserver` wheel) whose data lives in the
-git-ignored `.pgdata/`. The database named on the command line is created when
-missing. Progress goes to stderr; stdout carries only the URL.
+Order: $DATABASE_OWNER_URL, else $DATABASE_URL, if set; else the server on
+127.0.0.1:5432 if one answers; else an embedded PostgreSQL 16 (the `pgserver` wheel)
+whose data lives in the git-ignored `.pgdata/`. The database named on the command
+line is created when missing. Progress goes to stderr; stdout carries only the URL.
+
+With `--app-role`, the URL printed is the app's restricted role's (README, Database
+roles): the LOGIN role `clinic_app` is created when missing (both development servers
+trust local connections, so it needs no password). When the server can't create it, or
+won't let it log in, a warning goes to stderr and the owner's URL is printed: one role.
 """
 
+import argparse
 import os
 import socket
 import sys
@@ -18,6 +24,14 @@ from psycopg import sql
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOCAL_SERVER = ("127.0.0.1", 5432)
+# The settings' default name for it too (DATABASE_APP_ROLE, config/settings/base.py).
+APP_ROLE = "clinic_app"
+# Roles are global to the server: a concurrent creator (another make, a test run's migrate)
+# surfaces as duplicate_object or unique_violation, and the role is there either way.
+CREATE_ROLE = (
+    "DO $create_role$ BEGIN CREATE ROLE {} LOGIN; "
+    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $create_role$"
+)
 
 
 def server_answers(host: str, port: int) -> bool:
@@ -31,6 +45,13 @@ def server_answers(host: str, port: int) -> bool:
 def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def with_user(url: str, user: str) -> str:
+    """The URL with ``user`` in place of its user and no password."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}@{host}"))
 
 
 def embedded_server_url() -> str:
@@ -68,15 +89,51 @@ def ensure_database(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def app_role_url(url: str) -> str | None:
+    """The app role's URL on the owner's server, creating the role; None when it can't serve."""
+    with connect_admin(url) as connection:
+        exists, may_create = connection.execute(
+            "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = %s), "
+            "(SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user)",
+            [APP_ROLE],
+        ).fetchone()
+        if not exists:
+            if not may_create:
+                print(f"Warning: this server's user may not create the role {APP_ROLE}.", file=sys.stderr)
+                return None
+            print(f"Creating the app's database role {APP_ROLE} ...", file=sys.stderr)
+            connection.execute(sql.SQL(CREATE_ROLE).format(sql.Identifier(APP_ROLE)))
+    app_url = with_user(url, APP_ROLE)
+    try:
+        psycopg.connect(app_url, connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        print(f"Warning: the role {APP_ROLE} can't log in: {error}".strip(), file=sys.stderr)
+        return None
+    return app_url
+
+
 def main() -> None:
-    name = sys.argv[1] if len(sys.argv) > 1 else "clinic"
-    url = os.environ.get("DATABASE_URL")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", nargs="?", default="clinic", help="the database (created when missing)")
+    parser.add_argument("--app-role", action="store_true", help="print the app's restricted role's URL")
+    options = parser.parse_args()
+    url = os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL")
     if not url:
         if server_answers(*LOCAL_SERVER):
-            url = f"postgres://postgres@{LOCAL_SERVER[0]}:{LOCAL_SERVER[1]}/{name}"
+            url = f"postgres://postgres@{LOCAL_SERVER[0]}:{LOCAL_SERVER[1]}/{options.name}"
         else:
-            url = with_database(embedded_server_url(), name)
+            url = with_database(embedded_server_url(), options.name)
     ensure_database(url)
+    if options.app_role:
+        app_url = app_role_url(url)
+        if app_url is None:
+            print(
+                "Warning: serving as the database owner, one role: the app could edit and delete "
+                "audit rows (README, Database roles).",
+                file=sys.stderr,
+            )
+        else:
+            url = app_url
     print(url)
 
 
