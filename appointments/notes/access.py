@@ -6,6 +6,15 @@ because a note names its provider (``can_write_notes``). The order of the checks
 is fixed: a user who can read no notes at all gets a 403 before anything is
 looked up, a row outside the user's organisation is a 404 like a row that
 doesn't exist, and only then is the discipline of the row checked (403).
+
+Break the glass (``core.break_glass``): a clinician holding a running grant for a
+child also reads that child's notes of the other disciplines, on the read-only
+pages only (the note page with ``under_break_glass``, the chart). Nothing else
+honours the grant - writing, signing, addenda, the session page - so it never
+opens more than reading. On the note page a clinician of another discipline is
+therefore refused only after the lookup (an unknown id is a 404 for them). A read
+that only the grant allows is marked (``core.access_log.mark_break_glass_read``) so
+the access log records it as ``break_glass``.
 """
 
 from dataclasses import dataclass
@@ -19,6 +28,8 @@ from appointments.models import Session, SessionParticipant
 from appointments.notes.models import ClinicalNote
 from appointments.notes.selectors import notes_with_details, patient_notes, session_notes_by_participant
 from appointments.notes.services import NoteService
+from core.access_log import mark_break_glass_read
+from core.break_glass import active_grant, can_break_glass
 from core.models import Patient, User
 from core.permissions import (
     can_read_notes,
@@ -75,22 +86,30 @@ def label_note(note: ClinicalNote, user: User) -> ClinicalNote:
     return note
 
 
-def access_note(user: User, specialty: str, pk: int, *, write: bool = False) -> ClinicalNote:
+def access_note(
+    user: User, specialty: str, pk: int, *, write: bool = False, under_break_glass: bool = False
+) -> ClinicalNote:
     """The ``specialty`` note ``pk`` with its details, if ``user`` may read it (and write it, with ``write``).
 
     404 for a discipline without notes, an unknown id or another organisation's
     note; 403 for a reader of another discipline (front desk, finance, a
     psychologist on an OT note), and with ``write`` for a user without a provider
-    profile.
+    profile. With ``under_break_glass`` (read-only pages only) a clinician's running
+    grant for the note's patient stands in for the discipline, and the read is marked.
     """
     note_model = NoteService.note_model_for_specialty(specialty)
     if note_model is None:
         raise Http404
-    if not can_read_notes(user, specialty):
+    readable = can_read_notes(user, specialty)
+    if not readable and not (under_break_glass and can_break_glass(user)):
         raise PermissionDenied
     notes = for_user(notes_with_details(note_model), user)
     # "session" is a link of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
     note = get_object_or_404(notes.select_related("session__clinic", "created_by"), pk=pk)  # type: ignore[misc]
+    if not readable:
+        if active_grant(user, note.patient_id) is None:
+            raise PermissionDenied
+        mark_break_glass_read(user)
     if write and not can_write_notes(user, specialty):
         raise PermissionDenied
     return note
@@ -150,7 +169,23 @@ def session_notes_context(session: Session, user: User, participants: list[Sessi
 
 
 def patient_notes_context(patient: Patient, user: User) -> dict:
-    """The patient chart's notes: every note ``user`` may read, across disciplines, newest first."""
+    """The patient chart's notes: every note ``user`` may read, across disciplines, newest first.
+
+    A clinician with a running break-the-glass grant for ``patient`` reads every
+    discipline's notes of this child (``break_glass_grant`` names the grant); the read
+    is marked when it lists a note of another discipline. ``can_break_glass``: the
+    chart offers the clinician to start a grant.
+    """
+    grant = active_grant(user, patient.pk)
     reads_notes = bool(readable_specialties(user))
-    notes = [label_note(note, user) for note in patient_notes(patient, user)] if reads_notes else []
-    return {"shows_notes": reads_notes, "notes": notes}
+    # The grant opens every discipline of this one child: no discipline filter.
+    listed = patient_notes(patient, None if grant is not None else user) if reads_notes else []
+    notes = [label_note(note, user) for note in listed]
+    if any(not can_read_notes(user, note.specialty) for note in notes):
+        mark_break_glass_read(user)
+    return {
+        "shows_notes": reads_notes,
+        "notes": notes,
+        "break_glass_grant": grant,
+        "can_break_glass": can_break_glass(user),
+    }
