@@ -7,8 +7,11 @@ A browser test module imports the fixtures it uses and marks itself::
     pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ``transaction=True`` because the live server answers from another thread and so
-only sees committed rows. Chromium is the distribution's (``scripts/ensure_chromium.sh``);
-``playwright install`` and its browser download are never used.
+only sees committed rows. Every page runs under the site's Content-Security-Policy, and
+``page`` fails its test when Chromium reports a violation of it (a refused inline script,
+eval, or a file from elsewhere), even if what the test checks still works. Chromium is the
+distribution's (``scripts/ensure_chromium.sh``); ``playwright install`` and its browser
+download are never used.
 """
 
 import os
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -31,6 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+# Chromium reports each refusal on the console, e.g. "Executing inline script violates the
+# following Content Security Policy directive 'script-src 'self''. ...".
+CSP_VIOLATION = "Content Security Policy"
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
@@ -60,12 +66,31 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    """A fresh browser context (no cookies) whose relative URLs go to the live server."""
+    """A fresh browser context (no cookies) whose relative URLs go to the live server.
+
+    Fails the test at teardown when any tab of the context reported a CSP violation.
+    """
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
+    violations = watch_csp_violations(context)
     tab = context.new_page()
     yield tab
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
+
+
+def watch_csp_violations(context: BrowserContext) -> list[str]:
+    """The list that collects, as they happen, the CSP violations any tab of ``context`` reports."""
+    violations: list[str] = []
+
+    def note(text: str) -> None:
+        if CSP_VIOLATION in text:
+            violations.append(text)
+
+    context.on("console", lambda message: note(message.text))
+    context.on("weberror", lambda web_error: note(str(web_error.error)))
+    return violations
 
 
 def log_in(page: Page, username: str, password: str, login_path: str = "/admin/login/") -> None:
