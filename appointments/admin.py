@@ -26,6 +26,7 @@ from appointments.notes.selectors import session_has_notes
 from appointments.selectors import with_seats_taken
 from appointments.session_service import SessionService
 from appointments.workflow import copy_state
+from core.access_logging import AccessLoggedAdminMixin
 from core.admin import (
     ProviderListFilter,
     ServiceAdmin,
@@ -236,7 +237,8 @@ class AddParticipantInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(ServiceFormAdmin):
+class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
+    access_log_patient_path = None  # a group session is about many children
     list_display = (
         "service_type",
         "seats",
@@ -435,7 +437,7 @@ class SessionParticipantCreateForm(ServiceForm):
 
 
 @admin.register(SessionParticipant)
-class SessionParticipantAdmin(ServiceFormAdmin):
+class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
     """Participants are booked through the service and never edited by hand afterwards."""
 
     form = SessionParticipantCreateForm
@@ -561,7 +563,7 @@ class AppointmentRescheduleForm(ServiceForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ServiceFormAdmin):
+class AppointmentAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
     list_display = (
         "appointment_number",
         "patient",

@@ -1,42 +1,80 @@
+from functools import partial
+
 from django.urls import path
 
 from appointments import views
+from appointments.models import Appointment, SessionParticipant
+from core.access_logging import logs_access, patient_of
 
 app_name = "appointments"
 
+# Every page naming a booking or a child logs its reads (core.access_logging); the one-click
+# actions too, so a refused one is logged (a done one redirects and logs nothing). The blank
+# booking forms show no one and log nothing.
+appointment = logs_access("appointment", patient=patient_of(Appointment))
+session = logs_access("session")  # a session's page names many children: no one patient
+participant = logs_access("participant", patient=patient_of(SessionParticipant))
+listing = partial(logs_access, listing=True)  # a list or search: its query is logged, no patient
+
 urlpatterns = [
-    path("", views.appointment_list, name="appointment_list"),
+    path("", listing("appointment_list")(views.appointment_list), name="appointment_list"),
     path("book/", views.appointment_book, name="appointment_book"),
-    path("<int:pk>/", views.appointment_detail, name="appointment_detail"),
-    path("<int:pk>/reschedule/", views.appointment_reschedule, name="appointment_reschedule"),
-    path("<int:pk>/confirm/", views.appointment_confirm, name="appointment_confirm"),
-    path("<int:pk>/clear-finance/", views.appointment_clear_finance, name="appointment_clear_finance"),
-    path("<int:pk>/check-in/", views.appointment_check_in, name="appointment_check_in"),
-    path("<int:pk>/start/", views.appointment_start, name="appointment_start"),
-    path("<int:pk>/complete/", views.appointment_complete, name="appointment_complete"),
-    path("<int:pk>/no-show/", views.appointment_no_show, name="appointment_no_show"),
-    path("<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
-    path("sessions/", views.session_list, name="session_list"),
+    path("<int:pk>/", appointment(views.appointment_detail), name="appointment_detail"),
+    path("<int:pk>/reschedule/", appointment(views.appointment_reschedule), name="appointment_reschedule"),
+    path("<int:pk>/confirm/", appointment(views.appointment_confirm), name="appointment_confirm"),
+    path(
+        "<int:pk>/clear-finance/",
+        appointment(views.appointment_clear_finance),
+        name="appointment_clear_finance",
+    ),
+    path("<int:pk>/check-in/", appointment(views.appointment_check_in), name="appointment_check_in"),
+    path("<int:pk>/start/", appointment(views.appointment_start), name="appointment_start"),
+    path("<int:pk>/complete/", appointment(views.appointment_complete), name="appointment_complete"),
+    path("<int:pk>/no-show/", appointment(views.appointment_no_show), name="appointment_no_show"),
+    path("<int:pk>/cancel/", appointment(views.appointment_cancel), name="appointment_cancel"),
+    path("sessions/", listing("session_list")(views.session_list), name="session_list"),
     path("sessions/create/", views.session_create, name="session_create"),
     path("sessions/book/", views.session_book_individual, name="session_book_individual"),
-    path("sessions/available/", views.session_available, name="session_available"),
-    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/add-patient/", views.session_add_patient, name="session_add_patient"),
-    path("sessions/<int:pk>/start/", views.session_start, name="session_start"),
-    path("sessions/<int:pk>/complete/", views.session_complete, name="session_complete"),
-    path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
-    path("sessions/<int:pk>/capacity/", views.session_capacity, name="session_capacity"),
-    path("sessions/<int:pk>/group-notes/", views.session_group_notes, name="session_group_notes"),
-    path("participants/<int:pk>/confirm/", views.participant_confirm, name="participant_confirm"),
+    path(
+        "sessions/available/", listing("session_available")(views.session_available), name="session_available"
+    ),
+    path("sessions/<int:pk>/", session(views.session_detail), name="session_detail"),
+    path(
+        "sessions/<int:pk>/add-patient/",
+        listing("session_add_patient")(views.session_add_patient),
+        name="session_add_patient",
+    ),
+    path("sessions/<int:pk>/start/", session(views.session_start), name="session_start"),
+    path("sessions/<int:pk>/complete/", session(views.session_complete), name="session_complete"),
+    path("sessions/<int:pk>/cancel/", session(views.session_cancel), name="session_cancel"),
+    path("sessions/<int:pk>/capacity/", session(views.session_capacity), name="session_capacity"),
+    path("sessions/<int:pk>/group-notes/", session(views.session_group_notes), name="session_group_notes"),
+    path(
+        "participants/<int:pk>/confirm/", participant(views.participant_confirm), name="participant_confirm"
+    ),
     path(
         "participants/<int:pk>/clear-finance/",
-        views.participant_clear_finance,
+        participant(views.participant_clear_finance),
         name="participant_clear_finance",
     ),
-    path("participants/<int:pk>/check-in/", views.participant_check_in, name="participant_check_in"),
-    path("participants/<int:pk>/attended/", views.participant_attended, name="participant_attended"),
-    path("participants/<int:pk>/no-show/", views.participant_no_show, name="participant_no_show"),
-    path("participants/<int:pk>/cancel/", views.participant_cancel, name="participant_cancel"),
-    path("schedule/providers/", views.schedule_by_provider, name="schedule_by_provider"),
-    path("schedule/rooms/", views.schedule_by_room, name="schedule_by_room"),
+    path(
+        "participants/<int:pk>/check-in/",
+        participant(views.participant_check_in),
+        name="participant_check_in",
+    ),
+    path(
+        "participants/<int:pk>/attended/",
+        participant(views.participant_attended),
+        name="participant_attended",
+    ),
+    path(
+        "participants/<int:pk>/no-show/", participant(views.participant_no_show), name="participant_no_show"
+    ),
+    path("participants/<int:pk>/cancel/", participant(views.participant_cancel), name="participant_cancel"),
+    path(
+        "schedule/providers/",
+        listing("schedule_by_provider")(views.schedule_by_provider),
+        name="schedule_by_provider",
+    ),
+    path("schedule/rooms/", listing("schedule_by_room")(views.schedule_by_room), name="schedule_by_room"),
 ]

@@ -5,18 +5,25 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from appointments import overview_views
+from core import two_factor_views
 from core import urls as core_urls
+from core.access_logging import logs_access, url_patient
 
 # The `core` namespace joins the directory's pages (patients, the superuser's organisation
 # picker) with the patient chart, which shows bookings and notes and so lives above core,
 # in appointments.
 core_pages = [
     *core_urls.urlpatterns,
-    path("patients/<int:pk>/", overview_views.patient_chart, name="patient_chart"),
+    path(
+        "patients/<int:pk>/",
+        logs_access("patient", patient=url_patient)(overview_views.patient_chart),
+        name="patient_chart",
+    ),
 ]
 
 urlpatterns = [
-    path("", overview_views.home, name="home"),
+    # Today's sessions, appointments and clearance queue name the children: a list.
+    path("", logs_access("home", listing=True)(overview_views.home), name="home"),
     path("appointments/", include("appointments.urls")),
     path("", include((core_pages, core_urls.app_name))),
     path("notes/", include("appointments.notes.urls")),
@@ -25,6 +32,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/two-factor/", two_factor_views.two_factor, name="two_factor"),
+    path("accounts/two-factor/verify/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path(
         "accounts/password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

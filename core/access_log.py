@@ -9,12 +9,14 @@ never under the organisation the id may belong to.
 import uuid
 
 from django.conf import settings
+from django.db.models import Subquery
 from django.http import HttpRequest
 
 from core.models import AccessLog, User
 
 REQUEST_ID_HEADER = "X-Request-ID"
 OBJECT_ID_MAX_LENGTH = AccessLog._meta.get_field("object_id").max_length or 300
+OBJECT_TYPE_MAX_LENGTH = AccessLog._meta.get_field("object_type").max_length or 80
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -47,10 +49,16 @@ def record_access(
     action: AccessLog.Action | str,
     object_type: str,
     object_id: object = "",
-    patient_id: int | None = None,
-    tenant_id: int | None = None,
+    patient_id: int | Subquery | None = None,
+    tenant_id: int | Subquery | None = None,
 ) -> AccessLog:
-    """Write one access-log row for ``request``'s user (``tenant_id`` defaults to the one they work in)."""
+    """Write one access-log row for ``request``'s user (``tenant_id`` defaults to the one they work in).
+
+    ``patient_id`` and ``tenant_id`` may be subqueries, evaluated inside the one INSERT (the
+    returned row then holds the expression, not the id). ``object_type`` and ``object_id`` may
+    come from the URL: they are cut to their columns' length, and a NUL (which PostgreSQL
+    refuses in text) is written as U+FFFD.
+    """
     # core.permissions imports the models; the models don't import this module.
     from core.permissions import effective_tenant_id
 
@@ -63,8 +71,24 @@ def record_access(
         actor=user.get_username() if user is not None else "anonymous",
         patient_id=patient_id,
         action=action,
-        object_type=object_type,
-        object_id=str(object_id)[:OBJECT_ID_MAX_LENGTH],
+        object_type=object_type.replace("\x00", "\ufffd")[:OBJECT_TYPE_MAX_LENGTH],
+        object_id=str(object_id).replace("\x00", "\ufffd")[:OBJECT_ID_MAX_LENGTH],
         ip=client_ip(request),
         request_id=request_id(request),
     )
+
+
+BREAK_GLASS_FLAG = "read_under_break_glass"
+
+
+def mark_break_glass_read(user: User) -> None:
+    """Note that this request's read is allowed only by a break-the-glass grant.
+
+    The note access code calls it; ``core.access_logging`` then records the read as
+    ``break_glass`` rather than ``view``. The user object lives for one request.
+    """
+    setattr(user, BREAK_GLASS_FLAG, True)
+
+
+def read_under_break_glass(user: object) -> bool:
+    return bool(getattr(user, BREAK_GLASS_FLAG, False))

@@ -28,10 +28,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import clock
+from core.access_logging import AccessLoggedAdminMixin
 from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
+from core.logins import unlock_logins
 from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
 from core.permissions import is_admin
+from core.privileges import deactivate_users
 from core.tenancy import for_user, tenant_path
+from core.two_factor import reset_two_factor
 
 NO_VERSION_PAGES_HISTORY_LIST = "core/_admin_history_list.html"
 
@@ -310,6 +314,39 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "tenant", "is_staff", "is_active")
     list_filter = ("role", "tenant", "is_staff", "is_superuser", "is_active")
     list_select_related = ("tenant",)
+    actions = ["deactivate_users", "unlock_logins", "reset_two_factor"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: their history and the records they wrote keep them.
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(
+        permissions=["change"], description=_("Deactivate the selected users (and end their sessions)")
+    )
+    def deactivate_users(self, request, queryset):
+        names = deactivate_users(queryset)
+        self.message_user(request, _("Deactivated: %(users)s.") % {"users": ", ".join(names) or "-"})
+
+    @admin.action(permissions=["change"], description=_("Unlock the sign-in of the selected users"))
+    def unlock_logins(self, request, queryset):
+        names = unlock_logins(queryset)
+        self.message_user(request, _("Sign-in unlocked: %(users)s.") % {"users": ", ".join(names) or "-"})
+
+    @admin.action(description=_("Reset two-factor devices"))
+    def reset_two_factor(self, request, queryset):
+        # The queryset is this admin's (the organisation's users, no superusers for a tenant
+        # administrator); the service keeps to what the administrator reaches anyway.
+        count = reset_two_factor(queryset, by=request.user)
+        self.message_user(
+            request,
+            _("Two-factor devices reset for %(count)d users; they set them up again at their next sign-in.")
+            % {"count": count},
+        )
 
     def get_queryset(self, request):
         users = super().get_queryset(request)
@@ -384,7 +421,8 @@ class ProviderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class PatientAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
+    access_log_patient_path = "pk"
     list_display = ("mrn", "full_name_en", "full_name_ar", "date_of_birth", "sex", "phone", "tenant")
     list_filter = ("sex", "tenant")
     list_select_related = ("tenant",)
@@ -401,7 +439,7 @@ class PatientAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class ConsentAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
     list_display = (
         "patient",
         "consent_type",
@@ -429,3 +467,7 @@ class ConsentAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         if consent.pk is None:
             return None
         return consent.is_valid_on(clock.today())
+
+
+# The audit pages (access log, privilege changes, break-the-glass accesses) build on the admins above.
+import core.audit_admin  # noqa: E402, F401

@@ -13,7 +13,9 @@ come, and an id that is not a number (``abc``, ``1.5``, a NUL) fails that query 
 - an action filters the rows by the ticked ids (``_selected_action``): such a tick selects
   nothing, so Django says that no item was selected;
 - the change and delete pages look their object up by the field ``_to_field`` names, and
-  an empty one names no field: it means the primary key here.
+  an empty one names no field: it means the primary key here;
+- a list filter's value goes to the query as typed, and PostgreSQL refuses a NUL in text:
+  such a filter is a bad request (400), as any lookup the admin doesn't allow.
 """
 
 from django.contrib import admin
@@ -63,6 +65,11 @@ class ReadableIdsAdminMixin(admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         return super().get_object(request, object_id, from_field or None)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if "\x00" in str(value):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def history_view(self, request, object_id, extra_context=None):
         if not readable(self.model._meta.pk, unquote(object_id)):

@@ -12,7 +12,9 @@ any library's - goes through ``ClinicAdminSite.register``:
   tables say.
 
 The "view on site" redirect (``admin:view_on_site``) looks its object up the same way,
-so another organisation's id answers as an unknown one does.
+so another organisation's id answers as an unknown one does. With ``OTP_REQUIRED`` an
+administrator uses the site only after giving their second factor (``has_permission``);
+django-otp's device admins, like every library's, are for superusers only.
 
 This module is imported while the apps load: it imports no models at the top.
 """
@@ -87,6 +89,19 @@ class ClinicAdminSite(admin.AdminSite):
                 walled.__module__ = admin_class.__module__
                 walled.__qualname__ = admin_class.__qualname__
                 super().register(model, walled, **options)
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Django's rule (an active staff member), and with OTP_REQUIRED an administrator's second
+        factor given this session (``core.two_factor``), as django-otp's ``OTPAdminSite`` asks."""
+        from core.two_factor import passed_two_factor
+
+        return super().has_permission(request) and passed_two_factor(request.user)  # type: ignore[arg-type]
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        """A search like the lists: it logs its reads of patient and clinical rows (core.access_logging)."""
+        from core.access_logging import logged_autocomplete
+
+        return logged_autocomplete(self, request, super().autocomplete_view)
 
     def get_urls(self) -> list:
         urls = super().get_urls()

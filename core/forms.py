@@ -122,3 +122,26 @@ class ConsentForm(forms.Form):
         return timezone.make_aware(
             datetime.datetime.combine(expires_on, datetime.time(23, 59, 59)), timezone.get_default_timezone()
         )
+
+
+class BreakGlassForm(forms.Form):
+    """Why a clinician needs to read a child's notes of other disciplines (core.break_glass)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("An administrator reviews every break-the-glass access and its reason."),
+        error_messages={"required": _("Say why you need to read this child's other notes.")},
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or one of the backup codes (core.two_factor)."""
+
+    otp_token = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "dir": "ltr"}),
+        error_messages={"required": _("Enter the code.")},
+    )

@@ -17,10 +17,21 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 ACTING_TENANT_SESSION_KEY = "acting_tenant_id"
-# Pages that show no organisation's rows: signing in and out, the password and the language,
-# and the picker itself. Django admin (its own namespace) shows every organisation to superusers.
+# Pages that show no organisation's rows: signing in and out, the password, the second factor,
+# the language and the session's time left, and the picker itself. Django admin (its own
+# namespace) shows every organisation to superusers.
 PAGES_WITHOUT_TENANT = frozenset(
-    {"login", "logout", "password_change", "password_change_done", "set_language", "core:tenant_pick"}
+    {
+        "login",
+        "logout",
+        "password_change",
+        "password_change_done",
+        "set_language",
+        "core:tenant_pick",
+        "two_factor",
+        "two_factor_verify",
+        "core:session_status",
+    }
 )
 ADMIN_NAMESPACE = "admin"
 

@@ -8,11 +8,12 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
 from django.contrib.postgres.indexes import BrinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -113,6 +114,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's HMAC of the password, with ``session_generation`` in it.
+
+        A session stores this hash at login and is ended when it no longer matches, so
+        raising ``session_generation`` (``core.privileges``) ends every session of the user,
+        as a password change does.
+        """
+        key_salt = "core.models.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Clinic(models.Model):
@@ -437,7 +449,7 @@ class UserPrivilegeChange(models.Model):
 
 
 class BreakGlassGrant(models.Model):
-    """A clinician's read-only access to one patient's notes of other disciplines, for a while, with a reason."""
+    """A clinician's read-only access to one child's notes of other disciplines for an hour, with a reason."""
 
     tenant = models.ForeignKey(Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(
@@ -484,3 +496,59 @@ class BreakGlassGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} -> {self.patient}"
+
+
+class AuditSeal(models.Model):
+    """A signed statement about an audit table's rows (``core.audit_chain``).
+
+    - ``chain``: the row hashes of ``table_name`` with ids ``first_id``..``last_id``,
+      ``entries`` (each row's id as a big-endian int8 and its 32-byte hash, in id order),
+      chained to the table's previous seal: ``chain_hash = sha256(previous_chain || entries)``.
+    - ``retention``: the access log's rows up to ``last_id`` were deleted by the retention
+      (``row_count`` of them), so verification expects them gone.
+    - ``checkpoint``: verification found everything intact up to the chain seal
+      ``last_id`` (whose chain hash is ``previous_chain``); the next incremental run starts there.
+
+    ``signature`` is the HMAC-SHA256, keyed with ``settings.AUDIT_SEAL_KEY``, of the kind,
+    table, range, count and chain hash: without the key nobody, the database owner
+    included, can write a seal verification accepts. Append-only, like the rows it seals.
+    No organisation: a seal spans every tenant's rows, so only superusers see seals
+    (no ``tenant_path``).
+    """
+
+    class Kind(models.TextChoices):
+        CHAIN = "chain", _("chain")
+        RETENTION = "retention", _("retention")
+        CHECKPOINT = "checkpoint", _("verification checkpoint")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CHAIN)
+    table_name = models.CharField(_("table"), max_length=63, blank=True)
+    first_id = models.BigIntegerField(_("first id"))
+    last_id = models.BigIntegerField(_("last id"))
+    row_count = models.IntegerField(_("row count"))
+    entries = models.BinaryField(_("entries"), blank=True)
+    previous_chain = models.BinaryField(_("previous chain hash"), blank=True)
+    chain_hash = models.BinaryField(_("chain hash"))
+    signature = models.CharField(_("signature"), max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"), default=clock.now)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["kind", "table_name", "id"], name="auditseal_kind_table_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["chain", "retention", "checkpoint"]),
+                name="auditseal_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(row_count__gte=0, last_id__gte=models.F("first_id")),
+                name="auditseal_range_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.table_name} {self.first_id}-{self.last_id}"

@@ -1,16 +1,16 @@
 """The patient pages: search, registration and consents (the chart shows bookings: it is in appointments);
-and the page where a superuser picks the organisation they work in."""
+the page where a superuser picks the organisation they work in; and the session's time left."""
 
 from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import clock
 from core.form_fields import LocalPathField
@@ -27,6 +27,7 @@ from core.permissions import (
     require_capability,
 )
 from core.selectors import search_patients
+from core.session_timeout import seconds_left
 
 PAGE_SIZE = 25
 
@@ -119,3 +120,13 @@ def tenant_pick(request: StaffRequest) -> HttpResponse:
         messages.success(request, _("You are working in %(organisation)s.") % {"organisation": tenant})
         return redirect(next_url)
     return render(request, "core/tenant_pick.html", {"form": form, "next": next_url})
+
+
+@require_http_methods(["GET", "POST"])
+def session_status(request: StaffRequest) -> JsonResponse:
+    """How long the session has left (``static/js/idle.js``).
+
+    The page asks with a background GET, which doesn't count as activity; "Stay signed
+    in" POSTs, which does (``core.session_timeout``).
+    """
+    return JsonResponse({"seconds_left": seconds_left(request)})

@@ -32,6 +32,7 @@ from appointments.notes.forms import merge_untouched
 from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum
 from appointments.notes.services import NoteService
 from appointments.workflow import copy_state
+from core.access_logging import AccessLoggedAdminMixin
 from core.admin import ProviderListFilter, ServiceAdmin, TenantScopedAdmin, TenantScopedInline, refused_on
 
 SIGNED_NOTE_IS_KEPT = _("A signed note is part of the record and can't be deleted; add an addendum instead.")
@@ -159,7 +160,7 @@ class AddendumInline(TenantScopedInline, admin.TabularInline):
         return False
 
 
-class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
+class ClinicalNoteAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, ServiceAdmin):
     form = ClinicalNoteAdminForm
     # A past version is never written back over a note: a draft is edited, a signed note
     # takes addenda (TenantScopedAdmin.history_revert).
@@ -282,8 +283,10 @@ class ClinicalNoteAdmin(TenantScopedAdmin, ServiceAdmin):
             )
 
 
-class NotePartAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class NotePartAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
     """Rows and addenda listed on their own, read-only: they are written on their note's page."""
+
+    access_log_patient_path = "note__patient"
 
     history_revert = False
     list_select_related: ClassVar[tuple[str, ...]] = ("note__patient",)  # extended by the disciplines

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,6 +42,8 @@ from appointments.notes.forms import NoteRowsFormSet, NoteVersionForm, merge_unt
 from appointments.notes.models import ClinicalNote, NoteTextLengthValidator, changed_at_text, user_name
 from appointments.notes.registry import note_kind
 from appointments.notes.services import NoteService
+from core import clock
+from core.access_log import read_under_break_glass
 from core.permissions import StaffRequest, is_admin
 
 SIGNED_NOTE_IS_READ_ONLY = gettext_lazy("This note is signed and can't be changed; add an addendum instead.")
@@ -270,13 +272,15 @@ def _detail_page(
         "rows_template": note_kind(note.specialty).rows_template,
         "history_url": _history_url(request, note),
         "addendum_form": addendum_form or AddendumForm(initial={"version": note.version}),
+        "under_break_glass": read_under_break_glass(request.user),
     }
     return render(request, "notes/note_detail.html", context)
 
 
 @require_GET
 def note_detail(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
-    return _detail_page(request, access_note(request.user, specialty, pk))
+    # The one note page a break-the-glass grant opens: it only shows the note.
+    return _detail_page(request, access_note(request.user, specialty, pk, under_break_glass=True))
 
 
 @require_http_methods(["GET", "POST"])
@@ -307,6 +311,38 @@ def note_edit(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
                 messages.success(request, _("Note saved."))
                 return redirect(_note_url(note))
     return _form_page(request, note_forms, note.session_participant, type(note), note)
+
+
+def _autosave_refused(message: StrOrPromise) -> JsonResponse:
+    return JsonResponse({"saved": False, "message": str(message)})
+
+
+@require_POST
+def note_autosave(request: StaffRequest, specialty: str, pk: int) -> JsonResponse:
+    """Save the edit page's draft before the session times out (``static/js/idle.js``).
+
+    The edit page's access, form and service call, with the page's ``version``: a save
+    from an older version or of a note signed meanwhile is refused, never written over
+    it. The page posts it as a background request, which doesn't keep the session
+    alive (``core.session_timeout``). Nothing is kept in the browser: what isn't saved
+    here stays in the open page. Answers 200 with ``saved``, the note's new ``version``
+    (the page sends it with its next save) or a ``message`` saying why not.
+    """
+    note = access_note(request.user, specialty, pk, write=True)
+    note_forms = NoteForms(type(note), request.POST, note=note)
+    version = note_forms.posted_version()
+    if version is None:
+        return _autosave_refused(_("This page didn't say which version of the note it edits."))
+    if not note_forms.is_valid():
+        return _autosave_refused(
+            _("The draft could not be saved automatically: correct the form and save it.")
+        )
+    try:
+        NoteService.update_note(note, user=request.user, expected_version=version, **note_forms.content())
+    except NoteError as error:
+        return _autosave_refused(" ".join(error.messages))
+    message = _("Draft saved at %(time)s.") % {"time": clock.now().strftime("%H:%M")}
+    return JsonResponse({"saved": True, "version": note.version, "message": message})
 
 
 @require_http_methods(["GET", "POST"])

@@ -571,8 +571,8 @@ def test_note_detail_query_count_does_not_grow_with_rows_and_addenda(
     logged_in(client, aba_provider.user)
 
     # session, user, the note with its links, addenda with authors, behaviour
-    # records, skill targets
-    with django_assert_num_queries(6):
+    # records, skill targets, the access-log row (its patient looked up inside the INSERT)
+    with django_assert_num_queries(7):
         response = client.get(note_url(note))
 
     assert len(response.context["note"].addenda.all()) == rows
@@ -797,8 +797,8 @@ def test_session_detail_query_count_with_notes_does_not_grow(
 
     # session, user, the session, participants with patients, their consents,
     # the viewer's provider profile, participants again for the notes, the
-    # psychology notes, their addenda
-    with django_assert_num_queries(9):
+    # psychology notes, their addenda, the access-log row
+    with django_assert_num_queries(10):
         response = psychologist.get(session.get_absolute_url())
 
     assert sum(len(p.readable_notes) for p in response.context["participants"]) == participants
@@ -869,8 +869,8 @@ def test_patient_chart_query_count_with_notes_does_not_grow(
 
     # session, user, patient, participations, appointments, consents, the
     # viewer's provider profile, then each discipline's notes (psychology's with
-    # their addenda; no OT or ABA note, so nothing of theirs to prefetch)
-    with django_assert_num_queries(11):
+    # their addenda; no OT or ABA note, so nothing of theirs to prefetch), the access-log row
+    with django_assert_num_queries(12):
         response = client.get(chart_url(patient))
 
     assert len(response.context["notes"]) == visits

@@ -178,8 +178,8 @@ def test_session_list_query_count_does_not_grow_with_rows(
             )
         )
 
-    # session + user, clinic and provider choices, page count, page rows
-    with django_assert_num_queries(6):
+    # session + user, clinic and provider choices, page count, page rows, the access-log row
+    with django_assert_num_queries(7):
         response = desk.get(reverse("appointments:session_list"))
 
     assert len(response.context["page_obj"].object_list) == sessions
@@ -330,8 +330,8 @@ def test_session_detail_query_count_does_not_grow_with_participants(
     for _ in range(participants):
         booked(session)
 
-    # session + user, the session, participants with patients, their consents
-    with django_assert_num_queries(5):
+    # session + user, the session, participants with patients, their consents, the access-log row
+    with django_assert_num_queries(6):
         response = desk.get(reverse("appointments:session_detail", args=[session.pk]))
 
     assert len(response.context["participants"]) == participants

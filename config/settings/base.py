@@ -1,9 +1,11 @@
 """Settings shared by every environment; environments differ only by variables."""
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -31,9 +33,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    # Sign-in lockout and the sign-in log (core/logins.py).
+    "axes",
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
+    # TOTP second factor with static backup codes (core/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "core",
     "appointments",
     "psychology",
@@ -44,17 +53,27 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # no-store and Permissions-Policy on every response (core/security_headers.py).
+    "core.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # With OTP_REQUIRED, administrators pass the second factor before any page.
+    "core.two_factor_middleware.TwoFactorRequiredMiddleware",
     # After the login check: a superuser on a staff page works in one organisation.
     "core.middleware.ActingTenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: signs out an idle session with a message (core/session_timeout.py).
+    "core.session_timeout.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -76,23 +95,65 @@ TEMPLATES = [
     },
 ]
 
+# Two roles (README, Database roles): the app serves as DATABASE_URL's restricted role;
+# migrations and set-up run as DATABASE_OWNER_URL's owner, chosen by DATABASE_ROLE=owner.
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic"
+DATABASE_ROLE = os.environ.get("DATABASE_ROLE", "app")
+if DATABASE_ROLE not in {"app", "owner"}:
+    raise RuntimeError(f"DATABASE_ROLE must be app or owner, not {DATABASE_ROLE!r}")
+if DATABASE_ROLE == "owner" and "DATABASE_OWNER_URL" not in os.environ:
+    raise RuntimeError("DATABASE_ROLE=owner needs DATABASE_OWNER_URL")
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default="postgres://postgres@127.0.0.1:5432/clinic",
+        env="DATABASE_OWNER_URL" if DATABASE_ROLE == "owner" else "DATABASE_URL",
+        default=DEFAULT_DATABASE_URL,
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+# The role the owner grants to after each migrate (core/db_roles.py): DATABASE_URL's user
+# when an owner is configured apart, else clinic_app (created when the owner may).
+DATABASE_APP_ROLE = (
+    dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))["USER"]
+    if "DATABASE_OWNER_URL" in os.environ
+    else "clinic_app"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in lockout (core/logins.py): 5 failures within 15 minutes lock the username, whether
+# it exists or not, on the staff and the admin login alike; every sign-in, failed or not,
+# is logged (axes' access log and access failure log).
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "core.logins.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.access_log.client_ip"
+# axes.W006 asks for the client IP among the lockout keys, against attackers who rotate user
+# agents or cookies. The lockout here is by username alone, whatever the address: rotating
+# anything doesn't reset its count, and staff behind a clinic's one public address aren't
+# locked out together by one colleague's typos.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# A session ends after SESSION_IDLE_MINUTES without activity (core/session_timeout.py) and,
+# however active, SESSION_COOKIE_AGE after signing in.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "15"))
+SESSION_COOKIE_AGE = 12 * 60 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -115,6 +176,34 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Browser-side walls, in every environment (tests included; production adds HTTPS).
+# Scripts only from our own static files: no inline script, no eval (htmx runs with
+# allowEval false, see templates/base.html), data reaches scripts through json_script.
+# Inline styles stay allowed (no style nonce): the templates use style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# Features no page uses, switched off for the page and anything it could embed.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# TOTP second factor (django-otp): with OTP_REQUIRED, administrators and superusers give a
+# code from their authenticator app (or a backup code) after the password, before any page.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Child therapy centre")
+# django-otp's admin pages (superusers only) never show a device's secret or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # core.locks records the row locks of each transaction and raises on one taken out of
 # the documented order. A test-time check (on in test.py); production only pays a flag.
 LOCK_ORDER_CHECKS = False
@@ -131,3 +220,6 @@ LOGGING = {
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # How long access-log rows are kept (`manage.py prune_access_log`); HIPAA asks for six years.
 ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("ACCESS_LOG_RETENTION_YEARS", "6"))
+# The HMAC key that signs the audit seals (core.audit_chain, README "Audit trail"). Kept
+# outside the database, so its owner can't forge a seal; production requires it.
+AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", "insecure-development-audit-seal-key")

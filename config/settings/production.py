@@ -7,8 +7,12 @@ from .base import env_bool, env_list
 
 SECRET_KEY = os.environ["SECRET_KEY"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
-if "DATABASE_URL" not in os.environ:
-    raise RuntimeError("DATABASE_URL must be set in production")
+# Both roles: the app serves as DATABASE_URL's; migrations run as DATABASE_OWNER_URL's.
+for name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
+    if name not in os.environ:
+        raise RuntimeError(f"{name} must be set in production")
+if "AUDIT_SEAL_KEY" not in os.environ:
+    raise RuntimeError("AUDIT_SEAL_KEY must be set in production (it signs the audit seals)")
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -18,5 +22,5 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+# Administrators and superusers pass the TOTP second factor before any page.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)

@@ -6,3 +6,10 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Every lock the suite takes is checked against core.locks' order.
 LOCK_ORDER_CHECKS = True
+# The suite runs as the owner (pytest-django creates and flushes the databases); migrate
+# creates this LOGIN role and grants to it, and the app_role tests connect as it.
+DATABASE_APP_ROLE = "clinic_app_test"
+# The second factor stays off for the suite; the two-factor tests switch it on (override_settings).
+OTP_REQUIRED = False
+# Sign-in lockout on, whatever the environment says: the lockout tests rely on it.
+AXES_ENABLED = True

@@ -14,8 +14,12 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Model
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
 from appointments.appointment_service import AppointmentService
@@ -23,7 +27,20 @@ from appointments.models import Appointment, AppointmentNumberCounter, Session, 
 from appointments.notes.models import ClinicalNote
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
-from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from core.break_glass import start_break_glass
+from core.models import (
+    AccessLog,
+    AuditSeal,
+    BreakGlassGrant,
+    Clinic,
+    Consent,
+    Patient,
+    Provider,
+    Room,
+    Tenant,
+    User,
+    UserPrivilegeChange,
+)
 from ot.models import OTNoteAddendum, OTSession, OTTargetSkill
 from psychology.models import PsychologyNoteAddendum, PsychologySession
 
@@ -117,6 +134,35 @@ def _patient(flavour: Flavour, tenant: Tenant, number: int) -> Patient:
         signed_at=datetime.datetime(2020, 1, 5, 9, 0, tzinfo=datetime.UTC),
     )
     return patient
+
+
+def _audit_rows(flavour: Flavour, tenant: Tenant, users: dict[str, User], patient: Patient) -> dict:
+    """A read of ``patient``'s record, a role change and a break-the-glass access."""
+    text = flavour.text
+    return {
+        AccessLog: AccessLog.objects.create(
+            tenant=tenant,
+            user=users[Role.PSYCHOLOGIST],
+            actor=text("accesslog-actor"),
+            patient=patient,
+            action=AccessLog.Action.VIEW,
+            object_type=text("accesslog-object_type"),
+            object_id=text("accesslog-object_id"),
+            ip="192.0.2.7",
+            request_id=text("accesslog-request_id"),
+        ),
+        UserPrivilegeChange: UserPrivilegeChange.objects.create(
+            tenant=tenant,
+            user=users[Role.FRONT_DESK],
+            field=UserPrivilegeChange.Field.ROLE,
+            old_value=text("privilege-old_value"),
+            new_value=text("privilege-new_value"),
+            changed_by=users[Role.ADMIN],
+        ),
+        BreakGlassGrant: start_break_glass(
+            user=users[Role.PSYCHOLOGIST], patient=patient, reason=text("breakglass-reason")
+        ),
+    }
 
 
 def build_world(flavour: Flavour, day: datetime.date) -> World:
@@ -272,10 +318,36 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         ABABehaviourRecord: ABABehaviourRecord.objects.get(note=aba_note),
         ABASkillTarget: ABASkillTarget.objects.get(note=aba_note),
         ABANoteAddendum: ABANoteAddendum.objects.get(note=aba_note),
+        **_audit_rows(flavour, tenant, users, patients[0]),
     }
     if flavour is CANARY:
         # Platform rows: no tenant's staff may see them, whatever their tenant.
         rows[Group] = Group.objects.create(name=text("group-name"))
+        # Two-factor devices (django-otp's admin) belong to no organisation either.
+        rows[TOTPDevice] = TOTPDevice.objects.create(user=users[Role.ADMIN], name=text("totp-name"))
+        rows[StaticDevice] = StaticDevice.objects.create(user=users[Role.ADMIN], name=text("static-name"))
+        StaticToken.objects.create(device=rows[StaticDevice], token=text("token")[:16])
+        # django-axes' sign-in records (superusers only): a username, not an organisation's row.
+        sign_in = {
+            "username": users[Role.FRONT_DESK].username,
+            "ip_address": "192.0.2.8",
+            "user_agent": text("axes-user_agent"),
+            "http_accept": text("axes-http_accept"),
+            "path_info": text("axes-path_info"),
+        }
+        attempt = {"get_data": text("axes-get_data"), "post_data": text("axes-post_data")}
+        rows[AccessAttempt] = AccessAttempt.objects.create(**sign_in, **attempt, failures_since_start=1)
+        rows[AxesAccessLog] = AxesAccessLog.objects.create(**sign_in, session_hash=text("axes-session_hash"))
+        rows[AccessFailureLog] = AccessFailureLog.objects.create(**sign_in, locked_out=False)
+        # The audit seals span every organisation (superusers only).
+        rows[AuditSeal] = AuditSeal.objects.create(
+            table_name=text("seal-table")[:63],
+            first_id=1,
+            last_id=1,
+            row_count=1,
+            chain_hash=bytes(32),
+            signature=text("seal-signature")[:64],
+        )
     return World(tenant=tenant, users=users, rows=rows, notes=notes, extra_rows=[cancelled, left, dropped])
 
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -41,11 +43,13 @@ from django.db.models import Model, Q
 from django.forms import ModelChoiceField
 from django.test import Client
 from django.urls import URLPattern, resolve, reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from appointments.models import Session
 from config.tests.tenant_worlds import CANARY, PLAIN, WALKED_ROLES, World, build_world, missing_canaries
-from core.models import Clinic, Patient, Provider, Room, User
+from core.models import AuditSeal, Clinic, Patient, Provider, Room, User
 from core.tenancy import tenant_path
 from core.tests.admin_helpers import form_data
 from core.tests.test_views_access import MATRIX, url_for, walked_urls
@@ -82,6 +86,9 @@ ADMIN_MODEL_URLS = {
     "simple_history",
     "password",
     "redirect",
+    "export",  # the audit pages' CSV of their list (core.audit_admin)
+    "config",  # django-otp's device secret and QR code pages (refused: OTP_ADMIN_HIDE_SENSITIVE_DATA)
+    "qrcode",
 }
 
 
@@ -176,10 +183,12 @@ def difference(foreign, missing) -> str:
 
 
 def tables() -> list[type[Model]]:
+    """Every table of the project that belongs to an organisation (the audit seals belong to none)."""
     return [
         model
         for app_label in PROJECT_APPS
         for model in apps.get_app_config(app_label).get_models(include_auto_created=True)
+        if tenant_path(model) is not None
     ]
 
 
@@ -231,7 +240,16 @@ B_IDS_FROM = 700000  # B's ids: never A's, and long enough to blank out of a pag
 def number_rows_from(first: int) -> None:
     """The next rows of every table get ids from ``first`` on (sequences outlive a test's rollback)."""
     with connection.cursor() as cursor:
-        for model in [*tables(), Group]:
+        for model in [
+            *tables(),
+            Group,
+            TOTPDevice,
+            StaticDevice,
+            AccessAttempt,
+            AxesAccessLog,
+            AccessFailureLog,
+            AuditSeal,
+        ]:
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence(%s, %s), %s)",
                 [model._meta.db_table, model._meta.pk.column, first],
@@ -289,6 +307,9 @@ def admin_urls(model: type[Model], model_admin: admin.ModelAdmin, row: Model | N
             "simple_history": lambda: reverse(f"{info}_simple_history", args=[pk, history_id]),
             "password": lambda: reverse("admin:auth_user_password_change", args=[pk]),
             "redirect": lambda: reverse(f"{info}_changelist") + f"{pk}/",
+            "export": lambda: reverse(f"{info}_export"),
+            "config": lambda: reverse(f"{info}_config", args=[pk]),
+            "qrcode": lambda: reverse(f"{info}_qrcode", args=[pk]),
         }[kind]()
     return urls
 
@@ -400,6 +421,8 @@ def walk_admin_model(
         },
         "history": {},
         "redirect": {},
+        "config": {},
+        "qrcode": {},
     }
     for kind, data in posts.items():
         if kind not in urls:
@@ -444,6 +467,7 @@ def control_admin_model(walk: Walk, model, model_admin, a: World, request, is_ad
         "simple_history": isinstance(model_admin, SimpleHistoryAdmin) and model_admin.history_revert,
         "password": model_admin.has_change_permission(request, own_row),
         "redirect": True,
+        "export": True,
     }
     change = urls["change"]
     for kind, url in urls.items():

@@ -86,6 +86,9 @@ EXEMPT_TABLES = frozenset(
 )
 OUR_APPS = ("core", "appointments", "psychology", "ot", "aba")
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
+# Logging out goes to the login page by design, and writes: it ends the user's other
+# sessions (core.privileges.end_other_sessions raises User.session_generation).
+LOGOUT_PAGE = "/accounts/logout/"
 
 
 # The URLs ---------------------------------------------------------------------------------------
@@ -611,7 +614,7 @@ def refusal(method: str, response: HttpResponse) -> str | None:
     if method == "POST" and response.status_code == 200 and shows_form_errors(response):
         return "showed the form again with errors"
     if response.status_code == 302 and response.url.startswith(LOGIN_PAGES):
-        return "sent to log in"
+        return None if response.wsgi_request.path == LOGOUT_PAGE else "sent to log in"
     levels = {message.level for message in messages.get_messages(response.wsgi_request)}
     if messages.ERROR in levels and messages.SUCCESS not in levels:
         return "reported errors only"

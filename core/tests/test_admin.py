@@ -10,8 +10,22 @@ from django.http import HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from core import clock
 from core.admin import REFUSAL, ConsentAdmin, ServiceAdmin, ServiceRefusal, showing_refusal
-from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from core.audit_admin import AuditAdmin, AuditSealAdmin
+from core.models import (
+    AccessLog,
+    AuditSeal,
+    BreakGlassGrant,
+    Clinic,
+    Consent,
+    Patient,
+    Provider,
+    Room,
+    Tenant,
+    User,
+    UserPrivilegeChange,
+)
 from core.tests.admin_helpers import (
     admin_url,
     concrete_models,
@@ -35,7 +49,30 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 @pytest.fixture
 def core_rows(room, provider):
     """At least one row of every core model (tenant, clinic and users come with room and provider)."""
-    ConsentFactory(patient=PatientFactory(tenant=room.clinic.tenant))
+    tenant = room.clinic.tenant
+    patient = PatientFactory(tenant=tenant)
+    ConsentFactory(patient=patient)
+    AccessLog.objects.create(
+        tenant=tenant, user=provider.user, actor="reader", patient=patient, action="view", object_type="chart"
+    )
+    UserPrivilegeChange.objects.create(
+        tenant=tenant, user=provider.user, field="role", old_value="front_desk", new_value="psychologist"
+    )
+    BreakGlassGrant.objects.create(
+        tenant=tenant,
+        user=provider.user,
+        patient=patient,
+        reason="crisis",
+        expires_at=clock.now() + datetime.timedelta(hours=1),
+    )
+    AuditSeal.objects.create(
+        table_name="core_accesslog",
+        first_id=1,
+        last_id=1,
+        row_count=1,
+        chain_hash=bytes(32),
+        signature="0" * 64,
+    )
 
 
 @pytest.fixture
@@ -64,7 +101,10 @@ def test_admin_pages_load_for_core_model(admin_client, model, model_admin):
     assert obj is not None, f"core_rows makes no {model.__name__}"
 
     assert admin_client.get(admin_url(model, "changelist")).status_code == 200
-    assert admin_client.get(admin_url(model, "add")).status_code == 200
+    # The audit pages are records: nobody adds to them by hand.
+    assert admin_client.get(admin_url(model, "add")).status_code == (
+        403 if isinstance(model_admin, (AuditAdmin, AuditSealAdmin)) else 200
+    )
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
     if isinstance(model_admin, SimpleHistoryAdmin):
         assert admin_client.get(admin_url(model, "history", obj.pk)).status_code == 200

@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from appointments.models import Session
 from core.admin_input import ReadableAutocompleteSelect
-from core.models import Consent, User
+from core.models import Clinic, Consent, User
 from core.tests.admin_helpers import admin_url, message_texts
 from core.tests.factories import ConsentFactory, PatientFactory
 
@@ -132,3 +132,14 @@ def test_admin_change_and_delete_pages_read_an_empty_to_field_as_the_primary_key
 
     assert admin_client.get(url, {"_to_field": ""}).status_code == 200
     assert admin_client.post(url, {"_to_field": ""}).status_code in (200, 302)
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [(User, "role__exact=%00"), (Clinic, "specialty__exact=%00"), (Session, "status__exact=a%00b")],
+)
+def test_admin_list_filter_holding_a_nul_is_a_bad_request(admin_client, model, query):
+    # PostgreSQL refuses a NUL in text; the admin answers 400 rather than a server error.
+    response = admin_client.get(f"{admin_url(model, 'changelist')}?{query}")
+
+    assert response.status_code == 400

@@ -184,8 +184,8 @@ def test_home_front_desk_query_count_does_not_grow(
     legacy_appointment(ProviderFactory(clinic=clinic), clinic, hour=12)
     login(client, tenant, Role.FRONT_DESK)
 
-    # session + user, today's sessions, today's appointments, participant counts
-    with django_assert_num_queries(5):
+    # session + user, today's sessions, today's appointments, participant counts, the access-log row
+    with django_assert_num_queries(6):
         response = client.get(reverse("home"))
 
     assert len(response.context["sessions"]) == sessions
@@ -200,8 +200,9 @@ def test_home_finance_query_count_does_not_grow(
         booked(session)
     login(client, tenant, Role.FINANCE)
 
-    # session + user, queued participants, queued appointments, two totals, two of-today counts
-    with django_assert_num_queries(8):
+    # session + user, queued participants, queued appointments, two totals, two of-today counts,
+    # the access-log row
+    with django_assert_num_queries(9):
         response = client.get(reverse("home"))
 
     assert len(response.context["queue_participants"]) == participants

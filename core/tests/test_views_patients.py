@@ -102,8 +102,8 @@ def test_patient_search_shows_no_match_message_and_never_fails_on_odd_input(desk
 def test_patient_search_query_count_does_not_grow(desk, tenant, patients, django_assert_num_queries):
     PatientFactory.create_batch(patients, tenant=tenant)
 
-    # session + user, page count, page rows
-    with django_assert_num_queries(4):
+    # session + user, page count, page rows, the access-log row
+    with django_assert_num_queries(5):
         response = desk.get(reverse("core:patient_search"))
 
     assert len(response.context["page_obj"].object_list) == patients
@@ -150,8 +150,8 @@ def test_patient_chart_query_count_does_not_grow(
         legacy_appointment(provider, clinic, sara, day=visit_day, hour=15)
         ConsentFactory(patient=sara)
 
-    # session + user, patient, participations, appointments, consents
-    with django_assert_num_queries(6):
+    # session + user, patient, participations, appointments, consents, the access-log row
+    with django_assert_num_queries(7):
         response = desk.get(reverse("core:patient_chart", args=[sara.pk]))
 
     chart = response.context["chart"]
