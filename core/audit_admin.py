@@ -254,7 +254,20 @@ def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
 Column = tuple[StrOrPromise, Callable[[Any], object]]
 
 
-class AuditAdmin(TenantScopedAdmin):
+class ReadOnlyAdminMixin(admin.ModelAdmin):
+    """Audit records: nobody adds, changes or deletes them by hand, superusers included."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
     """A read-only page over audit records, with "Export CSV" of the list as filtered.
 
     ``export_columns`` names the export's columns; ``export_object_type`` is the
@@ -271,15 +284,6 @@ class AuditAdmin(TenantScopedAdmin):
     export_columns: tuple[Column, ...]
     # Rows per fetch while streaming an export (a server-side cursor, so memory stays flat).
     export_chunk_size = 2000
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
@@ -530,7 +534,7 @@ class BreakGlassGrantAdmin(AccessLoggedAdminMixin, AuditAdmin, SimpleHistoryAdmi
 
 
 @admin.register(AuditSeal)
-class AuditSealAdmin(admin.ModelAdmin):
+class AuditSealAdmin(ReadOnlyAdminMixin):
     """The audit tables' seals, for the platform's operators.
 
     A seal spans every organisation, so it declares no tenant and the admin site shows it
@@ -552,15 +556,6 @@ class AuditSealAdmin(admin.ModelAdmin):
     readonly_fields = list_display
     list_per_page = 50
     show_full_result_count = False
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("sealed at"), ordering="sealed_at")
     def sealed_shown(self, seal: AuditSeal) -> str:

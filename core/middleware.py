@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 
 ACTING_TENANT_SESSION_KEY = "acting_tenant_id"
 # Pages that show no organisation's rows: signing in and out, the password, the second factor,
@@ -36,17 +37,11 @@ PAGES_WITHOUT_TENANT = frozenset(
 ADMIN_NAMESPACE = "admin"
 
 
-class ActingTenantMiddleware:
+class ActingTenantMiddleware(MiddlewareMixin):
     """Set ``user.acting_tenant_id`` for a superuser on a staff page; without one, redirect to the picker.
 
     Goes after ``LoginRequiredMiddleware``, so anonymous visitors are sent to the login first.
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any

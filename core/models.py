@@ -5,6 +5,7 @@ Every model declares how its rows reach their organisation (``tenant_path``, see
 """
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -20,6 +21,9 @@ from simple_history.models import HistoricalRecords
 
 from core import clock
 from core.tenancy import TenantScopedManager
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MRN_MAX_LENGTH = 30
 # Arabic-Indic (U+0660-U+0669) and Extended Arabic-Indic (U+06F0-U+06F9) digits as typed on
@@ -331,13 +335,23 @@ class Consent(models.Model):
         return self.expires_at is None or clock.local_day(self.expires_at) >= day
 
 
+def record_reference(
+    to: type[models.Model] | str, verbose_name: "StrOrPromise", **options: Any
+) -> models.ForeignKey:
+    """A reference from an audit record that is a plain id: no foreign-key constraint and no
+    cascade, so the record outlives what it names and no deletion elsewhere ever rewrites it."""
+    options.setdefault("related_name", "+")
+    return models.ForeignKey(
+        to, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False, **options
+    )
+
+
 class AccessLog(models.Model):
     """One read of patient or clinical data, or one refused attempt: who, what, when, from where.
 
     Append-only: the app's database role may only SELECT and INSERT it, a trigger stores
     each row's hash, and sealed hash chains reveal any later change (``core.audit_chain``).
-    The user and patient columns are plain ids (no foreign-key constraint), so the record
-    outlives both and a deletion elsewhere never has to touch it.
+    The user and patient columns are plain ids (``record_reference``).
     """
 
     class Action(models.TextChoices):
@@ -351,26 +365,10 @@ class AccessLog(models.Model):
     tenant = models.ForeignKey(
         Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    user = record_reference(settings.AUTH_USER_MODEL, _("user"), null=True, blank=True)
     # The login name, or what acted without one (a family's confirmation link).
     actor = models.CharField(_("actor"), max_length=150)
-    patient = models.ForeignKey(
-        Patient,
-        verbose_name=_("patient"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    patient = record_reference(Patient, _("patient"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=80)
     # The object's id, or a list's query.
@@ -415,25 +413,11 @@ class UserPrivilegeChange(models.Model):
     tenant = models.ForeignKey(
         Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="privilege_changes",
-    )
+    user = record_reference(settings.AUTH_USER_MODEL, _("user"), related_name="privilege_changes")
     field = models.CharField(_("field"), max_length=20, choices=Field.choices)
     old_value = models.CharField(_("old value"), max_length=200, blank=True)
     new_value = models.CharField(_("new value"), max_length=200, blank=True)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("changed by"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    changed_by = record_reference(settings.AUTH_USER_MODEL, _("changed by"), null=True, blank=True)
 
     tenant_path = "tenant"
     objects = TenantScopedManager()

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 
 ENROL_PAGE = "two_factor"
 VERIFY_PAGE = "two_factor_verify"
@@ -25,13 +26,7 @@ OPEN_BEFORE_THE_SECOND_FACTOR = frozenset(
 )
 
 
-class TwoFactorRequiredMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
+class TwoFactorRequiredMiddleware(MiddlewareMixin):
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
