@@ -243,6 +243,15 @@ class Session(ScheduledSlot):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Closed by `manage.py close_stale_sessions` rather than by its clinicians: its no-shows
+    # wait for finance's review before they are billable.
+    auto_closed = models.BooleanField(_("closed automatically"), default=False)
+    # Where the session was before its last move (reschedule_session), shown as "moved from ..."
+    # until someone records that the families were told.
+    moved_from_date = models.DateField(_("moved from (date)"), null=True, blank=True)
+    moved_from_time = models.TimeField(_("moved from (time)"), null=True, blank=True)
+    moved_at = models.DateTimeField(_("moved at"), null=True, blank=True)
+    families_told_at = models.DateTimeField(_("families told at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -300,7 +309,7 @@ class Session(ScheduledSlot):
         annotated = getattr(self, "seats_taken", None)
         if annotated is not None:
             return annotated
-        return self.participants.exclude(status=SessionParticipant.Status.CANCELLED).count()
+        return self.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES).count()
 
     @property
     def available_spots(self) -> int:
@@ -315,16 +324,45 @@ class Session(ScheduledSlot):
         return f"{self.current_capacity}/{self.max_capacity}"
 
 
+class ParticipantStatus(models.TextChoices):
+    """A participant's status (``SessionParticipant.Status``)."""
+
+    BOOKED = "booked", _("Booked")
+    CONFIRMED = "confirmed", _("Confirmed")
+    ARRIVED = "arrived", _("Arrived")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED = "cancelled", _("Cancelled")
+    # Came, was refused check-in at a gate (consent or finance), and never arrived.
+    TURNED_AWAY = "turned_away", _("Turned away")
+
+
+# The statuses that hold no seat (``SessionParticipant.INACTIVE_STATUSES``): every constraint,
+# seat count and SQL check uses this one set.
+INACTIVE_PARTICIPANT_STATUSES = (ParticipantStatus.CANCELLED, ParticipantStatus.TURNED_AWAY)
+
+
 class SessionParticipant(models.Model):
     """One patient in one session, with their own number, status and gates."""
 
-    class Status(models.TextChoices):
-        BOOKED = "booked", _("Booked")
-        CONFIRMED = "confirmed", _("Confirmed")
-        ARRIVED = "arrived", _("Arrived")
-        ATTENDED = "attended", _("Attended")
-        NO_SHOW = "no_show", _("No-show")
-        CANCELLED = "cancelled", _("Cancelled")
+    Status = ParticipantStatus
+    INACTIVE_STATUSES = INACTIVE_PARTICIPANT_STATUSES
+
+    class CancelledBy(models.TextChoices):
+        FAMILY = "family", _("Family")
+        CLINIC = "clinic", _("Clinic")
+        PROVIDER = "provider", _("Provider")
+
+    class CancelCategory(models.TextChoices):
+        ILLNESS = "illness", _("Illness")
+        FAMILY_EMERGENCY = "family_emergency", _("Family emergency")
+        TRANSPORT = "transport", _("Transport")
+        SCHEDULE_CONFLICT = "schedule_conflict", _("Schedule conflict")
+        WEATHER = "weather", _("Weather")
+        CLINIC_CLOSURE = "clinic_closure", _("Clinic closure")
+        PROVIDER_UNAVAILABLE = "provider_unavailable", _("Provider unavailable")
+        SESSION_CANCELLED = "session_cancelled", _("Whole session cancelled")
+        OTHER = "other", _("Other")
 
     session = models.ForeignKey(
         Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="participants"
@@ -365,6 +403,26 @@ class SessionParticipant(models.Model):
     no_show_at = models.DateTimeField(_("no-show at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    cancelled_by = models.CharField(_("cancelled by"), max_length=20, choices=CancelledBy.choices, blank=True)
+    cancel_category = models.CharField(
+        _("cancellation category"), max_length=30, choices=CancelCategory.choices, blank=True
+    )
+    is_late_cancellation = models.BooleanField(_("late cancellation"), default=False)
+    turned_away_at = models.DateTimeField(_("turned away at"), null=True, blank=True)
+    # A no-show or a family's late cancellation is billable to the family: a flag, no prices.
+    billable = models.BooleanField(_("billable"), default=False)
+    # An auto-closed session's no-show waits for a front-desk or finance user to confirm it.
+    billing_review_pending = models.BooleanField(_("billing to review"), default=False)
+    billing_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("billing waived by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    billing_waived_at = models.DateTimeField(_("billing waived at"), null=True, blank=True)
+    billing_waived_reason = models.TextField(_("billing waiver reason"), blank=True, max_length=2000)
     history = HistoricalRecords()
 
     tenant_path = "session__clinic__tenant"
@@ -377,7 +435,7 @@ class SessionParticipant(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "patient"],
-                condition=~models.Q(status="cancelled"),
+                condition=~models.Q(status__in=INACTIVE_PARTICIPANT_STATUSES),
                 name="participant_one_active_per_patient",
                 violation_error_message=_("This patient is already booked in this session."),
             ),
@@ -392,4 +450,47 @@ class SessionParticipant(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status != self.Status.CANCELLED
+        return self.status not in self.INACTIVE_STATUSES
+
+
+class CheckInRefusal(models.Model):
+    """A check-in refused at a gate: who tried, when, which gate and what they were told.
+
+    Written in its own transaction before the refusal is raised, so it survives it;
+    append-only like the history tables (``audit_record``).
+    """
+
+    class Gate(models.TextChoices):
+        CONSENT = "consent", _("Consent")
+        FINANCE = "finance", _("Finance clearance")
+
+    participant = models.ForeignKey(
+        SessionParticipant,
+        verbose_name=_("participant"),
+        on_delete=models.CASCADE,
+        related_name="check_in_refusals",
+    )
+    gate = models.CharField(_("gate"), max_length=20, choices=Gate.choices)
+    message = models.TextField(_("message"), blank=True)
+    refused_at = models.DateTimeField(_("refused at"))
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("refused by"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    audit_record = True
+    tenant_path = "participant__session__clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("refused check-in")
+        verbose_name_plural = _("refused check-ins")
+        ordering = ["refused_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.gate} {self.refused_at:%Y-%m-%d %H:%M}"

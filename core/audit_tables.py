@@ -1,8 +1,9 @@
 """Which tables are audit records: append-only, hashed on insert, sealed, SELECT and INSERT only.
 
 The access log, the privilege history, every django-simple-history table (the history
-of each tracked model and of its many-to-many fields) and the seals themselves. New
-history tables join the list by themselves, so they get their trigger and grants
+of each tracked model and of its many-to-many fields), the seals themselves, and any
+model of an app above core that declares ``audit_record = True`` (a refused check-in).
+New history tables join the list by themselves, so they get their trigger and grants
 without anyone remembering to add them.
 """
 
@@ -25,7 +26,7 @@ def audit_models() -> list[type[models.Model]]:
         found[model._meta.db_table] = model
     for model in apps.get_models():
         # Many-to-many history models are HistoricalChanges too.
-        if issubclass(model, HistoricalChanges):
+        if issubclass(model, HistoricalChanges) or getattr(model, "audit_record", False) is True:
             found[model._meta.db_table] = model
     return [found[table] for table in sorted(found)]
 

@@ -148,6 +148,21 @@ class Clinic(models.Model):
     specialty = models.CharField(_("specialty"), max_length=20, choices=Specialty.choices)
     requires_finance_clearance = models.BooleanField(_("check-in requires finance clearance"), default=True)
     requires_consent = models.BooleanField(_("check-in requires a valid consent"), default=True)
+    start_lead_minutes = models.PositiveSmallIntegerField(
+        _("start allowed minutes before"),
+        default=30,
+        help_text=_("How long before its start time a session may be started on the pages."),
+    )
+    booking_horizon_months = models.PositiveSmallIntegerField(
+        _("booking horizon (months)"),
+        default=12,
+        help_text=_("The pages refuse bookings further ahead than this."),
+    )
+    late_cancellation_hours = models.PositiveSmallIntegerField(
+        _("late cancellation window (hours)"),
+        default=24,
+        help_text=_("A family's cancellation this close to the start is late, and billable."),
+    )
     history = HistoricalRecords()
 
     tenant_path = "tenant"
@@ -163,6 +178,90 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return in_active_language(self.name_en, self.name_ar)
+
+
+class OpeningHours(models.Model):
+    """One interval of a clinic's week (several a weekday for split shifts). A clinic with none is always open."""
+
+    class Weekday(models.IntegerChoices):
+        # Python's date.weekday() numbering.
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="opening_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+    history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["clinic", "weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="openinghours_closes_after_opening",
+                violation_error_message=_("Closing time must be after opening time."),
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="openinghours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+
+class OpeningHoursOverride(models.Model):
+    """A dated exception to the week (Ramadan hours, a closed day): on that date only these rows count.
+
+    A row with ``closed`` set closes the clinic that day; otherwise each row is one interval.
+    """
+
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="opening_hours_overrides"
+    )
+    date = models.DateField(_("date"))
+    closed = models.BooleanField(_("closed all day"), default=False)
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("e.g. Ramadan hours"))
+    history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("opening hours override")
+        verbose_name_plural = _("opening hours overrides")
+        ordering = ["clinic", "date", "opens_at"]
+        indexes = [models.Index(fields=["clinic", "date"], name="hoursoverride_clinic_date_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(closed=True, opens_at__isnull=True, closes_at__isnull=True)
+                    | models.Q(closed=False, closes_at__gt=models.F("opens_at"))
+                ),
+                name="hoursoverride_closed_or_interval",
+                violation_error_message=_(
+                    "Either close the clinic all day, or give an opening time before the closing time."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.closed:
+            return f"{self.date:%d/%m/%Y} closed"
+        return f"{self.date:%d/%m/%Y} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
 
 
 class Room(models.Model):
