@@ -181,7 +181,7 @@ class Clinic(models.Model):
 
 
 class OpeningHours(models.Model):
-    """One interval of a clinic's week (several a weekday for split shifts). A clinic with none is always open."""
+    """One interval of a clinic's week (several a day for split shifts). A clinic with none is always open."""
 
     class Weekday(models.IntegerChoices):
         # Python's date.weekday() numbering.
