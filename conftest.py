@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.conf import settings
+from django.utils import translation
 
 from appointments.tests.factories import reset_slots
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory, TenantFactory
@@ -76,6 +77,15 @@ def frozen_today() -> Iterator[datetime.date]:
     wait on it), and give that day: for tests that build data relative to today."""
     with time_machine.travel(ten_o_clock(FROZEN_TODAY), tick=True):
         yield FROZEN_TODAY
+
+
+@pytest.fixture(autouse=True)
+def _english_until_asked() -> Iterator[None]:
+    """Every test starts in the default language: a request in Arabic (LocaleMiddleware) leaves
+    Arabic active in the worker's thread, and a later test would read Arabic messages. So each
+    test ends with the thread back to no active language (``LANGUAGE_CODE``)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -13,19 +13,31 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet, model_to_dict, modelform_factory
-from django.utils.translation import gettext, ngettext_lazy
+from django.template.response import TemplateResponse
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from appointments import timing
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import SchedulingError
-from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.forms import SessionRescheduleForm, check_slot_window
+from appointments.models import (
+    Appointment,
+    AppointmentNumberCounter,
+    CheckInRefusal,
+    Session,
+    SessionParticipant,
+)
 from appointments.notes.selectors import session_has_notes
 from appointments.selectors import with_seats_taken
 from appointments.session_service import SessionService
 from appointments.workflow import copy_state
+from core import clock
 from core.access_logging import AccessLoggedAdminMixin
 from core.admin import (
     ProviderListFilter,
@@ -35,6 +47,7 @@ from core.admin import (
     refused_on,
 )
 from core.admin_input import ReadableAutocompleteSelect
+from core.audit_admin import ReadOnlyAdminMixin
 from core.models import Patient, User
 from core.permissions import StaffRequest
 
@@ -87,6 +100,28 @@ def apply_to_each(
             done += 1
     if done:
         modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+
+
+# The clinical actions keep to the session page's time of day (appointments.timing); the
+# services themselves refuse only a day not yet come.
+
+
+def start_in_time(session: Session, user: User) -> Session:
+    """Start no earlier than the clinic's ``start_lead_minutes`` before the start."""
+    timing.refuse_early_start(session, clock.now())
+    return SessionService.start_session(session, user=user)
+
+
+def complete_in_time(session: Session, user: User) -> Session:
+    """Complete from the session's start time."""
+    timing.refuse_before_the_start(session, clock.now(), timing.Step.COMPLETE)
+    return SessionService.complete_session(session, user=user)
+
+
+def mark_no_show_in_time(participant: SessionParticipant, user: User) -> SessionParticipant:
+    """Mark a no-show from the session's start time."""
+    timing.refuse_before_the_start(participant.session, clock.now(), timing.Step.NO_SHOW)
+    return SessionService.mark_participant_no_show(participant, user=user)
 
 
 class ServiceFormAdmin(TenantScopedAdmin, ServiceAdmin):
@@ -161,6 +196,7 @@ class SessionCreateForm(ServiceForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        check_slot_window(self, clinic=cleaned_data.get("clinic"), duration=cleaned_data.get("duration"))
         if self.errors or cleaned_data["session_type"] != Session.SessionType.INDIVIDUAL:
             return cleaned_data
         errors = {}
@@ -265,7 +301,7 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         *(f"participants__patient__{name}" for name in PATIENT_SEARCH_FIELDS),
     )
     date_hierarchy = "scheduled_date"
-    actions = ("start_sessions", "complete_sessions", "cancel_sessions")
+    actions = ("start_sessions", "complete_sessions", "cancel_sessions", "reschedule_session")
     add_fieldsets = (
         (
             None,
@@ -308,6 +344,7 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
                     ("created_by", "created_at", "updated_at"),
                     ("started_at", "completed_at", "cancelled_at"),
                     "cancel_reason",
+                    ("moved_from_date", "moved_from_time", "moved_at", "families_told_at"),
                 )
             },
         ),
@@ -330,6 +367,10 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "completed_at",
         "cancelled_at",
         "cancel_reason",
+        "moved_from_date",
+        "moved_from_time",
+        "moved_at",
+        "families_told_at",
     )
 
     def get_queryset(self, request):
@@ -410,13 +451,13 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
 
     start_sessions = service_action(
         _("Start the selected sessions"),
-        lambda session, user: SessionService.start_session(session, user=user),
+        start_in_time,
         ngettext_lazy("%(count)d session started.", "%(count)d sessions started.", "count"),
     )
 
     complete_sessions = service_action(
         _("Complete the selected sessions"),
-        lambda session, user: SessionService.complete_session(session, user=user),
+        complete_in_time,
         ngettext_lazy("%(count)d session completed.", "%(count)d sessions completed.", "count"),
     )
 
@@ -426,14 +467,85 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         ngettext_lazy("%(count)d session cancelled.", "%(count)d sessions cancelled.", "count"),
     )
 
+    @admin.action(description=_("Reschedule the selected session"))
+    def reschedule_session(self, request: StaffRequest, queryset: QuerySet) -> TemplateResponse | None:
+        """An intermediate page asks where one session moves, then ``SessionService.reschedule_session``.
+
+        The page posts the action again with the form (``apply``); a refusal shows on it with
+        what was typed. The page's form is the staff page's, so both keep the same rules.
+        """
+        selected = list(queryset.order_by("pk")[:2])
+        if len(selected) != 1:
+            self.message_user(request, gettext("Choose one session to reschedule."), messages.WARNING)
+            return None
+        session = selected[0]
+        applying = "apply" in request.POST
+        form = SessionRescheduleForm(
+            request.POST if applying else None, user=request.user, session=session, refuse_past=False
+        )
+        if applying and form.is_valid():
+            try:
+                SessionService.reschedule_session(session, **form.cleaned_data, user=request.user)
+            except SchedulingError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext(
+                        "%(service)s moved to %(day)s %(time)s; every child keeps their booking. "
+                        "Tell the families."
+                    )
+                    % {
+                        "service": session.service_type,
+                        "day": date_format(session.scheduled_date, "l j F Y"),
+                        "time": time_format(session.scheduled_time, "H:i"),
+                    },
+                    messages.SUCCESS,
+                )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Reschedule a session"),
+            "opts": self.model._meta,
+            "session": session,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "appointments/admin/session_reschedule.html", context)
+
 
 # Participants ------------------------------------------------------------------------
+
+
+class WaiveBillingAdminForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for waiving"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class SessionParticipantCreateForm(ServiceForm):
     class Meta:
         model = SessionParticipant
         fields = ("session", "patient")
+
+
+class CheckInRefusalInline(TenantScopedInline, admin.TabularInline):
+    """The participant's refused check-ins: audit records, read-only."""
+
+    model = CheckInRefusal
+    fields = ("refused_at", "gate", "message", "refused_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("refused_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SessionParticipant)
@@ -448,11 +560,20 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "status",
         "finance_cleared",
         "consent_verified",
+        "cancelled_by",
+        "is_late_cancellation",
+        "billable",
+        "billing_review_pending",
     )
     list_filter = (
         "status",
         "finance_cleared",
         "consent_verified",
+        "cancelled_by",
+        "cancel_category",
+        "is_late_cancellation",
+        "billable",
+        "billing_review_pending",
         ("session__clinic", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("patient", "session")
@@ -470,7 +591,34 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "mark_attended",
         "mark_no_show",
         "cancel_participants",
+        "mark_turned_away",
+        "confirm_billing",
+        "waive_billing",
     )
+    # The page of one participant: read-only, as Django shows a page its user may not change;
+    # it changes through the actions.
+    view_fieldsets = (
+        (None, {"fields": ("appointment_number", "session", "patient", ("status", "turned_away_at"))}),
+        (
+            _("Cancellation and billing"),
+            {
+                "fields": (
+                    ("cancelled_by", "cancel_category", "is_late_cancellation"),
+                    ("cancelled_at", "cancel_reason"),
+                    ("billable", "billing_review_pending"),
+                    ("billing_waived_by", "billing_waived_at"),
+                    "billing_waived_reason",
+                )
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        return super().get_fieldsets(request, obj) if obj is None else self.view_fieldsets
+
+    def get_inlines(self, request, obj):
+        # A booked participant's refused check-ins; the add page books one, and has none.
+        return [] if obj is None else [CheckInRefusalInline]
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -519,7 +667,7 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
 
     mark_no_show = service_action(
         _("Mark the selected participants as no-show"),
-        lambda participant, user: SessionService.mark_participant_no_show(participant, user=user),
+        mark_no_show_in_time,
         ngettext_lazy(
             "%(count)d participant marked no-show.", "%(count)d participants marked no-show.", "count"
         ),
@@ -532,6 +680,86 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         ),
         ngettext_lazy("%(count)d participant cancelled.", "%(count)d participants cancelled.", "count"),
     )
+
+    mark_turned_away = service_action(
+        _("Mark the selected participants as turned away (refused at check-in)"),
+        lambda participant, user: SessionService.mark_turned_away(participant, user=user),
+        ngettext_lazy(
+            "%(count)d participant marked turned away.", "%(count)d participants marked turned away.", "count"
+        ),
+    )
+
+    confirm_billing = service_action(
+        _("Confirm the selected auto-closed no-shows as billable"),
+        lambda participant, user: SessionService.confirm_billing(participant, user=user),
+        ngettext_lazy(
+            "%(count)d no-show confirmed as billable.", "%(count)d no-shows confirmed as billable.", "count"
+        ),
+    )
+
+    @admin.action(description=_("Waive the charge of the selected participants"))
+    def waive_billing(self, request: StaffRequest, queryset: QuerySet) -> TemplateResponse | None:
+        """An intermediate page asks why, then ``SessionService.waive_billing`` waives each row.
+
+        The page posts the action again with the reason (``apply``); each row refused (not
+        billable, already waived) is reported and the others are waived.
+        """
+        applying = "apply" in request.POST
+        form = WaiveBillingAdminForm(request.POST if applying else None)
+        if applying and form.is_valid():
+            reason = form.cleaned_data["reason"]
+
+            def waive(participant: Any) -> SessionParticipant:
+                return SessionService.waive_billing(participant, reason=reason, user=request.user)
+
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                waive,
+                lambda count: ngettext(
+                    "The charge of %(count)d participant waived.",
+                    "The charges of %(count)d participants waived.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Waive the charge"),
+            "opts": self.model._meta,
+            "participants": queryset.select_related("patient", "session").order_by("pk"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "appointments/admin/participant_waive_billing.html", context)
+
+
+@admin.register(CheckInRefusal)
+class CheckInRefusalAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScopedAdmin):
+    """Refused check-ins across the clinic: who tried, when, at which gate and what they were told.
+
+    Audit records written by ``SessionService.check_in_participant``: nobody adds,
+    changes or deletes one here.
+    """
+
+    access_log_patient_path = "participant__patient"
+    list_display = ("refused_at", "participant", "patient", "gate", "refused_by", "message")
+    list_filter = ("gate", ("participant__session__clinic", admin.RelatedOnlyFieldListFilter), "refused_at")
+    list_select_related = ("participant__patient", "participant__session", "refused_by")
+    search_fields = (
+        "participant__appointment_number",
+        *(f"participant__patient__{name}" for name in PATIENT_SEARCH_FIELDS),
+    )
+    date_hierarchy = "refused_at"
+    fields = ("participant", "gate", "message", "refused_at", "refused_by")
+    readonly_fields = fields
+    actions = None
+
+    @admin.display(description=_("patient"), ordering="participant__patient__last_name_en")
+    def patient(self, refusal: CheckInRefusal) -> Patient:
+        return refusal.participant.patient
 
 
 # Legacy appointments -----------------------------------------------------------------
@@ -552,6 +780,11 @@ class AppointmentBookAdminForm(ServiceForm):
             "notes",
         )
 
+    def clean(self):
+        cleaned_data = super().clean()
+        check_slot_window(self, clinic=cleaned_data.get("clinic"), duration=cleaned_data.get("duration"))
+        return cleaned_data
+
 
 RESCHEDULE_FIELDS = ("scheduled_date", "scheduled_time", "room", "duration")
 
@@ -560,6 +793,12 @@ class AppointmentRescheduleForm(ServiceForm):
     class Meta:
         model = Appointment
         fields = RESCHEDULE_FIELDS
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.changed_data:  # an unchanged slot is not a new booking
+            check_slot_window(self, clinic=self.instance.clinic, duration=cleaned_data.get("duration"))
+        return cleaned_data
 
 
 @admin.register(Appointment)

@@ -38,6 +38,17 @@ def _save_slot(appointment: Appointment, user: User | None, fields: list[str] | 
         raise ConflictError(_("The provider, room or patient is already booked at that time.")) from error
 
 
+def _slot(appointment: Appointment) -> tuple[object, ...]:
+    """Who, where and when: what a reschedule changes and checks nobody else changed."""
+    return (
+        appointment.provider_id,
+        appointment.room_id,
+        appointment.scheduled_date,
+        appointment.scheduled_time,
+        appointment.duration,
+    )
+
+
 class AppointmentService:
     """The only writer of legacy appointment statuses."""
 
@@ -55,13 +66,18 @@ class AppointmentService:
         notes: str = "",
         user: User | None = None,
     ) -> Appointment:
-        """Book an appointment with a new number. Raises OutOfScope, SlotTimeError or ConflictError."""
+        """Book an appointment with a new number.
+
+        Raises OutOfScope, SlotTimeError, OutsideOpeningHours (outside the clinic's hours
+        that day) or ConflictError.
+        """
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
         )
         booking_rules.validate_slot_times(
             scheduled_date=scheduled_date, scheduled_time=scheduled_time, duration=duration
         )
+        booking_rules.check_within_hours(clinic, scheduled_date, scheduled_time, duration)
         overlaps.lock_parties(provider, [room], [patient])
         overlaps.raise_on_conflicts(
             provider=provider,
@@ -202,19 +218,21 @@ class AppointmentService:
     ) -> Appointment:
         """Move a booked/confirmed appointment; it keeps its number and needs confirming again.
 
-        The new slot is checked like a new booking (OutOfScope, SlotTimeError,
-        ConflictError); the old one is freed.
-        ConflictError too when someone else moved the appointment while this ran.
+        The new slot is checked like a new booking (OutOfScope, SlotTimeError) and, as a
+        session's reschedule, refused with every clash listed at once (ConflictError): outside
+        the clinic's opening hours, the provider, room or patient booked - sessions included.
+        The old slot is freed. ConflictError too when someone else changed the appointment
+        after ``appointment`` was read.
         """
-        # core.locks' order: the provider and the rooms (old and new) before the
-        # appointment, its patient after it. Which ones is read first, unlocked, and
-        # checked once the appointment is locked. Locking the old room too makes a
-        # booking waiting for the slot this frees find it free once this commits.
-        current = Appointment.objects.select_related("provider", "room").get(pk=appointment.pk)
-        new_room = room if room is not None else current.room
-        overlaps.lock_parties(current.provider, [current.room, new_room])
+        # core.locks' order, as SessionService.reschedule_session: the provider and the rooms
+        # (old and new) before the appointment, its patient after it. The current provider and
+        # room are the caller's reading of the appointment, checked once it is locked. Locking
+        # the old room too makes a booking waiting for the slot this frees find it free once
+        # this commits.
+        new_room = room if room is not None else appointment.room
+        overlaps.lock_parties(appointment.provider, [appointment.room, new_room])
         locked = _lock(appointment)
-        if (locked.provider_id, locked.room_id) != (current.provider_id, current.room_id):
+        if _slot(locked) != _slot(appointment):
             raise ConflictError(
                 _("This appointment was changed while you were rescheduling it; reload it and try again.")
             )
@@ -231,7 +249,8 @@ class AppointmentService:
             scheduled_date=scheduled_date, scheduled_time=scheduled_time, duration=new_duration
         )
         locks.lock_row_if_exists(Patient, locked.patient_id)
-        overlaps.raise_on_conflicts(
+        clashes = booking_rules.slot_clashes(
+            clinic=locked.clinic,
             provider=locked.provider,
             room=new_room,
             patients=(locked.patient,),
@@ -240,6 +259,8 @@ class AppointmentService:
             minutes=new_duration,
             exclude_appointment=locked,
         )
+        if clashes:
+            raise ConflictError(clashes)
         locked.scheduled_date = scheduled_date
         locked.scheduled_time = scheduled_time
         locked.room = new_room

@@ -369,7 +369,13 @@ def find_dirty_appointments(appointment_ids: list[int]) -> dict[int, dict[SkipRe
     if not appointment_ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(DIRTY_APPOINTMENTS_SQL, {"ids": appointment_ids})
+        cursor.execute(
+            DIRTY_APPOINTMENTS_SQL,
+            {
+                "ids": appointment_ids,
+                "inactive": [status.value for status in SessionParticipant.INACTIVE_STATUSES],
+            },
+        )
         rows = cursor.fetchall()
     others: dict[int, dict[SkipReason, list[str]]] = {}
     for appointment_id, reason, other_kind, other_id in rows:
@@ -390,7 +396,9 @@ def _describe(reason: SkipReason, others: list[str]) -> str:
 
 # One set-based query per batch. SLOT(x) expands to ``time_slots.SlotRange``'s
 # expression, so the exclusion constraints' GiST indexes (partial on
-# status <> 'cancelled') serve the lookups of the other booking.
+# status <> 'cancelled') serve the lookups of the other booking. A participant holds
+# its patient's time unless its status is one of ``inactive``
+# (``SessionParticipant.INACTIVE_STATUSES``).
 DIRTY_APPOINTMENTS_SQL = expand_slots("""
 WITH batch AS MATERIALIZED (
     SELECT a.id, a.provider_id, a.room_id, a.patient_id, SLOT(a) AS slot
@@ -424,7 +432,7 @@ FROM batch b JOIN appointments_appointment o
 UNION ALL
 SELECT b.id, 'patient_overlap', 'participant', p.id
 FROM batch b JOIN appointments_sessionparticipant p
-  ON p.patient_id = b.patient_id AND p.status <> 'cancelled'
+  ON p.patient_id = b.patient_id AND p.status <> ALL(%(inactive)s)
 JOIN appointments_session s ON s.id = p.session_id AND s.status <> 'cancelled' AND SLOT(s) && b.slot
 UNION ALL
 SELECT a.id, 'number_in_use', 'participant', p.id

@@ -1,20 +1,24 @@
-"""Rules shared by Session and legacy Appointment bookings: scope, overlaps, check-in gates."""
+"""Rules shared by Session and legacy Appointment bookings: scope, times, opening hours, check-in gates."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
-from appointments.exceptions import CheckInBlocked, OutOfScope, SlotTimeError
+from appointments import overlaps
+from appointments.exceptions import CheckInBlocked, OutOfScope, OutsideOpeningHours, SlotTimeError
 from appointments.models import (
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
     Appointment,
+    CheckInRefusal,
+    Session,
     SessionParticipant,
 )
 from appointments.workflow import transition
-from core import clock
+from core import clock, opening_hours
 from core.models import Clinic, Patient, Provider, Room, User
 
 
@@ -105,6 +109,21 @@ def local_time_problem(moment: datetime.datetime, zone: datetime.tzinfo) -> str 
     return None
 
 
+def check_within_hours(
+    clinic: Clinic, day: datetime.date, start_time: datetime.time, duration_minutes: int
+) -> None:
+    """Raise OutsideOpeningHours unless the slot fits inside one of the clinic's intervals on ``day``.
+
+    The message names the day's hours (or that the clinic is closed, and why), so the
+    front desk can pick a time that fits. A clinic with no hours set refuses nothing
+    (``core.opening_hours``). Services call it for every new or moved slot, past dates
+    included: recording a visit after the fact still happened inside the hours.
+    """
+    message = opening_hours.outside_hours_message(clinic, day, start_time, duration_minutes)
+    if message is not None:
+        raise OutsideOpeningHours(message)
+
+
 def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
     if patient.tenant_id != clinic.tenant_id:
         raise OutOfScope(
@@ -146,19 +165,30 @@ def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str
     }
 
 
-def check_in_gates(
+@dataclass(frozen=True)
+class GateRefusal:
+    """One check-in gate that refused: which (``CheckInRefusal.Gate``) and what staff are told."""
+
+    gate: str
+    message: str
+
+
+def gate_refusals(
     *, patient: Patient, clinic: Clinic, day: datetime.date, finance_cleared: bool
-) -> tuple[bool, list[str]]:
-    """(consent valid, refusal messages) for checking a patient in on ``day``."""
-    refusals: list[str] = []
+) -> tuple[bool, list[GateRefusal]]:
+    """(consent valid, the gates that refuse) for checking a patient in on ``day``."""
+    refusals: list[GateRefusal] = []
     if clinic.requires_finance_clearance and not finance_cleared:
         refusals.append(
-            _("Finance clearance is missing for %(patient)s: ask finance to clear the visit.")
-            % {"patient": patient.full_name_en}
+            GateRefusal(
+                CheckInRefusal.Gate.FINANCE,
+                _("Finance clearance is missing for %(patient)s: ask finance to clear the visit.")
+                % {"patient": patient.full_name_en},
+            )
         )
     problem = consent_problem(patient, clinic, day)
     if clinic.requires_consent and problem:
-        refusals.append(problem)
+        refusals.append(GateRefusal(CheckInRefusal.Gate.CONSENT, problem))
     return problem is None, refusals
 
 
@@ -168,6 +198,40 @@ def raise_unless_checkin_day(day: datetime.date, today: datetime.date) -> None:
             _("Check-in opens on the day of the visit (%(day)s).")
             % {"day": date_format(day, "SHORT_DATE_FORMAT")}
         )
+
+
+def try_admit(
+    booking: SessionParticipant | Appointment,
+    *,
+    clinic: Clinic,
+    day: datetime.date,
+    expected: tuple[str, ...],
+    arrived: str,
+    user: User | None,
+) -> list[GateRefusal]:
+    """Check a locked participant or appointment in unless a gate refuses: the refusals, or [].
+
+    With no refusal the booking is arrived, recording whether a valid consent was on
+    file (``consent_verified``) even where the clinic doesn't require one; with
+    refusals nothing is written, so the caller decides what outlives them. Raises
+    CheckInBlocked before ``day``: check-in isn't open yet, which is no gate's refusal.
+    """
+    raise_unless_checkin_day(day, clock.today())
+    consent_valid, refusals = gate_refusals(
+        patient=booking.patient, clinic=clinic, day=day, finance_cleared=booking.finance_cleared
+    )
+    if refusals:
+        return refusals
+    transition(
+        booking,
+        allowed_from=expected,
+        to=arrived,
+        stamp_field="arrived_at",
+        user=user,
+        consent_verified=consent_valid,
+        consent_verified_at=clock.now() if consent_valid else None,
+    )
+    return []
 
 
 def admit(
@@ -181,21 +245,48 @@ def admit(
 ) -> None:
     """Check a locked participant or appointment in: day, finance and consent gates, then arrived.
 
-    Raises CheckInBlocked naming every missing item; records whether a valid
-    consent was on file (``consent_verified``) even where the clinic doesn't require one.
+    Raises CheckInBlocked naming every missing item (``try_admit``).
     """
-    raise_unless_checkin_day(day, clock.today())
-    consent_valid, refusals = check_in_gates(
-        patient=booking.patient, clinic=clinic, day=day, finance_cleared=booking.finance_cleared
-    )
+    refusals = try_admit(booking, clinic=clinic, day=day, expected=expected, arrived=arrived, user=user)
     if refusals:
-        raise CheckInBlocked(refusals)
-    transition(
-        booking,
-        allowed_from=expected,
-        to=arrived,
-        stamp_field="arrived_at",
-        user=user,
-        consent_verified=consent_valid,
-        consent_verified_at=clock.now() if consent_valid else None,
+        raise CheckInBlocked([refusal.message for refusal in refusals])
+
+
+def slot_clashes(
+    *,
+    clinic: Clinic,
+    provider: Provider,
+    room: Room | None,
+    patients: tuple[Patient, ...],
+    day: datetime.date,
+    start: datetime.time,
+    minutes: int,
+    exclude_session: Session | None = None,
+    exclude_appointment: Appointment | None = None,
+) -> list[str]:
+    """Every reason a booking can't move to this slot, all at once: [] when it can.
+
+    A reschedule is refused with the whole list, so the front desk sees in one go that the
+    clinic is closed then, the room is taken and which children are booked elsewhere,
+    instead of fixing one clash only to meet the next. Opening hours come first, then
+    ``overlaps.find_conflicts`` (the provider, the room, each patient's sessions and legacy
+    appointments). The caller holds the locks that keep the answer true until it commits.
+    """
+    clashes: list[str] = []
+    try:
+        check_within_hours(clinic, day, start, minutes)
+    except OutsideOpeningHours as outside:
+        clashes.extend(outside.messages)
+    clashes.extend(
+        overlaps.find_conflicts(
+            provider=provider,
+            room=room,
+            patients=patients,
+            day=day,
+            start=start,
+            minutes=minutes,
+            exclude_session=exclude_session,
+            exclude_appointment=exclude_appointment,
+        )
     )
+    return clashes

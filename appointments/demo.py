@@ -1,4 +1,4 @@
-"""The demo organisation: reference data, patients and two weeks of sessions.
+"""The demo organisation: reference data, opening hours, patients and two weeks of sessions.
 
 Two halves. ``plan_demo(today)`` is pure data: which child gets which booking on
 which day and how each booking ends, decided by the booking's place in the demo
@@ -7,6 +7,7 @@ fortnight and never by the calendar, so every status appears whatever the date.
 number, status and history row is one the product could have produced itself.
 """
 
+import contextlib
 import datetime
 import enum
 import itertools
@@ -17,10 +18,21 @@ from typing import Any
 from django.db import transaction
 
 from appointments.appointment_service import AppointmentService
+from appointments.exceptions import CheckInBlocked
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.session_service import SessionService
 from core import clock
-from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from core.models import (
+    Clinic,
+    Consent,
+    OpeningHours,
+    OpeningHoursOverride,
+    Patient,
+    Provider,
+    Room,
+    Tenant,
+    User,
+)
 
 DEMO_TENANT_CODE = "AGDAR"
 WORKING_WEEKDAYS = {6, 0, 1, 2, 3}  # Sunday to Thursday
@@ -79,6 +91,11 @@ GROUP_CAPACITY = 6
 GROUP_SLOT = (datetime.time(10, 0), 60)
 INDIVIDUAL_SLOT = (datetime.time(12, 0), 45)
 APPOINTMENT_SLOT = (datetime.time(14, 0), 45)
+# Every clinic's week: a split shift on the working days, the sessions in the morning, the
+# legacy appointments after the break.
+OPENING_HOURS = ((datetime.time(8, 0), datetime.time(13, 0)), (datetime.time(14, 0), datetime.time(18, 0)))
+OPEN_DAY = "Weekend open day"
+TRAINING_DAY = "Staff training day"
 # The children of a day are a rotation of the lane's pool; today's rotation puts the
 # lane's lapsed-consent child (pool position 9) last in the morning group.
 TODAY_ROTATION = 6
@@ -136,13 +153,23 @@ class PlannedAppointment:
 
 
 @dataclass(frozen=True)
+class PlannedOverride:
+    """A dated exception to the clinics' week: these intervals that day, or closed when none."""
+
+    day: datetime.date
+    intervals: tuple[tuple[datetime.time, datetime.time], ...]
+    note: str
+
+
+@dataclass(frozen=True)
 class DemoPlan:
-    """Every booking of the demo with the status it ends in."""
+    """Every booking of the demo with the status it ends in, and the clinics' dated hours."""
 
     today: datetime.date
     days: tuple[datetime.date, ...]
     sessions: tuple[PlannedSession, ...]
     appointments: tuple[PlannedAppointment, ...]
+    overrides: tuple[PlannedOverride, ...] = ()
 
     def on(self, day: datetime.date) -> Iterator[PlannedSession | PlannedAppointment]:
         """The bookings of ``day``, provider by provider in time order."""
@@ -162,9 +189,13 @@ def plan_demo(today: datetime.date) -> DemoPlan:
 
     Outcomes follow from a booking's place - its lane, the index of its day among the
     past or future working days (a week always holds five) and its slot - never from
-    the date itself: past days are done (one sick day per lane, some no-shows), today
-    every provider is somewhere in their day, the future is booked, confirmed or
-    cancelled. So every status of every kind appears on any date.
+    the date itself: past days are done (one sick day per lane, some no-shows, a lapsed
+    consent turned away), today every provider is somewhere in their day, the future is
+    booked, confirmed or cancelled. So every status of every kind appears on any date.
+
+    The clinics open ``OPENING_HOURS`` on the working days; a weekend "today" opens the
+    same hours as a dated override, and the first working day after the fortnight is a
+    closed training day, so both kinds of override show.
     """
     past = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS if offset < 0]
     future = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS if offset > 0]
@@ -187,7 +218,14 @@ def plan_demo(today: datetime.date) -> DemoPlan:
                 _planned_session(day, lane, index, individual, Session.SessionType.INDIVIDUAL, pool[5:6])
             )
             appointments.append(_planned_appointment(day, lane, index, appointment, pool[7]))
-    return DemoPlan(today, (*past, today, *future), tuple(sessions), tuple(appointments))
+    overrides = []
+    if today.weekday() not in WORKING_WEEKDAYS:
+        overrides.append(PlannedOverride(today, OPENING_HOURS, OPEN_DAY))
+    closed = future[-1] + datetime.timedelta(days=1)
+    while closed.weekday() not in WORKING_WEEKDAYS:
+        closed += datetime.timedelta(days=1)
+    overrides.append(PlannedOverride(closed, (), TRAINING_DAY))
+    return DemoPlan(today, (*past, today, *future), tuple(sessions), tuple(appointments), tuple(overrides))
 
 
 def _stages(day: datetime.date, today: datetime.date, index: int, lane: int) -> list[Stage]:
@@ -244,11 +282,11 @@ def _planned_participant(stage: Stage, index: int, lane: int, child: int, last: 
     if stage == Stage.OFF_SICK:
         return PlannedParticipant(child, ParticipantStatus.CANCELLED, UNWELL)
     if stage == Stage.DONE:
-        # Completing the session marks whoever never arrived a no-show: the last child didn't come.
-        attended = admissible and not last
-        return PlannedParticipant(
-            child, ParticipantStatus.ATTENDED if attended else ParticipantStatus.NO_SHOW
-        )
+        # A lapsed consent came and was refused at check-in: completing the session turns them
+        # away. Whoever else never arrived is a no-show: the last child didn't come.
+        if not admissible:
+            return PlannedParticipant(child, ParticipantStatus.TURNED_AWAY)
+        return PlannedParticipant(child, ParticipantStatus.NO_SHOW if last else ParticipantStatus.ATTENDED)
     if stage == Stage.CURRENT:
         # The last child (today: the lapsed consent) hasn't been checked in.
         return PlannedParticipant(
@@ -331,6 +369,8 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
     finance = User.objects.get(username="finance")
     today = now.date()
     plan = plan_demo(today)
+    for demo_clinic in clinics:
+        _opening_hours(demo_clinic.clinic, plan)
     lanes = [clinics[clinic_index].lane(provider_index) for clinic_index, provider_index in LANES]
     for offset in DAY_OFFSETS:
         for booking in plan.on(today + datetime.timedelta(days=offset)):
@@ -403,6 +443,28 @@ def _clinic(tenant, password, specialty, name_en, name_ar, role, individual_serv
         room, _ = Room.objects.get_or_create(clinic=clinic, name=f"{name_en.split()[0]} Room {index}")
         providers.append((provider, room))
     return DemoClinic(clinic, providers, individual_service, group_service)
+
+
+def _opening_hours(clinic: Clinic, plan: DemoPlan) -> None:
+    """The clinic's week and the plan's dated overrides: every planned booking fits inside them."""
+    for weekday in sorted(WORKING_WEEKDAYS):
+        for opens, closes in OPENING_HOURS:
+            OpeningHours.objects.get_or_create(
+                clinic=clinic, weekday=weekday, opens_at=opens, closes_at=closes
+            )
+    for override in plan.overrides:
+        if not override.intervals:
+            OpeningHoursOverride.objects.get_or_create(
+                clinic=clinic, date=override.day, closed=True, defaults={"note": override.note}
+            )
+        for opens, closes in override.intervals:
+            OpeningHoursOverride.objects.get_or_create(
+                clinic=clinic,
+                date=override.day,
+                opens_at=opens,
+                closes_at=closes,
+                defaults={"note": override.note},
+            )
 
 
 def _patients(tenant, now: datetime.datetime) -> list[Patient]:
@@ -478,7 +540,12 @@ def _carry_out_session(
             SessionService.cancel_participant(participant, place.cancel_reason)
         elif place.status == ParticipantStatus.NO_SHOW and planned.status != SessionStatus.COMPLETED:
             SessionService.mark_participant_no_show(participant)
-    # Completing marks arrived places attended and the others no-shows; cancelling cancels them.
+        elif place.status == ParticipantStatus.TURNED_AWAY:
+            # The consent gate refuses the check-in and the refusal is recorded.
+            with contextlib.suppress(CheckInBlocked):
+                SessionService.check_in_participant(participant)
+    # Completing marks arrived places attended, the refused turned away and the others no-shows;
+    # cancelling cancels them.
     if planned.status == SessionStatus.IN_PROGRESS:
         SessionService.start_session(session)
     elif planned.status == SessionStatus.COMPLETED:

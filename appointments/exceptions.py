@@ -33,3 +33,17 @@ class OutOfScope(SchedulingError):
 
 class SlotTimeError(SchedulingError):
     """A slot's start or end is not one clear local time (a clock change skips or repeats it)."""
+
+
+class OutsideOpeningHours(SchedulingError):
+    """A slot doesn't fit inside its clinic's opening hours that day, or the clinic is closed."""
+
+
+class TooEarly(InvalidTransition):
+    """A session step asked for before its time: before the session's day (services), or on
+    its day before the pages offer it (start within the clinic's lead, complete and no-show
+    from the start time)."""
+
+
+class BookingWindowError(SchedulingError):
+    """The pages don't book this slot: it ends after midnight or lies beyond the clinic's booking horizon."""

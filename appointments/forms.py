@@ -7,12 +7,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from appointments import timing
+from appointments.exceptions import BookingWindowError
 from appointments.models import (
     MAX_DURATION_MINUTES,
     MAX_GROUP_CAPACITY,
     MIN_DURATION_MINUTES,
     Appointment,
     Session,
+    SessionParticipant,
 )
 from core import clock
 from core.form_fields import CalendarDateField, LocalPathField
@@ -28,9 +31,30 @@ def _date_field(label: StrOrPromise, required: bool = True) -> forms.DateField:
 
 def refuse_past(day: datetime.date) -> datetime.date:
     """Booking forms refuse past dates (the services accept them for after-the-fact records)."""
-    if day < clock.today():
-        raise forms.ValidationError(_("The date is in the past; choose today or a later day."))
+    timing.refuse_past_day(day, clock.today())
     return day
+
+
+def check_slot_window(form: forms.BaseForm, *, clinic: Clinic | None, duration: int | None) -> None:
+    """The pages' rules on a booking form's slot, which the services don't check (``appointments.timing``).
+
+    The date no further ahead than ``clinic``'s booking horizon (on ``scheduled_date``)
+    and the slot ending by midnight (on ``scheduled_time``). Past dates are refused by
+    ``refuse_past`` on the page forms; the admin's forms accept them, to record after the fact.
+    """
+    day, start = form.cleaned_data.get("scheduled_date"), form.cleaned_data.get("scheduled_time")
+    if day is None:
+        return
+    try:
+        if clinic is not None:
+            timing.refuse_beyond_the_horizon(day, clinic, clock.today())
+    except BookingWindowError as error:
+        form.add_error("scheduled_date", error)
+    try:
+        if start is not None and duration is not None:
+            timing.refuse_past_midnight(day, start, duration)
+    except BookingWindowError as error:
+        form.add_error("scheduled_time", error)
 
 
 def choice_field(fields: dict[str, forms.Field], name: str) -> forms.ModelChoiceField:
@@ -151,6 +175,11 @@ class GroupSessionCreateForm(TenantChoicesMixin, forms.ModelForm):
     def clean_scheduled_date(self) -> datetime.date:
         return refuse_past(self.cleaned_data["scheduled_date"])
 
+    def clean(self):
+        cleaned = super().clean()
+        check_slot_window(self, clinic=cleaned.get("clinic"), duration=cleaned.get("duration"))
+        return cleaned
+
     def clean_max_capacity(self) -> int:
         capacity = self.cleaned_data["max_capacity"]
         if not 2 <= capacity <= MAX_GROUP_CAPACITY:
@@ -198,6 +227,11 @@ class IndividualSessionForm(TenantChoicesMixin, forms.Form):
     def clean_scheduled_date(self) -> datetime.date:
         return refuse_past(self.cleaned_data["scheduled_date"])
 
+    def clean(self):
+        cleaned = super().clean()
+        check_slot_window(self, clinic=cleaned.get("clinic"), duration=cleaned.get("duration"))
+        return cleaned
+
 
 class AppointmentBookForm(IndividualSessionForm):
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -240,6 +274,59 @@ class CancelForm(forms.Form):
     # Not required here: SessionService/AppointmentService refuse a blank reason
     # with the message staff should see.
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+
+
+CancelledBy = SessionParticipant.CancelledBy
+CancelCategory = SessionParticipant.CancelCategory
+NO_CHOICE = ("", "---------")
+# The whole session's category is set by cancelling the session, never for one child.
+PARTICIPANT_CANCEL_CATEGORIES = [
+    (value, label) for value, label in CancelCategory.choices if value != CancelCategory.SESSION_CANCELLED
+]
+SESSION_CANCEL_CATEGORIES = [
+    (category.value, category.label)
+    for category in (
+        CancelCategory.SESSION_CANCELLED,
+        CancelCategory.PROVIDER_UNAVAILABLE,
+        CancelCategory.CLINIC_CLOSURE,
+        CancelCategory.WEATHER,
+        CancelCategory.OTHER,
+    )
+]
+
+
+class ParticipantCancelForm(CancelForm):
+    """One child's cancellation: who cancelled and the category, which decide whether it is billable.
+
+    The page asks who cancelled (its select is required in the browser); a post without it
+    records the clinic, as ``SessionService.cancel_participant`` does by default.
+    """
+
+    cancelled_by = forms.TypedChoiceField(
+        label=_("Cancelled by"),
+        choices=[NO_CHOICE, *CancelledBy.choices],
+        required=False,
+        empty_value=CancelledBy.CLINIC,
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[NO_CHOICE, *PARTICIPANT_CANCEL_CATEGORIES], required=False
+    )
+
+
+class SessionCancelForm(CancelForm):
+    """A whole session's cancellation: always the clinic's for every child, with a category."""
+
+    category = forms.TypedChoiceField(
+        label=_("Category"),
+        choices=SESSION_CANCEL_CATEGORIES,
+        required=False,
+        empty_value=CancelCategory.SESSION_CANCELLED,
+    )
+
+
+class WaiveBillingForm(forms.Form):
+    # Not required here: SessionService.waive_billing refuses a blank reason with its message.
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
 
 
 class DayForm(forms.Form):
@@ -285,6 +372,69 @@ class RescheduleForm(TenantChoicesMixin, forms.Form):
         rooms = choice_field(self.fields, "room")
         if rooms.queryset is not None:  # always: the field has one, limited to the tenant above
             rooms.queryset = rooms.queryset.filter(clinic=appointment.clinic_id)
+        self.appointment = appointment
 
     def clean_scheduled_date(self) -> datetime.date:
         return refuse_past(self.cleaned_data["scheduled_date"])
+
+    def clean(self):
+        cleaned = super().clean()
+        duration = cleaned.get("duration") or self.appointment.duration
+        check_slot_window(self, clinic=self.appointment.clinic, duration=duration)
+        return cleaned
+
+
+class SessionRescheduleForm(forms.Form):
+    """Where a scheduled session moves to; ``SessionService.reschedule_session`` checks the slot.
+
+    Providers and rooms are those of the session's clinic, inside the user's organisation.
+    The pages' calendar rules apply (``check_slot_window``); past dates are refused on the
+    staff page and accepted by the admin action (``refuse_past=False``), to record after the fact.
+    """
+
+    scheduled_date = _date_field(_("New date"))
+    scheduled_time = forms.TimeField(label=_("New start time"), widget=TIME_WIDGET)
+    duration = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES
+    )
+    provider = forms.ModelChoiceField(label=_("Provider"), queryset=Provider.objects.none())
+    room = forms.ModelChoiceField(
+        label=_("Room"),
+        queryset=Room.objects.none(),
+        required=False,
+        help_text=_("Leave empty to keep the current room."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user: User, session: Session, refuse_past: bool = True, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "scheduled_date": session.scheduled_date,
+                "scheduled_time": session.scheduled_time,
+                "duration": session.duration,
+                "provider": session.provider_id,
+                "room": session.room_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        choice_field(self.fields, "provider").queryset = (
+            Provider.objects.for_user(user)
+            .filter(is_active=True, clinics=session.clinic_id)
+            .select_related("user")
+        )
+        choice_field(self.fields, "room").queryset = (
+            Room.objects.for_user(user).filter(clinic=session.clinic_id).select_related("clinic")
+        )
+        self.session, self.refuses_past = session, refuse_past
+
+    def clean_scheduled_date(self) -> datetime.date:
+        day = self.cleaned_data["scheduled_date"]
+        return refuse_past(day) if self.refuses_past else day
+
+    def clean(self):
+        cleaned = super().clean()
+        check_slot_window(self, clinic=self.session.clinic, duration=cleaned.get("duration"))
+        return cleaned

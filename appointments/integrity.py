@@ -19,7 +19,12 @@ from django.db import connection
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from appointments.models import APPOINTMENT_NUMBER_PATTERN, MAX_DURATION_MINUTES, MAX_GROUP_CAPACITY
+from appointments.models import (
+    APPOINTMENT_NUMBER_PATTERN,
+    MAX_DURATION_MINUTES,
+    MAX_GROUP_CAPACITY,
+    SessionParticipant,
+)
 from appointments.notes.models import (
     BACKFILLED_LINKS,
     CLEARABLE_LINKS,
@@ -123,7 +128,7 @@ SELECT 'participant' AS kind, p.id, p.patient_id AS owner, s.scheduled_date AS d
        p.legacy_appointment_id AS booking
 FROM appointments_sessionparticipant p
 JOIN appointments_session s ON s.id = p.session_id
-WHERE p.status <> 'cancelled' AND s.status <> 'cancelled'
+WHERE p.status <> ALL(%(inactive)s) AND s.status <> 'cancelled'
 UNION ALL
 SELECT 'appointment', a.id, a.patient_id, a.scheduled_date, SLOT(a), a.id
 FROM appointments_appointment a
@@ -164,7 +169,7 @@ ORDER BY id
         sql="""
 SELECT s.id AS session_id, count(*) AS taken, s.max_capacity
 FROM appointments_session s
-JOIN appointments_sessionparticipant p ON p.session_id = s.id AND p.status <> 'cancelled'
+JOIN appointments_sessionparticipant p ON p.session_id = s.id AND p.status <> ALL(%(inactive)s)
 GROUP BY s.id
 HAVING count(*) > s.max_capacity
 ORDER BY s.id
@@ -177,7 +182,7 @@ ORDER BY s.id
         sql="""
 SELECT session_id, patient_id, string_agg(id::text, ', ' ORDER BY id) AS participant_ids
 FROM appointments_sessionparticipant
-WHERE status <> 'cancelled'
+WHERE status <> ALL(%(inactive)s)
 GROUP BY session_id, patient_id
 HAVING count(*) > 1
 ORDER BY session_id, patient_id
@@ -303,7 +308,11 @@ ORDER BY 1, 2
     ),
 )
 
-QUERY_PARAMS = {"pattern": APPOINTMENT_NUMBER_PATTERN}
+# ``inactive``: the participant statuses that hold no seat, as every query names them.
+QUERY_PARAMS: dict[str, str | list[str]] = {
+    "pattern": APPOINTMENT_NUMBER_PATTERN,
+    "inactive": [status.value for status in SessionParticipant.INACTIVE_STATUSES],
+}
 
 
 def _sql_literal(text: object) -> str:

@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from appointments.exceptions import OutsideOpeningHours
 from appointments.time_slots import SameRow, SlotRange
+from core.opening_hours import outside_hours_message
 from core.tenancy import TenantScopedManager
 
 MIN_DURATION_MINUTES = 15
@@ -190,9 +192,9 @@ class Appointment(ScheduledSlot):
         return f"{self.appointment_number} - {self.patient.full_name_en}"
 
     def save(self, *args, **kwargs) -> None:
-        # The seed books with Appointment.objects.create(...): the overlap check
-        # against sessions and the number happen here, in the insert's transaction,
-        # so a refused or rolled-back booking returns its number.
+        # The seed books with Appointment.objects.create(...): the opening hours, the
+        # overlap check against sessions and the number happen here, in the insert's
+        # transaction, so a refused or rolled-back booking returns its number.
         if self.appointment_number:
             super().save(*args, **kwargs)
             return
@@ -201,6 +203,7 @@ class Appointment(ScheduledSlot):
 
         try:
             with transaction.atomic():
+                self.refuse_outside_opening_hours()
                 refuse_overlap_with_sessions(self)
                 self.appointment_number = issue_appointment_number(self.clinic.tenant)
                 super().save(*args, **kwargs)
@@ -216,6 +219,18 @@ class Appointment(ScheduledSlot):
     @property
     def is_active(self) -> bool:
         return self.status not in self.INACTIVE_STATUSES
+
+    def refuse_outside_opening_hours(self) -> None:
+        """Raise OutsideOpeningHours for an active booking outside its clinic's hours that day.
+
+        The rule ``booking_rules.check_within_hours`` applies in the services, here for the
+        seed's bare create; a cancelled row (a legacy record) is never refused.
+        """
+        if not self.is_active:
+            return
+        message = outside_hours_message(self.clinic, self.scheduled_date, self.scheduled_time, self.duration)
+        if message is not None:
+            raise OutsideOpeningHours(message)
 
 
 class Session(ScheduledSlot):

@@ -65,9 +65,9 @@ def find_conflicts(
     appointments = Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
     if not include_appointments:
         appointments = appointments.none()
-    participants = SessionParticipant.objects.exclude(status=SessionParticipant.Status.CANCELLED).exclude(
-        session__status=Session.Status.CANCELLED
-    )
+    participants = SessionParticipant.objects.exclude(
+        status__in=SessionParticipant.INACTIVE_STATUSES
+    ).exclude(session__status=Session.Status.CANCELLED)
     if exclude_session is not None and exclude_session.pk:
         sessions = sessions.exclude(pk=exclude_session.pk)
         participants = participants.exclude(session=exclude_session)

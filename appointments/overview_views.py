@@ -7,6 +7,8 @@ from django.views.decorators.http import require_GET
 from appointments.notes.access import patient_notes_context
 from appointments.selectors import (
     appointments_on,
+    billing_queue,
+    billing_review_queue,
     chart_for_patient,
     clearance_queue_appointments,
     clearance_queue_participants,
@@ -53,18 +55,27 @@ def _clearance_queue(user: User) -> dict:
     }
 
 
+def _billing_queue(user: User, *, billable: bool = True) -> dict:
+    """Auto-closed no-shows to review and, for finance, the billable items it may waive."""
+    context = {"billing_review": list(billing_review_queue(user)[:QUEUE_SIZE])}
+    if billable:
+        context["billing_items"] = list(billing_queue(user)[:QUEUE_SIZE])
+    return context
+
+
 @require_GET
 def home(request: StaffRequest) -> HttpResponse:
-    """Front desk: today's schedule; clinician: my sessions today; finance: clearance queue; admin: both."""
+    """Front desk: today's schedule; clinician: my sessions today; finance: clearance and billing
+    queues; admin: all three. The front desk also sees the auto-closed no-shows to confirm."""
     user = request.user
     if is_admin(user):
-        context = {"view": "admin", **_schedule_today(user), **_clearance_queue(user)}
+        context = {"view": "admin", **_schedule_today(user), **_clearance_queue(user), **_billing_queue(user)}
     elif user.role == User.Role.FINANCE:
-        context = {"view": "finance", **_clearance_queue(user)}
+        context = {"view": "finance", **_clearance_queue(user), **_billing_queue(user)}
     elif user.role in CLINICIAN_ROLES:
         context = {"view": "clinician", **_schedule_today(user, provider_user=user)}
     elif user.role == User.Role.FRONT_DESK:
-        context = {"view": "front_desk", **_schedule_today(user)}
+        context = {"view": "front_desk", **_schedule_today(user), **_billing_queue(user, billable=False)}
     else:
         context = {"view": "no_role", "today": clock.today()}
     return render(request, "core/home.html", context)

@@ -4,13 +4,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from appointments.booking_rules import consent_problem
-from appointments.models import Appointment, Session, SessionParticipant
+from appointments.models import Appointment, CheckInRefusal, Session, SessionParticipant
 from core.models import Clinic, Consent, Patient, Provider, Room, User
 
-ACTIVE_PARTICIPANT = ~Q(participants__status=SessionParticipant.Status.CANCELLED)
+ACTIVE_PARTICIPANT = ~Q(participants__status__in=SessionParticipant.INACTIVE_STATUSES)
 
 
 class SeatsTaken(TypedDict):
@@ -86,11 +87,32 @@ def filter_sessions(
     return sessions.order_by("scheduled_date", "scheduled_time", "pk")
 
 
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the installation's time zone (``core.clock``'s)."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone()
+    )
+
+
+def refused_for_the_day(session: Session) -> QuerySet[CheckInRefusal]:
+    """The session's check-ins refused at a gate for its day: from the start of that day on.
+
+    Check-in before the session's day stops before the gates, so a refusal can only be
+    on the day or later (recording after the fact, the gates judged as of the day). One
+    from before the day was for a day the session has since moved from: it doesn't count.
+    """
+    return CheckInRefusal.objects.filter(
+        participant__session=session, refused_at__gte=_start_of(session.scheduled_date)
+    )
+
+
 def session_participants(session: Session) -> list[SessionParticipant]:
-    """Participants in booking order, each with ``consent_issue`` (None when a valid consent is on file)."""
-    participants = list(
+    """Participants in booking order, each with ``consent_issue`` (None when a valid consent is on
+    file) and ``refused_for_the_day`` (a check-in gate refused them for the session's day)."""
+    participants: list[SessionParticipant] = list(
         session.participants.select_related("patient", "finance_cleared_by")
         .prefetch_related("patient__consents")
+        .annotate(refused_for_the_day=Exists(refused_for_the_day(session).filter(participant=OuterRef("pk"))))
         .order_by("booked_at", "pk")
     )
     for participant in participants:
@@ -144,7 +166,16 @@ class ScheduleColumn:
 
 def day_schedule(user: User, day: datetime.date, group_by: str) -> list[ScheduleColumn]:
     """The day's active bookings in columns per provider (``group_by="provider"``) or per room."""
-    sessions = sessions_visible_to(user).filter(scheduled_date=day).exclude(status=Session.Status.CANCELLED)
+    sessions = (
+        sessions_visible_to(user)
+        .filter(scheduled_date=day)
+        .exclude(status=Session.Status.CANCELLED)
+        .annotate(
+            turned_away=Count(
+                "participants", filter=Q(participants__status=SessionParticipant.Status.TURNED_AWAY)
+            )
+        )
+    )
     appointments = (
         appointments_visible_to(user).filter(scheduled_date=day).exclude(status=Appointment.Status.CANCELLED)
     )
@@ -261,3 +292,71 @@ def chart_for_patient(patient: Patient, today: datetime.date) -> PatientChart:
         past_appointments=[a for a in reversed(appointments) if a.scheduled_date < today],
         consents=consents,
     )
+
+
+def billing_queue(user: User) -> QuerySet[SessionParticipant]:
+    """Billable no-shows and late cancellations (not waived), the latest first, for finance."""
+    return (
+        SessionParticipant.objects.for_user(user)
+        .filter(billable=True)
+        .select_related("patient", "session__clinic")
+        .order_by("-session__scheduled_date", "-session__scheduled_time", "-pk")
+    )
+
+
+def billing_review_queue(user: User) -> QuerySet[SessionParticipant]:
+    """No-shows of sessions closed automatically, waiting for someone to confirm them, oldest first."""
+    return (
+        SessionParticipant.objects.for_user(user)
+        .filter(billing_review_pending=True)
+        .select_related("patient", "session__clinic")
+        .order_by("session__scheduled_date", "session__scheduled_time", "pk")
+    )
+
+
+def stale_sessions(ended_by: datetime.datetime) -> list[Session]:
+    """Sessions still scheduled or in progress that ended by ``ended_by``: nobody completed them.
+
+    In every organisation (for ``close_stale_sessions``), by date and time.
+    """
+    zone = timezone.get_default_timezone()
+    candidates = Session.objects.filter(
+        status__in=Session.OPEN_STATUSES, scheduled_date__lte=timezone.localtime(ended_by, zone).date()
+    ).order_by("scheduled_date", "scheduled_time", "pk")
+    return [session for session in candidates if timezone.make_aware(session.ends_at, zone) <= ended_by]
+
+
+@dataclass
+class CompletionPreview:
+    """What completing a session now does to each child still expected or arrived."""
+
+    attended: list[SessionParticipant] = field(default_factory=list)
+    turned_away: list[SessionParticipant] = field(default_factory=list)
+    no_show: list[SessionParticipant] = field(default_factory=list)
+
+
+def completion_preview(session: Session) -> CompletionPreview:
+    """The outcome ``SessionService.complete_session`` gives each participant, for its confirmation page.
+
+    Arrived: attended. Booked or confirmed: turned away when a check-in gate refused them for
+    the session's day (``refused_for_the_day``, each with ``refusals``, the messages they
+    were given), else no-show. In booking order, in two queries.
+    """
+    Status = SessionParticipant.Status
+    participants = (
+        session.participants.filter(status__in=[Status.ARRIVED, Status.BOOKED, Status.CONFIRMED])
+        .select_related("patient")
+        .prefetch_related(
+            Prefetch("check_in_refusals", queryset=refused_for_the_day(session), to_attr="refusals")
+        )
+        .order_by("booked_at", "pk")
+    )
+    preview = CompletionPreview()
+    for participant in participants:
+        if participant.status == Status.ARRIVED:
+            preview.attended.append(participant)
+        elif participant.refusals:
+            preview.turned_away.append(participant)
+        else:
+            preview.no_show.append(participant)
+    return preview

@@ -49,6 +49,12 @@ urlpatterns = [
     path("sessions/<int:pk>/cancel/", session(views.session_cancel), name="session_cancel"),
     path("sessions/<int:pk>/capacity/", session(views.session_capacity), name="session_capacity"),
     path("sessions/<int:pk>/group-notes/", session(views.session_group_notes), name="session_group_notes"),
+    path("sessions/<int:pk>/reschedule/", session(views.session_reschedule), name="session_reschedule"),
+    path(
+        "sessions/<int:pk>/families-told/",
+        session(views.session_families_told),
+        name="session_families_told",
+    ),
     path(
         "participants/<int:pk>/confirm/", participant(views.participant_confirm), name="participant_confirm"
     ),
@@ -71,6 +77,21 @@ urlpatterns = [
         "participants/<int:pk>/no-show/", participant(views.participant_no_show), name="participant_no_show"
     ),
     path("participants/<int:pk>/cancel/", participant(views.participant_cancel), name="participant_cancel"),
+    path(
+        "participants/<int:pk>/turned-away/",
+        participant(views.participant_turned_away),
+        name="participant_turned_away",
+    ),
+    path(
+        "participants/<int:pk>/waive-billing/",
+        participant(views.participant_waive_billing),
+        name="participant_waive_billing",
+    ),
+    path(
+        "participants/<int:pk>/confirm-billing/",
+        participant(views.participant_confirm_billing),
+        name="participant_confirm_billing",
+    ),
     path(
         "schedule/providers/",
         listing("schedule_by_provider")(views.schedule_by_provider),

@@ -8,7 +8,9 @@ decided by ``core.permissions`` through ``require_capability`` and the
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,9 +18,10 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_stubs_ext import StrOrPromise
 
+from appointments import timing
 from appointments.access import (
     access_appointment,
     access_appointment_for_clinical_action,
@@ -41,13 +44,18 @@ from appointments.forms import (
     GroupSessionNotesForm,
     IndividualSessionForm,
     NextPageForm,
+    ParticipantCancelForm,
     RescheduleForm,
+    SessionCancelForm,
     SessionFilterForm,
+    SessionRescheduleForm,
+    WaiveBillingForm,
 )
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.access import session_notes_context
 from appointments.selectors import (
     appointments_visible_to,
+    completion_preview,
     day_schedule,
     filter_appointments,
     filter_sessions,
@@ -82,12 +90,23 @@ def _report(request: HttpRequest, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-def _cancel_reason(request: HttpRequest) -> str:
-    """The reason typed with a cancel button; bad input is a ValidationError shown as a message."""
-    form = CancelForm(request.POST)
+def _action_input(request: HttpRequest, form_class: type[forms.Form]) -> dict[str, Any]:
+    """What was typed with a one-click action; bad input is a ValidationError shown as messages."""
+    form = form_class(request.POST)
     if not form.is_valid():
-        raise ValidationError([_("Reason: %(error)s") % {"error": error} for error in form.errors["reason"]])
-    return form.cleaned_data["reason"]
+        raise ValidationError(
+            [
+                _("%(field)s: %(error)s") % {"field": form.fields[name].label, "error": error}
+                for name, errors in form.errors.items()
+                for error in errors
+            ]
+        )
+    return form.cleaned_data
+
+
+def _cancel_reason(request: HttpRequest) -> str:
+    """The reason typed with a cancel button."""
+    return _action_input(request, CancelForm)["reason"]
 
 
 def _page(request: HttpRequest, rows):
@@ -165,11 +184,19 @@ def session_available(request: StaffRequest) -> HttpResponse:
 def session_detail(request: StaffRequest, pk: int) -> HttpResponse:
     session = access_session(request.user, pk)
     participants = session_participants(session)
+    now = clock.now()
     context = {
         "session": session,
         "participants": participants,
+        # The clinical buttons by the time of day (appointments.timing): Start from the
+        # clinic's lead before the start, Complete and No-show from the start.
+        "may_start": timing.may_start(session, now),
+        "start_opens_at": timing.start_opens_at(session),
+        "has_begun": timing.has_begun(session, now),
         "notes_form": GroupSessionNotesForm(instance=session),
         "capacity_form": CapacityForm(initial={"max_capacity": session.max_capacity}),
+        "session_cancel_form": SessionCancelForm(),
+        "participant_cancel_form": ParticipantCancelForm(auto_id=False),
         **session_notes_context(session, request.user, participants),
     }
     return render(request, "appointments/session_detail.html", context)
@@ -201,7 +228,7 @@ def session_add_patient(request: StaffRequest, pk: int) -> HttpResponse:
         "query": query,
         "results": list(search_patients(request.user, query)[:PATIENT_RESULTS]) if query else [],
         "booked_patient_ids": set(
-            session.participants.exclude(status=SessionParticipant.Status.CANCELLED).values_list(
+            session.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES).values_list(
                 "patient_id", flat=True
             )
         ),
@@ -238,25 +265,58 @@ def _session_action(
     return view
 
 
+def _start_session(request: StaffRequest, session: Session) -> Session:
+    timing.refuse_early_start(session, clock.now())
+    return SessionService.start_session(session, user=request.user)
+
+
 session_start = _session_action(
     Capability.RUN_SESSION,
-    lambda request, session: SessionService.start_session(session, user=request.user),
+    _start_session,
     gettext_lazy("Session started."),
     access=access_session_for_clinical_action,
 )
-session_complete = _session_action(
-    Capability.RUN_SESSION,
-    lambda request, session: SessionService.complete_session(session, user=request.user),
-    gettext_lazy("Session completed: checked-in patients attended, the others are marked no-show."),
-    access=access_session_for_clinical_action,
-)
-session_cancel = _session_action(
-    Capability.BOOK,
-    lambda request, session: SessionService.cancel_session(
-        session, _cancel_reason(request), user=request.user
-    ),
-    gettext_lazy("Session cancelled."),
-)
+
+
+@require_capability(Capability.RUN_SESSION)
+@require_http_methods(["GET", "POST"])
+def session_complete(request: StaffRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation, listing who becomes attended, turned away or a no-show; POST completes.
+
+    Only the session's clinicians and administrators, from its start time (``timing``).
+    """
+    session = access_session_for_clinical_action(request.user, pk)
+    try:
+        timing.refuse_before_the_start(session, clock.now(), timing.Step.COMPLETE)
+        if request.method == "POST":
+            SessionService.complete_session(session, user=request.user)
+    except SchedulingError as error:
+        _report(request, error)
+        return redirect(session)
+    if request.method == "POST":
+        messages.success(
+            request, _("Session completed: checked-in patients attended, the others are marked no-show.")
+        )
+        return redirect(session)
+    if not session.is_open:
+        messages.info(
+            request,
+            _("The session is %(status)s; there is nothing to complete.")
+            % {"status": session.get_status_display().lower()},
+        )
+        return redirect(session)
+    context = {"session": session, "preview": completion_preview(session)}
+    return render(request, "appointments/session_complete.html", context)
+
+
+def _cancel_session(request: StaffRequest, session: Session) -> Session:
+    data = _action_input(request, SessionCancelForm)
+    return SessionService.cancel_session(
+        session, data["reason"], user=request.user, category=data["category"]
+    )
+
+
+session_cancel = _session_action(Capability.BOOK, _cancel_session, gettext_lazy("Session cancelled."))
 
 
 @require_capability(Capability.BOOK)
@@ -293,6 +353,31 @@ def session_group_notes(request: StaffRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Group notes saved."))
     return redirect(session)
+
+
+@require_capability(Capability.BOOK)
+def session_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
+    session = access_session(request.user, pk, Capability.BOOK)
+    form = SessionRescheduleForm(_posted(request), user=request.user, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            SessionService.reschedule_session(session, **form.cleaned_data, user=request.user)
+        except SchedulingError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Session moved; every child keeps their booking. Tell the families, then record it here."),
+            )
+            return redirect(session)
+    return render(request, "appointments/session_reschedule.html", {"session": session, "form": form})
+
+
+session_families_told = _session_action(
+    Capability.BOOK,
+    lambda request, session: SessionService.mark_families_told(session, user=request.user),
+    gettext_lazy("Recorded: the families know the session moved."),
+)
 
 
 def _participant_action(
@@ -345,18 +430,52 @@ participant_attended = _participant_action(
     gettext_lazy("%(patient)s attended."),
     access=access_participant_for_clinical_action,
 )
+
+
+def _mark_no_show(request: StaffRequest, participant: SessionParticipant) -> SessionParticipant:
+    timing.refuse_before_the_start(participant.session, clock.now(), timing.Step.NO_SHOW)
+    return SessionService.mark_participant_no_show(participant, user=request.user)
+
+
 participant_no_show = _participant_action(
     Capability.RUN_SESSION,
-    lambda request, participant: SessionService.mark_participant_no_show(participant, user=request.user),
+    _mark_no_show,
     gettext_lazy("%(patient)s is marked as no-show."),
     access=access_participant_for_clinical_action,
 )
+
+
+def _cancel_participant(request: StaffRequest, participant: SessionParticipant) -> SessionParticipant:
+    data = _action_input(request, ParticipantCancelForm)
+    return SessionService.cancel_participant(
+        participant,
+        data["reason"],
+        user=request.user,
+        cancelled_by=data["cancelled_by"],
+        category=data["category"],
+    )
+
+
 participant_cancel = _participant_action(
+    Capability.BOOK, _cancel_participant, gettext_lazy("The booking of %(patient)s is cancelled.")
+)
+# Freeing the seat of a child refused at check-in is the front desk's, as cancelling is.
+participant_turned_away = _participant_action(
     Capability.BOOK,
-    lambda request, participant: SessionService.cancel_participant(
-        participant, _cancel_reason(request), user=request.user
+    lambda request, participant: SessionService.mark_turned_away(participant, user=request.user),
+    gettext_lazy("%(patient)s is marked as turned away; the seat is free."),
+)
+participant_waive_billing = _participant_action(
+    Capability.WAIVE_BILLING,
+    lambda request, participant: SessionService.waive_billing(
+        participant, reason=_action_input(request, WaiveBillingForm)["reason"], user=request.user
     ),
-    gettext_lazy("The booking of %(patient)s is cancelled."),
+    gettext_lazy("The charge for %(patient)s is waived."),
+)
+participant_confirm_billing = _participant_action(
+    Capability.CONFIRM_BILLING,
+    lambda request, participant: SessionService.confirm_billing(participant, user=request.user),
+    gettext_lazy("The no-show of %(patient)s is confirmed as billable."),
 )
 
 

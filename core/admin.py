@@ -31,7 +31,17 @@ from core import clock
 from core.access_logging import AccessLoggedAdminMixin
 from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
 from core.logins import unlock_logins
-from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from core.models import (
+    Clinic,
+    Consent,
+    OpeningHours,
+    OpeningHoursOverride,
+    Patient,
+    Provider,
+    Room,
+    Tenant,
+    User,
+)
 from core.permissions import is_admin
 from core.privileges import deactivate_users
 from core.tenancy import for_user, tenant_path
@@ -388,6 +398,22 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
         super().save_model(request, obj, form, change)
 
 
+class OpeningHoursInline(TenantScopedInline, admin.TabularInline):
+    """The clinic's week: one row per interval, several a weekday for split shifts."""
+
+    model = OpeningHours
+    fields = ("weekday", "opens_at", "closes_at")
+    extra = 0
+
+
+class OpeningHoursOverrideInline(TenantScopedInline, admin.TabularInline):
+    """Dated exceptions (Ramadan hours, closed days): on their date they replace the week."""
+
+    model = OpeningHoursOverride
+    fields = ("date", "closed", "opens_at", "closes_at", "note")
+    extra = 0
+
+
 @admin.register(Clinic)
 class ClinicAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     list_display = (
@@ -401,6 +427,26 @@ class ClinicAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     list_filter = ("specialty", "requires_finance_clearance", "requires_consent", "tenant")
     list_select_related = ("tenant",)
     search_fields = ("name_en", "name_ar")
+    inlines = (OpeningHoursInline, OpeningHoursOverrideInline)
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """Every clinic's week at a glance; each clinic's page edits its own (``OpeningHoursInline``)."""
+
+    list_display = ("clinic", "weekday", "opens_at", "closes_at")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "weekday")
+    list_select_related = ("clinic",)
+
+
+@admin.register(OpeningHoursOverride)
+class OpeningHoursOverrideAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """Every clinic's dated exceptions, e.g. to set one closed day for several clinics."""
+
+    list_display = ("date", "clinic", "closed", "opens_at", "closes_at", "note")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "closed", "date")
+    list_select_related = ("clinic",)
+    search_fields = ("note",)
 
 
 @admin.register(Room)

@@ -59,6 +59,8 @@ class Capability(enum.StrEnum):
     VIEW_PATIENTS = "view_patients"
     REGISTER_PATIENTS = "register_patients"
     MANAGE_CONSENTS = "manage_consents"
+    WAIVE_BILLING = "waive_billing"
+    CONFIRM_BILLING = "confirm_billing"
 
 
 ROLES_WITH: dict[Capability, tuple[str, ...]] = {
@@ -71,6 +73,10 @@ ROLES_WITH: dict[Capability, tuple[str, ...]] = {
     Capability.VIEW_PATIENTS: (Role.FRONT_DESK, Role.FINANCE, *CLINICIAN_ROLES),
     Capability.REGISTER_PATIENTS: (Role.FRONT_DESK,),
     Capability.MANAGE_CONSENTS: (Role.FRONT_DESK,),
+    # Billable no-shows and late cancellations: finance waives; an auto-closed session's
+    # no-show is confirmed by whoever knows the child didn't come (front desk) or finance.
+    Capability.WAIVE_BILLING: (Role.FINANCE,),
+    Capability.CONFIRM_BILLING: (Role.FRONT_DESK, Role.FINANCE),
 }
 
 

@@ -5,7 +5,7 @@ import pytest
 from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
 from aba.tests.factories import ABABehaviourRecordFactory, ABASessionFactory, ABASkillTargetFactory
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 from core.tests.admin_helpers import admin_url, concrete_models, form_data, registered_admins
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def draft(clinic):
     note = ABASessionFactory(
-        session_participant=ParticipantFactory(session=GroupSessionFactory(clinic=clinic))
+        session_participant=under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic)))
     )
     ABABehaviourRecordFactory(note=note)
     ABASkillTargetFactory(note=note, trials=3, correct=2)

@@ -9,14 +9,15 @@ from aba.models import ABABehaviourRecord, ABASession, ABASkillTarget
 from aba.tests.factories import ABABehaviourRecordFactory, ABASessionFactory, ABASkillTargetFactory
 from appointments.notes.exceptions import NoteContentError, SignedNoteError
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 @pytest.fixture
 def participant(clinic, provider):
-    return ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    """A child who came to a session under way: their note can be signed."""
+    return under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from appointments import timing
 from appointments.models import Session, SessionParticipant
 from appointments.notes.models import ClinicalNote
 from appointments.notes.selectors import notes_with_details, patient_notes, session_notes_by_participant
@@ -67,13 +68,17 @@ class NoteActions:
 
 
 def note_actions(user: User, note: ClinicalNote) -> NoteActions:
-    """Drafts are edited by the discipline's writers and signed by their author or an administrator;
-    signed notes take addenda from anyone who may read them."""
+    """Drafts are edited by the discipline's writers and signed by their author or an administrator
+    once the child has come and the session has started (``timing.signing_problem``); signed
+    notes take addenda from anyone who may read them.
+
+    ``note`` comes with its links loaded (``notes_with_details``), so this costs no query."""
     readable = can_read_notes(user, note.specialty)
     draft = not note.is_signed
+    signer = note.provider.user_id == user.pk or is_admin(user)
     return NoteActions(
         can_edit=draft and can_write_notes(user, note.specialty),
-        can_sign=draft and readable and (note.provider.user_id == user.pk or is_admin(user)),
+        can_sign=draft and readable and signer and timing.signing_problem(note) is None,
         can_add_addendum=not draft and readable,
     )
 

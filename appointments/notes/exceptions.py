@@ -37,3 +37,7 @@ class StaleNoteError(NoteError):
 
 class NoteContentError(NoteError):
     """The clinical content is invalid: a rating off its scale, correct above trials, no safety plan."""
+
+
+class NoteTimingError(NoteError):
+    """Too early to sign: the child hasn't come (arrived or attended) or the session hasn't started."""

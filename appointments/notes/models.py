@@ -417,7 +417,7 @@ class ClinicalNote(models.Model):
     def _only_participant_of(self, session: Session) -> SessionParticipant:
         if session.is_group:
             raise NoteLinkError(_("A note on a group session must name the participant it is about."))
-        active = list(session.participants.exclude(status=SessionParticipant.Status.CANCELLED)[:2])
+        active = list(session.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES)[:2])
         if len(active) != 1:
             raise NoteLinkError(_("This individual session has no active participant to write a note for."))
         return active[0]

@@ -22,8 +22,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from appointments import timing
 from appointments.models import Session, SessionParticipant
-from appointments.notes.exceptions import NoteContentError, NoteLinkError, SignedNoteError
+from appointments.notes.exceptions import NoteContentError, NoteLinkError, NoteTimingError, SignedNoteError
 from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum, NoteChildRow
 from appointments.notes.registry import note_models
 from appointments.workflow import copy_state, save_with_history
@@ -131,7 +132,7 @@ class NoteService:
         and ``skill_targets`` for ABA). The note takes the participant's patient and
         session, and the session's date unless ``session_date`` is given.
 
-        Raises NoteLinkError (participation cancelled), DuplicateNoteError (the
+        Raises NoteLinkError (participation cancelled or turned away), DuplicateNoteError (the
         participant already has a note of this discipline), NoteContentError (invalid
         content or row); nothing is written when any is raised.
         """
@@ -141,10 +142,14 @@ class NoteService:
         # holding it - a booking that may be waiting for this note's patient.
         locks.lock_row_if_exists(Provider, provider.pk)
         locked = _lock_participant(participant)
-        if locked.status == SessionParticipant.Status.CANCELLED:
+        if locked.status in SessionParticipant.INACTIVE_STATUSES:
             raise NoteLinkError(
-                _("%(patient)s's booking %(number)s is cancelled; a note can't be written for it.")
-                % {"patient": locked.patient.full_name_en, "number": locked.appointment_number}
+                _("%(patient)s's booking %(number)s is %(status)s; a note can't be written for it.")
+                % {
+                    "patient": locked.patient.full_name_en,
+                    "number": locked.appointment_number,
+                    "status": locked.get_status_display().lower(),
+                }
             )
         # The links are declared by each discipline's model: unknown to the plugin on abstract ClinicalNote.
         note = note_model(  # type: ignore[misc]
@@ -192,7 +197,8 @@ class NoteService:
 
         ``expected_version`` is the version the signer read. Raises SignedNoteError
         (already signed), NoteLinkError (someone else's note), StaleNoteError (changed
-        since it was read) and NoteContentError (nothing written yet).
+        since it was read), NoteContentError (nothing written yet) and NoteTimingError
+        (the child hasn't come or the session hasn't started: ``timing.signing_problem``).
         """
         locked = _lock_note(note)
         if locked.is_signed:
@@ -204,6 +210,9 @@ class NoteService:
         _refuse_stale(locked, expected_version, _("Read it again before signing."))
         if not locked.has_content():
             raise NoteContentError(_("This note is empty; write it before signing."))
+        problem = timing.signing_problem(locked)
+        if problem is not None:
+            raise NoteTimingError(problem)
         locked.status = ClinicalNote.Status.SIGNED
         locked.signed_by = user
         locked.signed_at = clock.now()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_stubs_ext import StrOrPromise
 
+from appointments import timing
 from appointments.notes.access import (
     DisciplineWithoutNotes,
     access_note,
@@ -364,6 +365,10 @@ def note_sign(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
         return redirect(_note_url(note))
     if note.is_signed:
         messages.info(request, _("This note is already signed."))
+        return redirect(_note_url(note))
+    too_early = timing.signing_problem(note)
+    if too_early is not None:
+        messages.error(request, too_early)
         return redirect(_note_url(note))
     context = {
         "note": note,

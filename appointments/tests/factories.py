@@ -127,3 +127,21 @@ def check_in(participant: SessionParticipant, user: User | None = None) -> Sessi
     ConsentFactory(patient=participant.patient)
     SessionService.clear_finance(participant, user=user or finance_clerk(participant.patient.tenant))
     return SessionService.check_in_participant(participant, user=user)
+
+
+def under_way(participant: SessionParticipant) -> SessionParticipant:
+    """Check the child in and start their session (unless started): their notes can be signed."""
+    check_in(participant)
+    session = Session.objects.get(pk=participant.session_id)
+    if session.status == Session.Status.SCHEDULED:
+        SessionService.start_session(session)
+    participant.refresh_from_db()
+    return participant
+
+
+def appointment_under_way(appointment: Appointment) -> Appointment:
+    """Check a legacy appointment's patient in and start it: its notes can be signed."""
+    ConsentFactory(patient=appointment.patient)
+    AppointmentService.clear_finance(appointment, user=finance_clerk(appointment.patient.tenant))
+    AppointmentService.check_in(appointment)
+    return AppointmentService.start(appointment)

@@ -15,7 +15,14 @@ from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
 
 from appointments.admin import AddParticipantInline, SessionParticipantInline
-from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.exceptions import CheckInBlocked
+from appointments.models import (
+    Appointment,
+    AppointmentNumberCounter,
+    CheckInRefusal,
+    Session,
+    SessionParticipant,
+)
 from appointments.session_service import SessionService
 from appointments.tests.factories import (
     AppointmentFactory,
@@ -45,8 +52,9 @@ from psychology.models import PsychologySession
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Status = SessionParticipant.Status
-# Models whose admin refuses the add page on purpose: counters move only inside bookings.
-NOT_ADDABLE = {AppointmentNumberCounter}
+# Models whose admin refuses the add page on purpose: counters move only inside bookings, and
+# refused check-ins are written only by the check-in they record.
+NOT_ADDABLE = {AppointmentNumberCounter, CheckInRefusal}
 NUMBER = re.compile(r"APT-AGDAR-\d{4}-\d{5}")
 
 
@@ -59,8 +67,11 @@ def group_session(clinic, provider):
 
 @pytest.fixture
 def scheduling_rows(group_session, clinic, provider):
-    """At least one row of every scheduling model (the counter comes with the numbers)."""
-    ParticipantFactory(session=group_session)
+    """At least one row of every scheduling model (the counter comes with the numbers, a refused
+    check-in with checking in a participant finance hasn't cleared)."""
+    participant = ParticipantFactory(session=group_session)
+    with pytest.raises(CheckInBlocked):
+        SessionService.check_in_participant(participant)
     AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=datetime.time(15))
 
 

@@ -7,6 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from appointments.notes.services import NoteService
+from appointments.tests.factories import under_way
 from core import clock
 from core.access_log import read_under_break_glass
 from core.break_glass import GRANT_DURATION, start_break_glass
@@ -129,8 +130,11 @@ def test_the_chart_lists_the_other_disciplines_notes_only_under_the_grant(
 def test_the_grant_never_opens_writing_signing_or_addenda(client, psychologist, child, ot_note):
     signed = NoteService.create_note(
         OTSession,
-        participant=booked(
-            group_session(ot_note.provider, ot_note.session.clinic, hour=15), consented_patient(child.tenant)
+        participant=under_way(
+            booked(
+                group_session(ot_note.provider, ot_note.session.clinic, hour=15),
+                consented_patient(child.tenant),
+            )
         ),
         provider=ot_note.provider,
         activities="Swing",

@@ -9,18 +9,24 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from appointments import booking_rules
 from appointments.demo import (
     CLINICIANS,
     CLINICS,
     DEMO_TENANT_CODE,
     LANES,
+    OPEN_DAY,
+    OPENING_HOURS,
     PATIENT_COUNT,
+    TRAINING_DAY,
+    WORKING_WEEKDAYS,
     DemoPlan,
     has_lapsed_consent,
     plan_demo,
 )
 from appointments.models import Appointment, Session, SessionParticipant
-from core.models import Consent, Patient, User
+from core.models import Clinic, Consent, OpeningHoursOverride, Patient, User
+from core.opening_hours import HOURS_PREFETCH, fits, hours_on
 
 # Chosen once: a Sunday; a Friday; a year's last day (a Friday); a leap day (a Tuesday);
 # 1 Ramadan 1448 (a Monday); a Saturday of New Year's week; the Thursday before a leap day.
@@ -149,6 +155,21 @@ def test_plan_demo_never_checks_in_a_lapsed_consent_and_leaves_one_to_refuse_tod
     ]
 
 
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_books_inside_the_clinics_opening_hours(today):
+    plan = plan_demo(today)
+    dated = {override.day: override.intervals for override in plan.overrides}
+
+    for booking in (*plan.sessions, *plan.appointments):
+        week = OPENING_HOURS if booking.day.weekday() in WORKING_WEEKDAYS else ()
+        assert fits(dated.get(booking.day, week), booking.day, booking.start, booking.duration), booking
+    # and one working day after the fortnight is closed, with nothing booked on it
+    (closed,) = [override for override in plan.overrides if not override.intervals]
+    assert closed.day > plan.days[-1]
+    assert closed.day.weekday() in WORKING_WEEKDAYS
+    assert closed.note == TRAINING_DAY
+
+
 def _provider_username(lane: int) -> str:
     clinic_index, provider_index = LANES[lane]
     return CLINICIANS[CLINICS[clinic_index][0]][provider_index][0]
@@ -207,6 +228,31 @@ def test_seed_demo_carries_out_the_plan_once(capsys):
     assert set(User.objects.values_list("role", flat=True)) == set(User.Role.values)
     assert Patient.objects.exclude(first_name_ar="").count() == PATIENT_COUNT
     assert Consent.objects.filter(expires_at__lt=DEMO_MOMENT).count() == PATIENT_COUNT // 10
+
+
+@pytest.mark.django_db
+def test_seed_demo_sets_opening_hours_that_cover_every_booking():
+    # given the demo loaded on a Friday
+    with time_machine.travel(DEMO_MOMENT, tick=False):
+        call_command("seed_demo", "--force", verbosity=0)
+    friday = DEMO_MOMENT.date()
+    sunday, saturday = friday + datetime.timedelta(days=2), friday + datetime.timedelta(days=8)
+
+    # then every clinic opens a split shift Sunday to Thursday; the Friday of the demo opens as
+    # a dated override, Saturdays are closed, and the Sunday after the fortnight is a training day
+    clinics = {clinic.pk: clinic for clinic in Clinic.objects.prefetch_related(*HOURS_PREFETCH)}
+    assert len(clinics) == len(CLINICS)
+    for clinic in clinics.values():
+        assert hours_on(clinic, sunday) == list(OPENING_HOURS)
+        assert hours_on(clinic, friday) == list(OPENING_HOURS)
+        assert hours_on(clinic, saturday) == []
+        assert hours_on(clinic, sunday + datetime.timedelta(days=7)) == []
+    assert set(OpeningHoursOverride.objects.values_list("note", flat=True)) == {OPEN_DAY, TRAINING_DAY}
+    # and every booking of the demo fits inside them
+    for booking in (*Session.objects.all(), *Appointment.objects.all()):
+        booking_rules.check_within_hours(
+            clinics[booking.clinic_id], booking.scheduled_date, booking.scheduled_time, booking.duration
+        )
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from aba.models import ABABehaviourRecord, ABASession
 from appointments.models import Session, SessionParticipant
 from appointments.notes.exceptions import NoteContentError, SignedNoteError
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 from ot.models import OTSession, OTTargetSkill
 from psychology.models import PsychologySession
 
@@ -34,7 +34,8 @@ LABELS = {PsychologySession: "psychology note", OTSession: "OT note", ABASession
 
 @pytest.fixture
 def participant(clinic, provider):
-    return ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    """A child who came to a session under way: their note can be signed."""
+    return under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
 
 
 def write(note_model, participant, provider):
@@ -112,7 +113,7 @@ def test_database_refuses_deleting_the_session_or_participation_of_a_signed_note
 
 def test_database_refuses_deleting_the_rows_of_a_signed_note(participant, provider, clinic):
     ot = signed_note(OTSession, participant, provider)
-    other = ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    other = under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
     aba = signed_note(ABASession, other, provider)
 
     with refused(f"OT note {ot.pk} is signed; its rows can't be deleted"), transaction.atomic():

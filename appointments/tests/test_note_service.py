@@ -16,6 +16,8 @@ from appointments.tests.factories import (
     GroupSessionFactory,
     IndividualSessionFactory,
     ParticipantFactory,
+    appointment_under_way,
+    under_way,
 )
 from appointments.tests.threads import run_together
 from core import locks
@@ -255,6 +257,7 @@ def test_update_note_with_invalid_content_changes_nothing(participant, provider)
 
 
 def test_update_note_signed_note_is_refused(participant, provider, author):
+    under_way(participant)
     note = NoteService.sign_note(write_psychology_note(participant, provider), user=author)
 
     with pytest.raises(
@@ -266,6 +269,7 @@ def test_update_note_signed_note_is_refused(participant, provider, author):
 
 
 def test_sign_note_records_signer_and_time(participant, provider, author):
+    under_way(participant)
     note = write_psychology_note(participant, provider)
 
     NoteService.sign_note(note, user=author)
@@ -278,6 +282,7 @@ def test_sign_note_records_signer_and_time(participant, provider, author):
 
 
 def test_sign_note_twice_is_refused(participant, provider, author):
+    under_way(participant)
     note = NoteService.sign_note(write_psychology_note(participant, provider), user=author)
 
     with pytest.raises(SignedNoteError, match="This note is already signed."):
@@ -295,6 +300,7 @@ def test_sign_note_by_another_clinician_is_refused(participant, provider):
 
 
 def test_sign_note_by_an_administrator_is_allowed(participant, provider):
+    under_way(participant)
     note = write_psychology_note(participant, provider)
     administrator = UserFactory(tenant=participant.patient.tenant, role=User.Role.ADMIN)
 
@@ -313,6 +319,7 @@ def test_sign_note_empty_note_is_refused(participant, provider, author, note_mod
 
 
 def test_sign_note_with_only_rows_is_allowed(participant, provider, author):
+    under_way(participant)
     note = NoteService.create_note(
         OTSession,
         participant=participant,
@@ -324,6 +331,7 @@ def test_sign_note_with_only_rows_is_allowed(participant, provider, author):
 
 
 def test_add_addendum_to_a_signed_note(participant, provider, author):
+    under_way(participant)
     note = NoteService.sign_note(write_psychology_note(participant, provider), user=author)
 
     addendum = NoteService.add_addendum(note, text="  Mother reported improved sleep.  ", user=author)
@@ -345,6 +353,7 @@ def test_add_addendum_to_a_draft_is_refused(participant, provider, author):
 
 
 def test_add_addendum_blank_text_is_refused(participant, provider, author):
+    under_way(participant)
     note = NoteService.sign_note(write_psychology_note(participant, provider), user=author)
 
     with pytest.raises(NoteContentError, match="Write the text of the addendum."):
@@ -352,7 +361,7 @@ def test_add_addendum_blank_text_is_refused(participant, provider, author):
 
 
 def test_link_note_to_participant_links_a_signed_legacy_note(clinic, provider, author):
-    appointment = AppointmentFactory(clinic=clinic, provider=provider)
+    appointment = appointment_under_way(AppointmentFactory(clinic=clinic, provider=provider))
     note = NoteService.sign_note(PsychologySessionFactory(appointment=appointment), user=author)
     session = IndividualSessionFactory(
         clinic=clinic, provider=provider, patient=appointment.patient, scheduled_time=datetime.time(19, 0)
@@ -440,7 +449,7 @@ def test_session_notes_by_participant_shows_only_the_disciplines_the_user_reads(
 
 def fill_session(group, children: int) -> None:
     for _ in range(children):
-        child = ParticipantFactory(session=group)
+        child = under_way(ParticipantFactory(session=group))
         author = group.provider.user
         for factory in (PsychologySessionFactory, OTSessionFactory, ABASessionFactory):
             note = factory(session_participant=child)
@@ -549,7 +558,7 @@ def test_create_note_two_clinicians_at_once_write_one_note_for_the_child(clinic,
 
 @pytest.mark.django_db(transaction=True)
 def test_sign_note_and_update_at_once_never_change_a_signed_note(clinic, provider):
-    participant = ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    participant = under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
     note = write_psychology_note(participant, provider)
 
     outcomes = run_together(

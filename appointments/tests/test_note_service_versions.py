@@ -12,7 +12,7 @@ from django.db.models import F
 from appointments.notes.exceptions import SignedNoteError, StaleNoteError
 from appointments.notes.models import user_name
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 from appointments.tests.threads import run_together
 from core.tests.factories import UserFactory
 from ot.models import OTSession
@@ -25,7 +25,8 @@ UPDATE_HINT = "Compare your text with the saved note, then save again."
 
 @pytest.fixture
 def participant(clinic, provider):
-    return ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    """A child who came to a session under way: their note can be signed."""
+    return under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
 
 
 @pytest.fixture

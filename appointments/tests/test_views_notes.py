@@ -11,6 +11,7 @@ from aba.models import ABASession
 from appointments.notes.models import user_name
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
+from appointments.tests.factories import under_way
 from core.models import Clinic, User
 from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import (
@@ -96,6 +97,8 @@ def psychology_note(participant, provider, **content) -> PsychologySession:
 
 
 def signed(note, user):
+    """Sign ``note`` once its child came and its session started, as signing needs."""
+    under_way(note.session_participant)
     return NoteService.sign_note(note, user=user)
 
 
@@ -488,6 +491,7 @@ def test_note_edit_needs_a_writer_of_the_discipline(client, tenant, provider, pa
 
 
 def test_note_detail_shows_content_status_and_the_authors_actions(psychologist, provider, participant):
+    under_way(participant)
     note = psychology_note(participant, provider, risk_assessment="moderate", safety_plan="Call the guardian")
 
     response = psychologist.get(note_url(note))
@@ -598,6 +602,7 @@ def test_note_detail_and_edit_of_a_legacy_appointment_note(psychologist, provide
 
 
 def test_note_sign_asks_for_confirmation_then_signs(psychologist, provider, participant):
+    under_way(participant)
     note = psychology_note(participant, provider)
 
     confirmation = psychologist.get(note_url(note, "sign"))
@@ -635,6 +640,7 @@ def test_note_sign_by_another_psychologist_is_refused(client, clinic, provider, 
 
 
 def test_note_sign_by_an_administrator_without_provider_profile(client, tenant, provider, participant):
+    under_way(participant)
     note = psychology_note(participant, provider)
     admin = staff_member(tenant, Role.ADMIN)
 
@@ -715,7 +721,7 @@ def test_session_detail_shows_each_participants_note_and_the_clinicians_buttons(
     psychologist, provider, session
 ):
     drafted, signed_one, came, waiting, cancelled = (booked(session) for _ in range(5))
-    draft = psychology_note(drafted, provider)
+    draft = psychology_note(checked_in(drafted), provider)
     done = signed(psychology_note(signed_one, provider), provider.user)
     checked_in(came)
     SessionService.cancel_participant(cancelled, "Family travelling")
@@ -772,7 +778,7 @@ def test_session_detail_shows_a_psychologist_no_ot_note_and_no_write_button(
 def test_session_detail_shows_an_administrator_the_notes_but_no_write_button(
     client, tenant, provider, session
 ):
-    with_note, without = booked(session), checked_in(booked(session))
+    with_note, without = under_way(booked(session)), checked_in(booked(session))
     note = psychology_note(with_note, provider)
 
     html = (

@@ -13,6 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from appointments.notes.services import NoteService
+from appointments.tests.factories import under_way
 from appointments.tests.test_views_notes import OT_FORM, PSYCHOLOGY_FORM, clinic_of, rows_data
 from core.models import Clinic, User
 from core.session_timeout import LAST_ACTIVITY_KEY
@@ -33,7 +34,7 @@ def autosave_url(note) -> str:
 
 @pytest.fixture
 def note(provider, clinic):
-    participant = booked(group_session(provider, clinic))
+    participant = under_way(booked(group_session(provider, clinic)))  # so it can be signed meanwhile
     return NoteService.create_note(
         PsychologySession, participant=participant, provider=provider, user=provider.user, **PSYCHOLOGY_FORM
     )

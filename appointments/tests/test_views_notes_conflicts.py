@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from appointments.notes.models import user_name
 from appointments.notes.services import NoteService
+from appointments.tests.factories import under_way
 from core.models import Clinic
 from core.tests.factories import ClinicFactory, ProviderFactory
 from core.tests.view_helpers import booked, group_session, messages_of
@@ -58,7 +59,8 @@ def edit_page_data(page) -> dict[str, str]:
 
 @pytest.fixture
 def participant(provider, clinic):
-    return booked(group_session(provider, clinic))
+    """A child who came to a session under way: their note can be signed."""
+    return under_way(booked(group_session(provider, clinic)))
 
 
 @pytest.fixture

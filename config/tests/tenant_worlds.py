@@ -10,6 +10,7 @@ tenant A the same way, without canaries.
 it for the id to use, and fails for a model it has no row for.
 """
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aba.models import ABABehaviourRecord, ABANoteAddendum, ABASession, ABASkillTarget
 from appointments.appointment_service import AppointmentService
-from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
+from appointments.exceptions import CheckInBlocked
+from appointments.models import (
+    Appointment,
+    AppointmentNumberCounter,
+    CheckInRefusal,
+    Session,
+    SessionParticipant,
+)
 from appointments.notes.models import ClinicalNote
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
@@ -34,6 +42,8 @@ from core.models import (
     BreakGlassGrant,
     Clinic,
     Consent,
+    OpeningHours,
+    OpeningHoursOverride,
     Patient,
     Provider,
     Room,
@@ -207,7 +217,14 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
     SessionService.clear_finance(came, user=finance)
     SessionService.check_in_participant(came)
     left = SessionService.add_patient_to_session(group, patients[1])
-    SessionService.cancel_participant(left, text("participant-cancel_reason"))
+    # Refused at check-in (finance hasn't cleared them; the message names the child), then cancelled.
+    with contextlib.suppress(CheckInBlocked):
+        SessionService.check_in_participant(left, user=users[Role.FRONT_DESK])
+    # The family's late cancellation is billable; finance waives it (the waiver's reason is text).
+    SessionService.cancel_participant(
+        left, text("participant-cancel_reason"), cancelled_by=SessionParticipant.CancelledBy.FAMILY
+    )
+    SessionService.waive_billing(left, reason=text("participant-billing_waived_reason"), user=finance)
     cancelled = SessionService.create_group_session(
         provider=providers[psychology],
         clinic=clinics[psychology],
@@ -286,6 +303,13 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         ot: individual[ot].participants.get(),
         aba: individual[aba].participants.get(),
     }
+    # A note is signed once its child came and its session started (appointments.timing).
+    for specialty, participant in participants.items():
+        if specialty != psychology:
+            SessionService.clear_finance(participant, user=finance)
+            SessionService.check_in_participant(participant)
+    for session in (group, *individual.values()):
+        SessionService.start_session(session)
     notes = {}
     for specialty, participant in participants.items():
         provider = providers[specialty]
@@ -296,11 +320,31 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         NoteService.add_addendum(note, text=text(f"{specialty}-addendum-text"), user=provider.user)
         notes[specialty] = type(note).objects.get(pk=note.pk)
 
+    # Hours every day of the week that cover the bookings above and the walk's (18:00), and a
+    # dated override a month on.
+    week = [
+        OpeningHours.objects.create(
+            clinic=clinics[psychology],
+            weekday=weekday,
+            opens_at=datetime.time(7),
+            closes_at=datetime.time(21),
+        )
+        for weekday in OpeningHours.Weekday.values
+    ]
+    override = OpeningHoursOverride.objects.create(
+        clinic=clinics[psychology],
+        date=day + datetime.timedelta(days=30),
+        opens_at=datetime.time(9, 0),
+        closes_at=datetime.time(15, 0),
+        note=text("override-note"),
+    )
     ot_note, aba_note = notes[ot], notes[aba]
     rows: dict[type[Model], Model] = {
         Tenant: tenant,
         User: users[Role.FRONT_DESK],
         Clinic: clinics[psychology],
+        OpeningHours: week[day.weekday()],
+        OpeningHoursOverride: override,
         Room: rooms[psychology],
         Provider: providers[psychology],
         Patient: patients[0],
@@ -308,6 +352,7 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         AppointmentNumberCounter: AppointmentNumberCounter.objects.get(tenant=tenant),
         Session: group,
         SessionParticipant: came,
+        CheckInRefusal: CheckInRefusal.objects.get(participant=left),
         Appointment: appointment,
         PsychologySession: notes[psychology],
         PsychologyNoteAddendum: PsychologyNoteAddendum.objects.get(note=notes[psychology]),

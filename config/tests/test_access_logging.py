@@ -96,6 +96,9 @@ EXPECTED = {
     # The session page shows its children's notes; it is about many children, so names none.
     "appointments:session_detail": lambda r: ("session", r["session"].pk, None),
     "appointments:session_add_patient": lambda r: ("session_add_patient", f"pk={r['session'].pk}", None),
+    # Completing asks first, naming each child's outcome: about many children, it names none.
+    "appointments:session_complete": lambda r: ("session", r["session"].pk, None),
+    "appointments:session_reschedule": lambda r: ("session", r["session"].pk, None),
     "appointments:schedule_by_provider": lambda r: ("schedule_by_provider", "", None),
     "appointments:schedule_by_room": lambda r: ("schedule_by_room", "", None),
     "appointments:appointment_list": lambda r: ("appointment_list", "", None),
@@ -461,6 +464,8 @@ def expected_patient(obj: Model) -> int | None:
         return None
     if hasattr(obj, "note"):
         return obj.note.patient_id
+    if hasattr(obj, "participant"):
+        return obj.participant.patient_id
     return obj.patient_id
 
 

@@ -54,6 +54,7 @@ from aba.models import ABASession
 from appointments.forms import PatientByMrnField
 from appointments.notes.registry import note_kinds
 from appointments.notes.services import NoteService
+from appointments.tests.factories import under_way
 from core import clock
 from core.models import Clinic, User
 from core.tests.admin_helpers import tenant_admin_staff
@@ -80,9 +81,17 @@ ROLES = (
     Role.OCCUPATIONAL_THERAPIST,
     Role.ABA_THERAPIST,
 )
-# Tables a refused request may write to: the session, and records of the refusal itself.
+# Tables a refused request may write to: the session, and records of the refusal itself (a
+# check-in refused at a gate is recorded: appointments.CheckInRefusal).
 EXEMPT_TABLES = frozenset(
-    {"django_session", "core_accesslog", "axes_accessattempt", "axes_accessfailurelog", "axes_accesslog"}
+    {
+        "django_session",
+        "core_accesslog",
+        "axes_accessattempt",
+        "axes_accessfailurelog",
+        "axes_accesslog",
+        "appointments_checkinrefusal",
+    }
 )
 OUR_APPS = ("core", "appointments", "psychology", "ot", "aba")
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
@@ -386,8 +395,8 @@ class World:
             draft = NoteService.create_note(
                 note_model, participant=booked(session), provider=provider, **content
             )
-            signed = NoteService.create_note(
-                note_model, participant=booked(session), provider=provider, **content
+            signed = NoteService.create_note(  # of a child who came, the session under way: signable
+                note_model, participant=under_way(booked(session)), provider=provider, **content
             )
             NoteService.sign_note(signed, user=user)
             NoteService.add_addendum(signed, text="Seen again the next day.", user=user)

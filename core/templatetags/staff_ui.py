@@ -18,6 +18,7 @@ BADGE_CLASS_BY_STATUS = {
     "scheduled": "text-bg-info",
     "no_show": "text-bg-warning",
     "cancelled": "text-bg-dark",
+    "turned_away": "text-bg-danger",
 }
 
 

@@ -19,6 +19,8 @@ from core.models import (
     BreakGlassGrant,
     Clinic,
     Consent,
+    OpeningHours,
+    OpeningHoursOverride,
     Patient,
     Provider,
     Room,
@@ -52,6 +54,10 @@ def core_rows(room, provider):
     tenant = room.clinic.tenant
     patient = PatientFactory(tenant=tenant)
     ConsentFactory(patient=patient)
+    OpeningHours.objects.create(
+        clinic=room.clinic, weekday=6, opens_at=datetime.time(8), closes_at=datetime.time(12)
+    )
+    OpeningHoursOverride.objects.create(clinic=room.clinic, date=datetime.date(2026, 3, 20), closed=True)
     AccessLog.objects.create(
         tenant=tenant, user=provider.user, actor="reader", patient=patient, action="view", object_type="chart"
     )

@@ -8,6 +8,7 @@ import pytest
 from appointments.models import Session
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from core import clock
 from core.models import User
 from core.tests.admin_helpers import admin_url
 from core.tests.browser import browser, log_in, page, save_screenshot  # noqa: F401  (pytest fixtures)
@@ -44,6 +45,7 @@ def test_browser_admin_session_changelist_shows_taken_over_capacity(page, clinic
     assert save_screenshot(page, "admin-session-change").stat().st_size > 0
 
 
+@pytest.mark.usefixtures("frozen_today")
 def test_browser_admin_session_add_refused_by_the_service_keeps_the_input(page, clinic, provider):  # noqa: F811
     User.objects.create_superuser("root", "root@example.org", "a-Long-pass-9021")
     log_in(page, "root", "a-Long-pass-9021")
@@ -52,7 +54,8 @@ def test_browser_admin_session_add_refused_by_the_service_keeps_the_input(page, 
     page.fill("input[name=service_type]", "Social Skills Group")
     page.select_option("select[name=clinic]", str(clinic.pk))
     page.select_option("select[name=provider]", str(provider.pk))
-    page.fill("input[name=scheduled_date]", "2030-01-15")
+    # A month ahead: inside the clinic's booking horizon (12 months), so only the seats are wrong.
+    page.fill("input[name=scheduled_date]", (clock.today() + datetime.timedelta(days=30)).isoformat())
     page.fill("input[name=scheduled_time]", "10:00")
     page.fill("input[name=duration]", "60")
     page.fill("input[name=max_capacity]", "25")

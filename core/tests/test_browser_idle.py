@@ -55,6 +55,7 @@ def test_an_idle_note_page_saves_the_draft_warns_and_then_signs_out(page, tenant
         with page.expect_navigation():
             page.click(f"main form[action='{reverse('login')}'] button[type=submit]")
         page.goto(edit_url)
+        page.wait_for_load_state("networkidle")
         page.fill("textarea[name=recommendations]", "Half-typed recommendation")
         page.fill("input[name='target_skills-0-rating']", "5")
 
@@ -77,6 +78,9 @@ def test_an_idle_note_page_saves_the_draft_warns_and_then_signs_out(page, tenant
         with page.expect_navigation():
             page.get_by_test_id("save-note").click()
         saved = OTSession.objects.get(pk=note.pk)
+        # The new page's first "time left?" answer must arrive before the clocks jump, or its
+        # timer would be set after the jump and never fire.
+        page.wait_for_load_state("networkidle")
 
         # Left alone for fifteen minutes, the page goes to the login, which says why.
         wait(clock, page, 16)

@@ -3,8 +3,9 @@
 Front desk creates a group session and adds three children through the search;
 finance clears them; front desk checks them in - one is refused for a missing
 consent, and the page says so - and has no button to start or complete it; the
-psychologist (its provider) writes and signs a note for each child who came, and
-completes the session.
+psychologist (its provider) starts the session, writes and signs a note for each
+child who came, and completes the session from its confirmation page, which lists
+what becomes of each child.
 
 Elements are found by URL, name, role and data-testid rather than by their
 English text, so the same steps run in both languages; the expected messages
@@ -205,29 +206,41 @@ def test_browser_group_session_from_booking_to_signed_notes(page, centre, langua
     statuses = dict(session.participants.values_list("patient__mrn", "status"))
     assert statuses == {sara.mrn: "arrived", omar.mrn: "arrived", lina.mrn: "booked"}
     # Running the session is the clinicians': the front desk gets no start or complete button.
-    for clinical in ("appointments:session_start", "appointments:session_complete"):
-        assert page.locator(action_button(clinical, session.pk)).count() == 0
+    assert page.locator(action_button("appointments:session_start", session.pk)).count() == 0
+    assert page.locator("[data-testid=complete]").count() == 0
     sign_out(page)
 
-    # The psychologist writes and signs a note for each child who came, then completes the session.
+    # The psychologist starts the session, writes and signs a note for each child who came
+    # (a note is signed once the session has started), then completes the session.
     sign_in(page, centre["provider"].user)
     page.goto(session.get_absolute_url())
+    submit(page, action_button("appointments:session_start", session.pk))
     # A note is offered only for the children who were checked in.
     assert page.locator(f"[data-participant-notes='{lina.mrn}'] [data-testid=write-note]").count() == 0
     for child in (sara, omar):
         write_and_sign_note(page, session, child.mrn, f"session-flow-{language}" if child == sara else "")
         assert page.locator(f"[data-participant-notes='{child.mrn}'] [data-note-status=signed]").count() == 1
     save_screenshot(page, f"session-flow-{language}-2-notes-signed")
-    submit(page, action_button("appointments:session_complete", session.pk))
+    # Complete asks first, listing what becomes of each child.
+    page.click("[data-testid=complete]")
+    page.wait_for_url(f"**{reverse('appointments:session_complete', args=[session.pk])}")
+    attended = page.locator("[data-testid=becomes-attended]").inner_text()
+    assert sara.full_name_en in attended
+    assert omar.full_name_en in attended
+    # Lina was refused at check-in today: turned away, not a no-show.
+    assert lina.full_name_en in page.locator("[data-testid=becomes-turned-away]").inner_text()
+    assert lina.full_name_en not in page.locator("[data-testid=becomes-no-show]").inner_text()
+    save_screenshot(page, f"session-flow-{language}-3-complete-confirmation")
+    submit(page, "[data-testid=confirm-complete]")
 
     assert page.locator("main h1 [data-status=completed]").count() == 1
-    save_screenshot(page, f"session-flow-{language}-3-completed")
+    save_screenshot(page, f"session-flow-{language}-4-completed")
     session.refresh_from_db()
     assert session.status == Session.Status.COMPLETED
     assert dict(session.participants.values_list("patient__mrn", "status")) == {
         sara.mrn: "attended",
         omar.mrn: "attended",
-        lina.mrn: "no_show",
+        lina.mrn: "turned_away",
     }
     notes = PsychologySession.objects.filter(session=session)
     assert sorted(notes.values_list("patient__mrn", "status", "signed_by__username")) == [

@@ -72,6 +72,7 @@ def test_home_front_desk_shows_todays_schedule_with_counts(client, tenant, today
         "arrived": 1,
         "attended": 0,
         "no_show": 1,
+        "turned_away": 0,
         "free_seats": 4,
     }
     assert "Today's schedule" in response.content.decode()
@@ -149,6 +150,7 @@ def test_home_admin_shows_schedule_and_queue(client, tenant, todays_floor):
         "arrived",
         "attended",
         "no_show",
+        "turned_away",
         "free_seats",
         "queue_total",
         "queue_today",
@@ -184,8 +186,9 @@ def test_home_front_desk_query_count_does_not_grow(
     legacy_appointment(ProviderFactory(clinic=clinic), clinic, hour=12)
     login(client, tenant, Role.FRONT_DESK)
 
-    # session + user, today's sessions, today's appointments, participant counts, the access-log row
-    with django_assert_num_queries(6):
+    # session + user, today's sessions, today's appointments, participant counts, the no-shows to
+    # review, the access-log row
+    with django_assert_num_queries(7):
         response = client.get(reverse("home"))
 
     assert len(response.context["sessions"]) == sessions
@@ -201,8 +204,8 @@ def test_home_finance_query_count_does_not_grow(
     login(client, tenant, Role.FINANCE)
 
     # session + user, queued participants, queued appointments, two totals, two of-today counts,
-    # the access-log row
-    with django_assert_num_queries(9):
+    # the no-shows to review, the billable items, the access-log row
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
 
     assert len(response.context["queue_participants"]) == participants

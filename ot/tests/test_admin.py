@@ -3,7 +3,7 @@
 import pytest
 
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 from core.tests.admin_helpers import admin_url, concrete_models, form_data, registered_admins
 from ot.models import OTNoteAddendum, OTSession, OTTargetSkill
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def draft(clinic, provider):
     note = OTSessionFactory(
-        session_participant=ParticipantFactory(session=GroupSessionFactory(clinic=clinic))
+        session_participant=under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic)))
     )
     OTTargetSkillFactory(note=note, skill="Buttoning", rating=4)
     return note

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from appointments.notes.exceptions import NoteContentError, SignedNoteError
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 from ot.models import OTSession, OTTargetSkill
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
 
@@ -18,7 +18,8 @@ SCALE = "Rate each skill from 0 (not achieved) to 10 (fully independent)."
 
 @pytest.fixture
 def participant(clinic, provider):
-    return ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    """A child who came to a session under way: their note can be signed."""
+    return under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from simple_history.admin import SimpleHistoryAdmin
 
 from appointments.notes.services import NoteService
-from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import GroupSessionFactory, ParticipantFactory, under_way
 from core.tests.admin_helpers import (
     admin_url,
     concrete_models,
@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 @pytest.fixture
 def participant(clinic, provider):
-    return ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider))
+    """A child who came to a session under way: their note can be signed."""
+    return under_way(ParticipantFactory(session=GroupSessionFactory(clinic=clinic, provider=provider)))
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from appointments.tests.factories import (
     GroupSessionFactory,
     IndividualSessionFactory,
     ParticipantFactory,
+    appointment_under_way,
+    under_way,
 )
 from core.tests.factories import PatientFactory
 from psychology.models import PsychologyNoteAddendum, PsychologySession
@@ -36,7 +38,12 @@ def participant(group):
 
 
 def signed_note(**links) -> PsychologySession:
+    """A note on ``links``, signed once its child came and its session (or appointment) started."""
     note = PsychologySessionFactory(**links)
+    if note.session_participant is not None:
+        under_way(note.session_participant)
+    else:
+        appointment_under_way(note.appointment)
     return NoteService.sign_note(note, user=note.provider.user)
 
 
@@ -305,7 +312,7 @@ def test_psychology_session_signed_legacy_note_accepts_its_session_links_once(cl
 
 
 def test_psychology_note_addendum_is_refused_on_a_draft_and_frozen_once_written(participant):
-    draft = PsychologySessionFactory(session_participant=participant)
+    draft = PsychologySessionFactory(session_participant=under_way(participant))
     author = draft.provider.user
 
     with pytest.raises(SignedNoteError, match="Only a signed note takes addenda; edit the draft instead."):

@@ -9,7 +9,12 @@ from aba.tests.factories import ABASessionFactory
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.services import NoteService
 from appointments.session_service import SessionService
-from appointments.tests.factories import AppointmentFactory, GroupSessionFactory, ParticipantFactory
+from appointments.tests.factories import (
+    AppointmentFactory,
+    GroupSessionFactory,
+    ParticipantFactory,
+    appointment_under_way,
+)
 from core.clock import today as clinic_today
 from core.models import User
 from core.tests.factories import ConsentFactory, PatientFactory, UserFactory
@@ -182,6 +187,7 @@ def test_deleting_a_legacy_appointment_keeps_its_notes_with_the_link_cleared(cli
         OTSessionFactory(appointment=appointment),
         ABASessionFactory(appointment=appointment),
     ]
+    appointment_under_way(appointment)  # its notes are signed once it has started
     signed = [
         NoteService.sign_note(factory(appointment=appointment), user=provider.user)
         for factory in (PsychologySessionFactory, OTSessionFactory, ABASessionFactory)
