@@ -335,6 +335,16 @@ class CompletionPreview:
     no_show: list[SessionParticipant] = field(default_factory=list)
 
 
+def outcome_counts(session: Session) -> dict[str, int]:
+    """How many of ``session``'s children attended, were no-shows and were turned away (one query)."""
+    Status = SessionParticipant.Status
+    return session.participants.aggregate(
+        attended=Count("pk", filter=Q(status=Status.ATTENDED)),
+        no_show=Count("pk", filter=Q(status=Status.NO_SHOW)),
+        turned_away=Count("pk", filter=Q(status=Status.TURNED_AWAY)),
+    )
+
+
 def completion_preview(session: Session) -> CompletionPreview:
     """The outcome ``SessionService.complete_session`` gives each participant, for its confirmation page.
 

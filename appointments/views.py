@@ -59,6 +59,7 @@ from appointments.selectors import (
     day_schedule,
     filter_appointments,
     filter_sessions,
+    outcome_counts,
     session_participants,
     sessions_visible_to,
 )
@@ -295,7 +296,9 @@ def session_complete(request: StaffRequest, pk: int) -> HttpResponse:
         return redirect(session)
     if request.method == "POST":
         messages.success(
-            request, _("Session completed: checked-in patients attended, the others are marked no-show.")
+            request,
+            _("Session completed: %(attended)d attended, %(no_show)d no-show, %(turned_away)d turned away.")
+            % outcome_counts(session),
         )
         return redirect(session)
     if not session.is_open:

@@ -247,9 +247,7 @@ def test_session_start_then_complete_settles_every_participant(clinician, sessio
     arrived.refresh_from_db()
     absent.refresh_from_db()
     assert messages_of(started) == ["Session started."]
-    assert messages_of(completed) == [
-        "Session completed: checked-in patients attended, the others are marked no-show."
-    ]
+    assert messages_of(completed) == ["Session completed: 1 attended, 1 no-show, 0 turned away."]
     assert session.status == Session.Status.COMPLETED
     assert (arrived.status, absent.status) == (Status.ATTENDED, Status.NO_SHOW)
 
