@@ -267,6 +267,14 @@ class Session(ScheduledSlot):
     moved_from_time = models.TimeField(_("moved from (time)"), null=True, blank=True)
     moved_at = models.DateTimeField(_("moved at"), null=True, blank=True)
     families_told_at = models.DateTimeField(_("families told at"), null=True, blank=True)
+    series = models.ForeignKey(
+        "SessionSeries",
+        verbose_name=_("series"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -509,3 +517,321 @@ class CheckInRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.gate} {self.refused_at:%Y-%m-%d %H:%M}"
+
+
+class SessionSeries(models.Model):
+    """A weekly or fortnightly run of sessions, for a group or for one child, created at once.
+
+    ``occurrence_count`` counts sessions held: a date skipped for a holiday, or for a clash
+    the front desk chose to skip, extends the series. Otherwise ``end_date`` bounds it. The
+    dates come from python-dateutil's ``rrule``; its sessions are ``sessions``.
+    """
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Every week")
+        FORTNIGHTLY = "fortnightly", _("Every two weeks")
+
+    WEEKS_BETWEEN = {Frequency.WEEKLY: 1, Frequency.FORTNIGHTLY: 2}
+    MAX_OCCURRENCES = 104
+
+    session_type = models.CharField(_("session type"), max_length=20, choices=Session.SessionType.choices)
+    provider = models.ForeignKey(
+        "core.Provider", verbose_name=_("provider"), on_delete=models.PROTECT, related_name="session_series"
+    )
+    clinic = models.ForeignKey(
+        "core.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="session_series"
+    )
+    room = models.ForeignKey(
+        "core.Room",
+        verbose_name=_("room"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="session_series",
+    )
+    # The child of an individual series; a group series has enrolments instead.
+    patient = models.ForeignKey(
+        "core.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="individual_series",
+    )
+    service_type = models.CharField(_("service type"), max_length=120)
+    title = models.CharField(
+        _("title"), max_length=200, blank=True, help_text=_("e.g. Social skills, spring")
+    )
+    frequency = models.CharField(
+        _("repeats"), max_length=20, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    start_date = models.DateField(_("first date"))
+    scheduled_time = models.TimeField(_("start time"))
+    duration = models.PositiveSmallIntegerField(_("duration (minutes)"), default=60)
+    max_capacity = models.PositiveSmallIntegerField(_("capacity"), default=1)
+    group_notes = models.TextField(_("group notes"), blank=True)
+    occurrence_count = models.PositiveSmallIntegerField(_("number of sessions"), null=True, blank=True)
+    end_date = models.DateField(_("last date"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("session series")
+        verbose_name_plural = _("session series")
+        ordering = ["-start_date", "scheduled_time", "pk"]
+        constraints = [
+            duration_constraint("series_duration_range"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(occurrence_count__isnull=False, end_date__isnull=True)
+                    | models.Q(occurrence_count__isnull=True, end_date__isnull=False)
+                ),
+                name="series_count_or_end_date",
+                violation_error_message=_("Give either a number of sessions or a last date, not both."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(occurrence_count__isnull=True)
+                | models.Q(occurrence_count__gte=1, occurrence_count__lte=104),
+                name="series_count_range",
+                violation_error_message=_("A series has between 1 and 104 sessions."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="series_ends_after_start",
+                violation_error_message=_("The last date can't be before the first."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session_type="individual", max_capacity=1, patient__isnull=False)
+                | models.Q(
+                    session_type="group",
+                    max_capacity__gte=2,
+                    max_capacity__lte=MAX_GROUP_CAPACITY,
+                    patient__isnull=True,
+                ),
+                name="series_type_matches_capacity",
+                violation_error_message=_(
+                    "An individual series has one child and one seat; a group series 2 to 20 seats."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.service_type} ({self.get_frequency_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointments:series_detail", args=[self.pk])
+
+    @property
+    def is_group(self) -> bool:
+        return self.session_type == Session.SessionType.GROUP
+
+    @property
+    def weeks_between(self) -> int:
+        return self.WEEKS_BETWEEN[self.Frequency(self.frequency)]
+
+
+class SeriesSkippedDate(models.Model):
+    """A date of a series' rule with no session: a holiday, or a clash the front desk chose to skip."""
+
+    class Why(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        CLASH = "clash", _("Clash skipped")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    series = models.ForeignKey(
+        SessionSeries, verbose_name=_("series"), on_delete=models.CASCADE, related_name="skipped_dates"
+    )
+    date = models.DateField(_("date"))
+    why = models.CharField(_("why"), max_length=20, choices=Why.choices)
+    detail = models.TextField(_("detail"), blank=True)
+
+    tenant_path = "series__clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("skipped date")
+        verbose_name_plural = _("skipped dates")
+        ordering = ["series", "date"]
+        constraints = [models.UniqueConstraint(fields=["series", "date"], name="series_skip_once_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.get_why_display()}"
+
+
+class SeriesEnrolment(models.Model):
+    """A child enrolled in a group series: a participant in each of its occurrences from enrolment on."""
+
+    series = models.ForeignKey(
+        SessionSeries, verbose_name=_("series"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    patient = models.ForeignKey(
+        "core.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="series_enrolments"
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enrolled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdraw_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    history = HistoricalRecords()
+
+    tenant_path = "series__clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("series enrolment")
+        verbose_name_plural = _("series enrolments")
+        ordering = ["series", "enrolled_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "patient"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="series_one_active_enrolment",
+                violation_error_message=_("This child is already enrolled in the series."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} - {self.patient.full_name_en}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class WaitlistEntry(models.Model):
+    """A child waiting for a seat in a full session; ``position`` is computed among those waiting.
+
+    ``priority`` orders the waiting entries (lowest first): it starts as the entry's arrival
+    order and an admin can change it, with a reason kept in the history.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered")
+        BOOKED = "booked", _("Booked")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # A waiting child, or one holding an offered seat: one such entry per child and session.
+    OPEN_STATUSES = (Status.WAITING, Status.OFFERED)
+
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    patient = models.ForeignKey(
+        "core.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    series = models.ForeignKey(
+        SessionSeries,
+        verbose_name=_("series"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="waitlist_entries",
+        help_text=_("Set when the child waits for every remaining session of a series."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
+    priority = models.BigIntegerField(_("priority"))
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    offer_expires_at = models.DateTimeField(_("offer expires at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    participant = models.OneToOneField(
+        SessionParticipant,
+        verbose_name=_("booked as"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="waitlist_entry",
+    )
+    # A child booked from the list: the session page flags it until the family is told.
+    family_told_at = models.DateTimeField(_("family told at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    tenant_path = "session__clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("waiting-list entry")
+        verbose_name_plural = _("waiting-list entries")
+        ordering = ["session", "priority", "pk"]
+        indexes = [
+            models.Index(
+                fields=["session", "priority"],
+                condition=models.Q(status="waiting"),
+                name="waitlist_waiting_order_idx",
+            ),
+            models.Index(
+                fields=["offer_expires_at"],
+                condition=models.Q(status="offered"),
+                name="waitlist_offer_expiry_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "patient"],
+                condition=models.Q(status__in=["waiting", "offered"]),
+                name="waitlist_one_open_entry_per_child",
+                violation_error_message=_("This child is already on the waiting list for this session."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="offered") | models.Q(offer_expires_at__isnull=False),
+                name="waitlist_offer_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="booked") | models.Q(participant__isnull=False),
+                name="waitlist_booked_has_participant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} - {self.patient.full_name_en} ({self.get_status_display()})"
+
+    @property
+    def position(self) -> int | None:
+        """1-based place among the session's waiting entries; None unless waiting.
+
+        Uses the selectors' ``waiting_position`` annotation when present.
+        """
+        if self.status != self.Status.WAITING:
+            return None
+        annotated = getattr(self, "waiting_position", None)
+        if annotated is not None:
+            return int(annotated)
+        ahead = WaitlistEntry.objects.filter(session_id=self.session_id, status=self.Status.WAITING).filter(
+            models.Q(priority__lt=self.priority) | models.Q(priority=self.priority, pk__lt=self.pk)
+        )
+        return ahead.count() + 1

@@ -14,12 +14,20 @@ A transaction takes its locks in this order and never goes back up it:
 
 1. provider        ``core.Provider``
 2. room            ``core.Room``
-3. session         ``appointments.Session``
+3. series          ``appointments.SessionSeries``, locked before its sessions: enrolling a
+                   child in a series, withdrawing one or cancelling or moving several of its
+                   sessions takes the series row first, so two such changes to one series
+                   queue instead of interleaving session by session.
+   session         ``appointments.Session``; the sessions of a series are locked together,
+                   by id ascending (``lock_rows``), before any participant of any of them.
 4. appointment     ``appointments.Appointment``, the legacy one-seat booking. It ranks
                    just after sessions: like a session it is the booking, locked after
                    the provider and room it takes and before the patient in it. No path
                    locks a session and an appointment together.
 5. participant     ``appointments.SessionParticipant``
+   waitlist entry  ``appointments.WaitlistEntry``, right after participants: a freed seat
+                   (a cancelled or turned-away participant) is offered to the first waiting
+                   child in the transaction that freed it, after the participant's lock.
 6. patient         ``core.Patient``
 7. consent         ``core.Consent``
 8. clinical note   every model registered as a note kind: ``appointments.notes.registry``
@@ -36,9 +44,7 @@ A transaction takes its locks in this order and never goes back up it:
 Rows of one model are locked in ascending primary key (``lock_rows`` orders them).
 Locking a row the transaction already holds again is fine.
 
-Later work extends the order here, and only here: waitlist entries come right after
-participants (before patients); the sessions of a series are sessions, locked by id,
-ascending; audit seals come last, after the counter.
+Later work extends the order here, and only here; audit seals come last, after the counter.
 
 Rows nothing locks (tenant, clinic, user) have no place in the order. A foreign key
 check is a lock too: inserting a row, or changing a foreign key, takes ``FOR KEY
@@ -96,9 +102,11 @@ class Rank(IntEnum):
 
     PROVIDER = 10
     ROOM = 20
+    SERIES = 25
     SESSION = 30
     APPOINTMENT = 35
     PARTICIPANT = 40
+    WAITLIST = 45
     PATIENT = 50
     CONSENT = 60
     NOTE = 70
@@ -109,9 +117,11 @@ class Rank(IntEnum):
 _PLACES: dict[str, tuple[Rank, int]] = {
     "core.Provider": (Rank.PROVIDER, 0),
     "core.Room": (Rank.ROOM, 0),
+    "appointments.SessionSeries": (Rank.SERIES, 0),
     "appointments.Session": (Rank.SESSION, 0),
     "appointments.Appointment": (Rank.APPOINTMENT, 0),
     "appointments.SessionParticipant": (Rank.PARTICIPANT, 0),
+    "appointments.WaitlistEntry": (Rank.WAITLIST, 0),
     "core.Patient": (Rank.PATIENT, 0),
     "core.Consent": (Rank.CONSENT, 0),
     "appointments.AppointmentNumberCounter": (Rank.COUNTER, 0),

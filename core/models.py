@@ -163,6 +163,24 @@ class Clinic(models.Model):
         default=24,
         help_text=_("A family's cancellation this close to the start is late, and billable."),
     )
+
+    class WaitlistMode(models.TextChoices):
+        # DESIGN: by default a freed seat is booked for the first waiting child who fits.
+        AUTO_BOOK = "auto_book", _("Book the first waiting child automatically")
+        OFFER = "offer", _("Offer the seat for a set time")
+
+    waitlist_mode = models.CharField(
+        _("when a seat frees"),
+        max_length=20,
+        choices=WaitlistMode.choices,
+        default=WaitlistMode.AUTO_BOOK,
+        help_text=_("What happens to the first waiting child who fits when a group seat frees."),
+    )
+    waitlist_offer_hours = models.PositiveSmallIntegerField(
+        _("waiting-list offer (hours)"),
+        default=24,
+        help_text=_("How long an offered seat is held for a family before it passes to the next child."),
+    )
     history = HistoricalRecords()
 
     tenant_path = "tenant"
@@ -264,6 +282,35 @@ class OpeningHoursOverride(models.Model):
         return f"{self.date:%d/%m/%Y} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
 
 
+class ClinicHoliday(models.Model):
+    """A day the clinic is closed for a holiday: series skip it, single bookings on it are refused."""
+
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=200, help_text=_("e.g. Eid al-Fitr"))
+    history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["clinic", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "date"],
+                name="holiday_one_per_clinic_day",
+                violation_error_message=_("This clinic already has a holiday on that date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.name}"
+
+
 class Room(models.Model):
     clinic = models.ForeignKey(
         Clinic, verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="rooms"
@@ -312,6 +359,85 @@ class Provider(models.Model):
     @property
     def tenant(self) -> Tenant | None:
         return self.user.tenant
+
+
+class ProviderWorkingHours(models.Model):
+    """One interval of a provider's week at one clinic (several a day for split shifts).
+
+    A provider with no intervals at all is not restricted by working hours, so data booked
+    before hours existed keeps working; once any are set, bookings must fit inside them.
+    """
+
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.CASCADE, related_name="working_hours"
+    )
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="provider_working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=OpeningHours.Weekday.choices)
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+    history = HistoricalRecords()
+
+    tenant_path = "clinic__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["provider", "clinic", "weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="workinghours_ends_after_start",
+                violation_error_message=_("The end of the working hours must be after their start."),
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="workinghours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+
+class ProviderLeave(models.Model):
+    """Time a provider is away (leave, training, sick): nothing is booked with them inside it."""
+
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.CASCADE, related_name="leaves"
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    tenant_path = "provider__user__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("leave")
+        verbose_name_plural = _("leave")
+        ordering = ["provider", "starts_at"]
+        indexes = [models.Index(fields=["provider", "starts_at"], name="leave_provider_start_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="leave_ends_after_start",
+                violation_error_message=_("Leave must end after it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{self.provider}: {starts:%d/%m/%Y %H:%M}-{ends:%d/%m/%Y %H:%M} ({self.reason})"
 
 
 class Patient(models.Model):

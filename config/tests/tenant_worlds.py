@@ -19,6 +19,7 @@ from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as AxesAccessLog
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Model
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,8 +30,12 @@ from appointments.models import (
     Appointment,
     AppointmentNumberCounter,
     CheckInRefusal,
+    SeriesEnrolment,
+    SeriesSkippedDate,
     Session,
     SessionParticipant,
+    SessionSeries,
+    WaitlistEntry,
 )
 from appointments.notes.models import ClinicalNote
 from appointments.notes.services import NoteService
@@ -41,11 +46,14 @@ from core.models import (
     AuditSeal,
     BreakGlassGrant,
     Clinic,
+    ClinicHoliday,
     Consent,
     OpeningHours,
     OpeningHoursOverride,
     Patient,
     Provider,
+    ProviderLeave,
+    ProviderWorkingHours,
     Room,
     Tenant,
     User,
@@ -338,6 +346,64 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         closes_at=datetime.time(15, 0),
         note=text("override-note"),
     )
+    working = [
+        ProviderWorkingHours.objects.create(
+            provider=providers[psychology],
+            clinic=clinics[psychology],
+            weekday=weekday,
+            starts_at=datetime.time(7),
+            ends_at=datetime.time(21),
+        )
+        for weekday in OpeningHours.Weekday.values
+    ]
+    leave = ProviderLeave.objects.create(
+        provider=providers[psychology],
+        starts_at=timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=60), datetime.time(8))
+        ),
+        ends_at=timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=62), datetime.time(18))
+        ),
+        reason=text("leave-reason"),
+        created_by=users[Role.FRONT_DESK],
+    )
+    holiday = ClinicHoliday.objects.create(
+        clinic=clinics[psychology], date=day + datetime.timedelta(days=40), name=text("holiday-name")
+    )
+    # A group series whose sessions are the group above; rows written directly: the world
+    # needs one of each, the series service is tested elsewhere.
+    series = SessionSeries.objects.create(
+        session_type=Session.SessionType.GROUP,
+        provider=providers[psychology],
+        clinic=clinics[psychology],
+        room=rooms[psychology],
+        service_type=text("series-service_type"),
+        title=text("series-title"),
+        start_date=day,
+        scheduled_time=datetime.time(11),
+        duration=60,
+        max_capacity=6,
+        group_notes=text("series-group_notes"),
+        occurrence_count=1,
+        created_by=users[Role.FRONT_DESK],
+    )
+    Session.objects.filter(pk=group.pk).update(series=series)
+    group.series = series
+    skipped = SeriesSkippedDate.objects.create(
+        series=series,
+        date=day + datetime.timedelta(days=7),
+        why=SeriesSkippedDate.Why.CLASH,
+        detail=text("skipped-detail"),
+    )
+    enrolment = SeriesEnrolment.objects.create(
+        series=series,
+        patient=patients[0],
+        enrolled_by=users[Role.FRONT_DESK],
+        withdraw_reason=text("enrolment-withdraw_reason"),
+    )
+    waiting = WaitlistEntry.objects.create(
+        session=group, patient=patients[2], series=series, priority=1, added_by=users[Role.FRONT_DESK]
+    )
     ot_note, aba_note = notes[ot], notes[aba]
     rows: dict[type[Model], Model] = {
         Tenant: tenant,
@@ -345,6 +411,13 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         Clinic: clinics[psychology],
         OpeningHours: week[day.weekday()],
         OpeningHoursOverride: override,
+        ProviderWorkingHours: working[day.weekday()],
+        ProviderLeave: leave,
+        ClinicHoliday: holiday,
+        SessionSeries: series,
+        SeriesSkippedDate: skipped,
+        SeriesEnrolment: enrolment,
+        WaitlistEntry: waiting,
         Room: rooms[psychology],
         Provider: providers[psychology],
         Patient: patients[0],

@@ -56,9 +56,11 @@ def test_locks_order_is_the_documented_one():
     assert locks.lock_order() == [
         "core.Provider",
         "core.Room",
+        "appointments.SessionSeries",
         "appointments.Session",
         "appointments.Appointment",
         "appointments.SessionParticipant",
+        "appointments.WaitlistEntry",
         "core.Patient",
         "core.Consent",
         "psychology.PsychologySession",
