@@ -1,4 +1,4 @@
-"""The demo organisation: reference data, opening hours, patients and two weeks of sessions.
+"""The demo organisation: reference data, opening and working hours, patients and two weeks of sessions.
 
 Two halves. ``plan_demo(today)`` is pure data: which child gets which booking on
 which day and how each booking ends, decided by the booking's place in the demo
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import CheckInBlocked
@@ -24,11 +25,14 @@ from appointments.session_service import SessionService
 from core import clock
 from core.models import (
     Clinic,
+    ClinicHoliday,
     Consent,
     OpeningHours,
     OpeningHoursOverride,
     Patient,
     Provider,
+    ProviderLeave,
+    ProviderWorkingHours,
     Room,
     Tenant,
     User,
@@ -96,6 +100,18 @@ APPOINTMENT_SLOT = (datetime.time(14, 0), 45)
 OPENING_HOURS = ((datetime.time(8, 0), datetime.time(13, 0)), (datetime.time(14, 0), datetime.time(18, 0)))
 OPEN_DAY = "Weekend open day"
 TRAINING_DAY = "Staff training day"
+# The providers' week: full days from Sunday to Thursday, but one provider is part-time,
+# with a split shift that still takes in each of their daily bookings.
+WORKING_HOURS = ((datetime.time(8, 0), datetime.time(17, 0)),)
+PART_TIME_LANE = 5
+PART_TIME_HOURS = (
+    (datetime.time(9, 30), datetime.time(13, 0)),
+    (datetime.time(13, 45), datetime.time(15, 0)),
+)
+HOLIDAY = "Public holiday"
+ON_LEAVE_LANE = 1
+LEAVE_DAYS = 3
+LEAVE_REASON = "Annual leave"
 # The children of a day are a rotation of the lane's pool; today's rotation puts the
 # lane's lapsed-consent child (pool position 9) last in the morning group.
 TODAY_ROTATION = 6
@@ -162,14 +178,38 @@ class PlannedOverride:
 
 
 @dataclass(frozen=True)
+class PlannedWorkingHours:
+    """One interval of a lane's provider's week, at their clinic."""
+
+    lane: int
+    weekday: int
+    starts_at: datetime.time
+    ends_at: datetime.time
+
+
+@dataclass(frozen=True)
+class PlannedLeave:
+    """A lane's provider away from the start of ``first_day`` to the end of ``last_day``."""
+
+    lane: int
+    first_day: datetime.date
+    last_day: datetime.date
+    reason: str
+
+
+@dataclass(frozen=True)
 class DemoPlan:
-    """Every booking of the demo with the status it ends in, and the clinics' dated hours."""
+    """Every booking of the demo with the status it ends in, the clinics' dated hours and
+    holidays, and the providers' working hours and leave."""
 
     today: datetime.date
     days: tuple[datetime.date, ...]
     sessions: tuple[PlannedSession, ...]
     appointments: tuple[PlannedAppointment, ...]
     overrides: tuple[PlannedOverride, ...] = ()
+    working_hours: tuple[PlannedWorkingHours, ...] = ()
+    holidays: tuple[tuple[datetime.date, str], ...] = ()
+    leave: tuple[PlannedLeave, ...] = ()
 
     def on(self, day: datetime.date) -> Iterator[PlannedSession | PlannedAppointment]:
         """The bookings of ``day``, provider by provider in time order."""
@@ -195,7 +235,13 @@ def plan_demo(today: datetime.date) -> DemoPlan:
 
     The clinics open ``OPENING_HOURS`` on the working days; a weekend "today" opens the
     same hours as a dated override, and the first working day after the fortnight is a
-    closed training day, so both kinds of override show.
+    closed training day, so both kinds of override show. The next working day is a
+    holiday of every clinic, and the three working days after it one provider's leave:
+    neither touches a booking.
+
+    The providers work ``WORKING_HOURS`` on the working days, the part-time one
+    ``PART_TIME_HOURS``. Working hours are weekly, with no dated exception, so a weekend
+    "today" (the open day) makes that weekday a working day of everyone's week.
     """
     past = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS if offset < 0]
     future = [today + datetime.timedelta(days=offset) for offset in DAY_OFFSETS if offset > 0]
@@ -225,7 +271,36 @@ def plan_demo(today: datetime.date) -> DemoPlan:
     while closed.weekday() not in WORKING_WEEKDAYS:
         closed += datetime.timedelta(days=1)
     overrides.append(PlannedOverride(closed, (), TRAINING_DAY))
-    return DemoPlan(today, (*past, today, *future), tuple(sessions), tuple(appointments), tuple(overrides))
+    holiday = _next_working_day(closed)
+    leave_days = [_next_working_day(holiday)]
+    while len(leave_days) < LEAVE_DAYS:
+        leave_days.append(_next_working_day(leave_days[-1]))
+    return DemoPlan(
+        today,
+        (*past, today, *future),
+        tuple(sessions),
+        tuple(appointments),
+        tuple(overrides),
+        working_hours=_working_hours(WORKING_WEEKDAYS | {today.weekday()}),
+        holidays=((holiday, HOLIDAY),),
+        leave=(PlannedLeave(ON_LEAVE_LANE, leave_days[0], leave_days[-1], LEAVE_REASON),),
+    )
+
+
+def _next_working_day(day: datetime.date) -> datetime.date:
+    day += datetime.timedelta(days=1)
+    while day.weekday() not in WORKING_WEEKDAYS:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def _working_hours(weekdays: set[int]) -> tuple[PlannedWorkingHours, ...]:
+    return tuple(
+        PlannedWorkingHours(lane, weekday, starts_at, ends_at)
+        for lane in range(len(LANES))
+        for weekday in sorted(weekdays)
+        for starts_at, ends_at in (PART_TIME_HOURS if lane == PART_TIME_LANE else WORKING_HOURS)
+    )
 
 
 def _stages(day: datetime.date, today: datetime.date, index: int, lane: int) -> list[Stage]:
@@ -372,6 +447,7 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
     for demo_clinic in clinics:
         _opening_hours(demo_clinic.clinic, plan)
     lanes = [clinics[clinic_index].lane(provider_index) for clinic_index, provider_index in LANES]
+    _availability(plan, lanes, User.objects.get(username="admin"))
     for offset in DAY_OFFSETS:
         for booking in plan.on(today + datetime.timedelta(days=offset)):
             if isinstance(booking, PlannedSession):
@@ -465,6 +541,32 @@ def _opening_hours(clinic: Clinic, plan: DemoPlan) -> None:
                 closes_at=closes,
                 defaults={"note": override.note},
             )
+
+
+def _availability(plan: DemoPlan, lanes: list[DemoLane], admin: User) -> None:
+    """The plan's working hours and leave of each lane's provider, and the clinics' holidays."""
+    for hours in plan.working_hours:
+        lane = lanes[hours.lane]
+        ProviderWorkingHours.objects.get_or_create(
+            provider=lane.provider,
+            clinic=lane.clinic,
+            weekday=hours.weekday,
+            starts_at=hours.starts_at,
+            ends_at=hours.ends_at,
+        )
+    for clinic in {lane.clinic for lane in lanes}:
+        for day, name in plan.holidays:
+            ClinicHoliday.objects.get_or_create(clinic=clinic, date=day, defaults={"name": name})
+    zone = timezone.get_default_timezone()
+    for leave in plan.leave:
+        ProviderLeave.objects.get_or_create(
+            provider=lanes[leave.lane].provider,
+            starts_at=datetime.datetime.combine(leave.first_day, datetime.time(), tzinfo=zone),
+            ends_at=datetime.datetime.combine(
+                leave.last_day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone
+            ),
+            defaults={"reason": leave.reason, "created_by": admin},
+        )
 
 
 def _patients(tenant, now: datetime.datetime) -> list[Patient]:

@@ -237,7 +237,7 @@ def test_locks_rank_model_keeps_a_place_and_refuses_another_rank():
 
     with pytest.raises(ValueError, match="core.Patient already ranks as patient, not note."):
         locks.rank_model(Patient, locks.Rank.NOTE)
-    assert locks.lock_order().index("core.Patient") == 5
+    assert locks.lock_order().index("core.Patient") == 7
 
 
 def test_locks_two_decorated_calls_in_one_test_are_two_transactions(provider, tenant):
