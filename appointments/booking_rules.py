@@ -8,7 +8,13 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from appointments import overlaps
-from appointments.exceptions import CheckInBlocked, OutOfScope, OutsideOpeningHours, SlotTimeError
+from appointments.exceptions import (
+    CheckInBlocked,
+    OutOfScope,
+    OutsideOpeningHours,
+    SlotTimeError,
+    unavailable,
+)
 from appointments.models import (
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
@@ -18,7 +24,7 @@ from appointments.models import (
     SessionParticipant,
 )
 from appointments.workflow import transition
-from core import clock, opening_hours
+from core import availability, clock, opening_hours
 from core.models import Clinic, Patient, Provider, Room, User
 
 
@@ -26,11 +32,7 @@ def validate_slot_scope(
     *, provider: Provider, clinic: Clinic, room: Room | None, duration: int, patient: Patient | None = None
 ) -> None:
     """Raise OutOfScope unless provider, room and patient belong to the clinic and its tenant."""
-    if not MIN_DURATION_MINUTES <= duration <= MAX_DURATION_MINUTES:
-        raise OutOfScope(
-            _("Duration must be between %(min)d and %(max)d minutes (got %(got)d).")
-            % {"min": MIN_DURATION_MINUTES, "max": MAX_DURATION_MINUTES, "got": duration}
-        )
+    validate_duration(duration)
     if not provider.is_active or not provider.clinics.filter(pk=clinic.pk).exists():
         raise OutOfScope(
             _("%(provider)s does not work in %(clinic)s.") % {"provider": provider, "clinic": clinic}
@@ -39,6 +41,15 @@ def validate_slot_scope(
         raise OutOfScope(_("Room %(room)s is not in %(clinic)s.") % {"room": room.name, "clinic": clinic})
     if patient is not None:
         validate_patient_scope(patient, clinic)
+
+
+def validate_duration(duration: int) -> None:
+    """Raise OutOfScope unless a booking may last ``duration`` minutes."""
+    if not MIN_DURATION_MINUTES <= duration <= MAX_DURATION_MINUTES:
+        raise OutOfScope(
+            _("Duration must be between %(min)d and %(max)d minutes (got %(got)d).")
+            % {"min": MIN_DURATION_MINUTES, "max": MAX_DURATION_MINUTES, "got": duration}
+        )
 
 
 # The latest moment a slot may end: a day short of the last one Python's calendar holds,
@@ -122,6 +133,24 @@ def check_within_hours(
     message = opening_hours.outside_hours_message(clinic, day, start_time, duration_minutes)
     if message is not None:
         raise OutsideOpeningHours(message)
+
+
+def check_availability(
+    clinic: Clinic, provider: Provider, day: datetime.date, start: datetime.time, minutes: int
+) -> None:
+    """Raise unless the clinic is open and the provider available for the slot on ``day``.
+
+    The clinic's holiday (HolidayClosed), the provider's working hours (OutsideWorkingHours)
+    and leave (ProviderOnLeave), from ``core.availability``: the error is the first rule's,
+    carrying every message, so the front desk sees all that stands in the way at once.
+    Where none are set nothing is refused. Services call it with ``check_within_hours``
+    for every new or moved slot, past dates included.
+    """
+    refusals = availability.availability_refusals(
+        clinic=clinic, provider=provider, day=day, start=start, minutes=minutes
+    )
+    if refusals:
+        raise unavailable(refusals)
 
 
 def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
@@ -268,7 +297,8 @@ def slot_clashes(
 
     A reschedule is refused with the whole list, so the front desk sees in one go that the
     clinic is closed then, the room is taken and which children are booked elsewhere,
-    instead of fixing one clash only to meet the next. Opening hours come first, then
+    instead of fixing one clash only to meet the next. Opening hours come first, then the
+    clinic's holiday, the provider's working hours and leave (``core.availability``), then
     ``overlaps.find_conflicts`` (the provider, the room, each patient's sessions and legacy
     appointments). The caller holds the locks that keep the answer true until it commits.
     """
@@ -277,6 +307,9 @@ def slot_clashes(
         check_within_hours(clinic, day, start, minutes)
     except OutsideOpeningHours as outside:
         clashes.extend(outside.messages)
+    clashes.extend(
+        availability.availability_problems(clinic=clinic, provider=provider, day=day, start=start, minutes=minutes)
+    )
     clashes.extend(
         overlaps.find_conflicts(
             provider=provider,

@@ -6,6 +6,8 @@ other validation message, and each message tells front-desk staff what to do.
 
 from django.core.exceptions import ValidationError
 
+from core.availability import Kind, Refusal
+
 
 class SchedulingError(ValidationError):
     """Base class for every scheduling rule a request broke."""
@@ -37,6 +39,28 @@ class SlotTimeError(SchedulingError):
 
 class OutsideOpeningHours(SchedulingError):
     """A slot doesn't fit inside its clinic's opening hours that day, or the clinic is closed."""
+
+
+class HolidayClosed(OutsideOpeningHours):
+    """The clinic is closed that day for a holiday."""
+
+
+class OutsideWorkingHours(SchedulingError):
+    """A slot doesn't fit inside the provider's working hours at the clinic that day."""
+
+
+class ProviderOnLeave(ConflictError):
+    """The provider is on leave during the slot."""
+
+
+def unavailable(refusals: list[Refusal]) -> SchedulingError:
+    """The error for a slot ``core.availability`` refuses: the first rule's kind, with every message."""
+    error = {
+        Kind.HOLIDAY: HolidayClosed,
+        Kind.WORKING_HOURS: OutsideWorkingHours,
+        Kind.LEAVE: ProviderOnLeave,
+    }[refusals[0].kind]
+    return error([refusal.message for refusal in refusals])
 
 
 class TooEarly(InvalidTransition):

@@ -18,10 +18,10 @@ tests pin it. Times are wall-clock times in the installation's time zone, as the
 bookings store them.
 """
 
-import calendar
 import datetime
 import enum
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
@@ -117,9 +117,7 @@ def refuse_before_the_start(session: Session, now: datetime.datetime, step: Step
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """``day`` moved on by ``months`` calendar months, kept to the last day of a shorter month."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day + relativedelta(months=months)
 
 
 def horizon_end(clinic: Clinic, today: datetime.date) -> datetime.date:
