@@ -13,7 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from appointments.models import Appointment, Session, SessionParticipant
+from appointments.models import Appointment, Session, SessionParticipant, SessionSeries
 from appointments.selectors import with_seats_taken
 from core.models import User
 from core.permissions import (
@@ -27,8 +27,16 @@ from core.permissions import (
 def access_session(user: User, pk: int, capability: Capability = Capability.VIEW_SCHEDULE) -> Session:
     check_capability(user, capability)
     sessions = Session.objects.for_user(user)
-    sessions = with_seats_taken(sessions).select_related("clinic", "provider__user", "room", "created_by")
+    sessions = with_seats_taken(sessions).select_related(
+        "clinic", "provider__user", "room", "created_by", "series"
+    )
     return get_object_or_404(sessions, pk=pk)
+
+
+def access_series(user: User, pk: int, capability: Capability = Capability.VIEW_SCHEDULE) -> SessionSeries:
+    check_capability(user, capability)
+    series = SessionSeries.objects.for_user(user)
+    return get_object_or_404(series.select_related("clinic", "provider__user", "room", "patient"), pk=pk)
 
 
 def access_participant(user: User, pk: int, capability: Capability) -> SessionParticipant:

@@ -14,13 +14,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Max, Min, Model, Q, QuerySet
 from django.forms.models import BaseInlineFormSet, model_to_dict, modelform_factory
 from django.template.response import TemplateResponse
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
+from simple_history.admin import SimpleHistoryAdmin
 
 from appointments import timing
 from appointments.appointment_service import AppointmentService
@@ -30,11 +31,15 @@ from appointments.models import (
     Appointment,
     AppointmentNumberCounter,
     CheckInRefusal,
+    SeriesEnrolment,
+    SeriesSkippedDate,
     Session,
     SessionParticipant,
+    SessionSeries,
+    WaitlistEntry,
 )
 from appointments.notes.selectors import session_has_notes
-from appointments.selectors import with_seats_taken
+from appointments.selectors import with_seats_taken, with_waiting_position
 from appointments.session_service import SessionService
 from appointments.workflow import copy_state
 from core import clock
@@ -398,8 +403,8 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         if obj is None:
             return []
         if obj.is_open:
-            return [SessionParticipantInline, AddParticipantInline]
-        return [SessionParticipantInline]
+            return [SessionParticipantInline, AddParticipantInline, WaitlistEntryInline]
+        return [SessionParticipantInline, WaitlistEntryInline]
 
     def save_model(self, request, obj, form, change):
         data, user = form.cleaned_data, request.user
@@ -760,6 +765,352 @@ class CheckInRefusalAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScop
     @admin.display(description=_("patient"), ordering="participant__patient__last_name_en")
     def patient(self, refusal: CheckInRefusal) -> Patient:
         return refusal.participant.patient
+
+
+# Waiting list ------------------------------------------------------------------------
+
+
+class WaitlistEntryInline(TenantScopedInline, admin.TabularInline):
+    """The session's waiting list, read-only: it changes through the pages and the entries' admin."""
+
+    model = WaitlistEntry
+    fields = (
+        "patient",
+        "status",
+        "priority",
+        "added_at",
+        "offer_expires_at",
+        "resolved_at",
+        "family_told_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("waiting list")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("patient")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class WaitlistReorderForm(forms.Form):
+    position = forms.IntegerField(label=_("New position"), min_value=1)
+    reason = forms.CharField(
+        label=_("Reason for the new order"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
+    """Waiting-list entries: written by ``SessionService`` (the pages add, withdraw and accept);
+    here administrators read them, their history, and move a waiting child with a reason."""
+
+    history_revert = False
+    list_display = (
+        "session",
+        "patient",
+        "status",
+        "position",
+        "added_at",
+        "offer_expires_at",
+        "resolved_at",
+        "family_told_at",
+    )
+    list_filter = ("status", ("session__clinic", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("session", "patient")
+    search_fields = ("session__service_type", *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS))
+    date_hierarchy = "added_at"
+    fields = (
+        "session",
+        "patient",
+        "series",
+        ("status", "priority"),
+        ("added_at", "added_by"),
+        ("offered_at", "offer_expires_at"),
+        ("resolved_at", "participant"),
+        "family_told_at",
+    )
+    readonly_fields = (
+        "session",
+        "patient",
+        "series",
+        "status",
+        "priority",
+        "added_at",
+        "added_by",
+        "offered_at",
+        "offer_expires_at",
+        "resolved_at",
+        "participant",
+        "family_told_at",
+    )
+    actions = ("reorder_entry",)
+
+    def get_queryset(self, request):
+        return with_waiting_position(super().get_queryset(request))
+
+    @admin.display(description=_("position"))
+    def position(self, entry: WaitlistEntry) -> int | None:
+        return entry.position
+
+    @admin.action(description=_("Move the selected waiting child to another position"))
+    def reorder_entry(self, request: StaffRequest, queryset: QuerySet) -> TemplateResponse | None:
+        """An intermediate page asks for the new position and why, then ``SessionService.reorder_waitlist``.
+
+        The page posts the action again with the form (``apply``); a refusal shows on it with
+        what was typed. The reason is kept in the entry's history.
+        """
+        selected = list(queryset.select_related("session", "patient").order_by("pk")[:2])
+        if len(selected) != 1:
+            self.message_user(request, gettext("Choose one waiting child to move."), messages.WARNING)
+            return None
+        entry = selected[0]
+        applying = "apply" in request.POST
+        form = WaitlistReorderForm(request.POST if applying else None, initial={"position": entry.position})
+        if applying and form.is_valid():
+            try:
+                SessionService.reorder_waitlist(entry, **form.cleaned_data, user=request.user)
+            except SchedulingError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(patient)s is now number %(position)d on the waiting list.")
+                    % {"patient": entry.patient.full_name_en, "position": form.cleaned_data["position"]},
+                    messages.SUCCESS,
+                )
+                return None
+        waiting = with_waiting_position(
+            WaitlistEntry.objects.filter(session=entry.session, status=WaitlistEntry.Status.WAITING)
+        ).select_related("patient")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Move a waiting child"),
+            "opts": self.model._meta,
+            "entry": entry,
+            "waiting": waiting.order_by("priority", "pk"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "appointments/admin/waitlist_reorder.html", context)
+
+
+# Series ------------------------------------------------------------------------------
+
+
+class SeriesSessionInline(TenantScopedInline, admin.TabularInline):
+    """The series' sessions, read-only: each moves or is cancelled through the series pages or
+    its own admin page."""
+
+    model = Session
+    fields = ("scheduled_date", "scheduled_time", "duration", "status", "seats", "provider", "room")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("sessions")
+
+    def get_queryset(self, request):
+        return (
+            with_seats_taken(super().get_queryset(request))
+            .select_related("provider__user", "room__clinic")
+            .order_by("scheduled_date", "scheduled_time", "pk")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("taken/capacity"))
+    def seats(self, session: Session) -> str:
+        return session.capacity_display
+
+
+class SeriesEnrolmentInline(TenantScopedInline, admin.TabularInline):
+    """The children enrolled, read-only: ``SeriesService`` enrols and withdraws them."""
+
+    model = SeriesEnrolment
+    fields = ("patient", "enrolled_at", "enrolled_by", "withdrawn_at", "withdrawn_by", "withdraw_reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("enrolled children")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("patient", "enrolled_by", "withdrawn_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SeriesSkippedDateInline(TenantScopedInline, admin.TabularInline):
+    """The dates of the rule with no session (holiday, clash skipped, cancelled), read-only."""
+
+    model = SeriesSkippedDate
+    fields = ("date", "why", "detail")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("skipped dates")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SessionSeries)
+class SessionSeriesAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
+    """Series, read-only: ``SeriesService`` creates them with their sessions, and enrols, withdraws,
+    cancels and moves; the admin shows each with its sessions, children and skipped dates."""
+
+    access_log_patient_path = "patient"  # an individual series' child; a group's children are enrolled
+    history_revert = False
+    list_display = (
+        "name",
+        "clinic",
+        "provider",
+        "frequency",
+        "dates",
+        "session_count",
+        "enrolled_count",
+    )
+    list_filter = (
+        "frequency",
+        "session_type",
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        ("provider", ProviderListFilter),
+    )
+    list_select_related = ("clinic", "provider__user")
+    search_fields = ("title", "service_type", *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS))
+    date_hierarchy = "start_date"
+    fields = (
+        ("title", "service_type"),
+        ("session_type", "max_capacity", "patient"),
+        "clinic",
+        ("provider", "room"),
+        ("frequency", "start_date", "scheduled_time", "duration"),
+        ("occurrence_count", "end_date"),
+        "group_notes",
+        ("created_by", "created_at"),
+    )
+    readonly_fields = (
+        "title",
+        "service_type",
+        "session_type",
+        "max_capacity",
+        "patient",
+        "clinic",
+        "provider",
+        "room",
+        "frequency",
+        "start_date",
+        "scheduled_time",
+        "duration",
+        "occurrence_count",
+        "end_date",
+        "group_notes",
+        "created_by",
+        "created_at",
+    )
+    inlines = (SeriesSessionInline, SeriesEnrolmentInline, SeriesSkippedDateInline)
+
+    def get_queryset(self, request):
+        # Counting groups the rows, which drops Meta.ordering: order explicitly.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                session_count=Count("sessions", distinct=True),
+                enrolled_count=Count(
+                    "enrolments", filter=Q(enrolments__withdrawn_at__isnull=True), distinct=True
+                ),
+                first_date=Min("sessions__scheduled_date"),
+                last_date=Max("sessions__scheduled_date"),
+            )
+            .order_by("-start_date", "scheduled_time", "pk")
+        )
+
+    @admin.display(description=_("series"), ordering="title")
+    def name(self, series: SessionSeries) -> str:
+        return str(series)
+
+    @admin.display(description=_("dates"), ordering="first_date")
+    def dates(self, series: SessionSeries) -> str:
+        if series.first_date is None:  # type: ignore[attr-defined]
+            return ""
+        first, last = series.first_date, series.last_date  # type: ignore[attr-defined]
+        return f"{date_format(first, 'd/m/Y')} - {date_format(last, 'd/m/Y')}"
+
+    @admin.display(description=_("sessions"), ordering="session_count")
+    def session_count(self, series: SessionSeries) -> int:
+        return series.session_count  # type: ignore[attr-defined]
+
+    @admin.display(description=_("enrolled"), ordering="enrolled_count")
+    def enrolled_count(self, series: SessionSeries) -> int:
+        return series.enrolled_count  # type: ignore[attr-defined]
+
+
+@admin.register(SeriesEnrolment)
+class SeriesEnrolmentAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
+    """Enrolments, read-only: ``SeriesService`` enrols a child in a group series and withdraws them."""
+
+    history_revert = False
+    list_display = ("series", "patient", "enrolled_at", "enrolled_by", "withdrawn_at", "withdrawn_by")
+    list_filter = (("series__clinic", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("series", "patient", "enrolled_by", "withdrawn_by")
+    search_fields = (
+        "series__title",
+        "series__service_type",
+        *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS),
+    )
+    date_hierarchy = "enrolled_at"
+    fields = (
+        "series",
+        "patient",
+        ("enrolled_at", "enrolled_by"),
+        ("withdrawn_at", "withdrawn_by"),
+        "withdraw_reason",
+    )
+    readonly_fields = (
+        "series",
+        "patient",
+        "enrolled_at",
+        "enrolled_by",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdraw_reason",
+    )
+
+
+@admin.register(SeriesSkippedDate)
+class SeriesSkippedDateAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScopedAdmin):
+    """Skipped dates, read-only: written with their series, or when an occurrence is cancelled.
+
+    Logged: a date an individual series skipped for a clash names the child booked elsewhere.
+    """
+
+    access_log_patient_path = "series__patient"
+    list_display = ("date", "series", "why", "detail")
+    list_filter = ("why", ("series__clinic", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("series",)
+    search_fields = ("series__title", "series__service_type", "detail")
+    date_hierarchy = "date"
+    fields = ("series", "date", "why", "detail")
+    readonly_fields = fields
 
 
 # Legacy appointments -----------------------------------------------------------------

@@ -69,7 +69,8 @@ class AppointmentService:
         """Book an appointment with a new number.
 
         Raises OutOfScope, SlotTimeError, OutsideOpeningHours (outside the clinic's hours
-        that day) or ConflictError.
+        that day), HolidayClosed, OutsideWorkingHours, ProviderOnLeave
+        (``booking_rules.check_availability``) or ConflictError.
         """
         booking_rules.validate_slot_scope(
             provider=provider, clinic=clinic, room=room, duration=duration, patient=patient
@@ -78,6 +79,7 @@ class AppointmentService:
             scheduled_date=scheduled_date, scheduled_time=scheduled_time, duration=duration
         )
         booking_rules.check_within_hours(clinic, scheduled_date, scheduled_time, duration)
+        booking_rules.check_availability(clinic, provider, scheduled_date, scheduled_time, duration)
         overlaps.lock_parties(provider, [room], [patient])
         overlaps.raise_on_conflicts(
             provider=provider,
@@ -215,8 +217,11 @@ class AppointmentService:
         room: Room | None = None,
         duration: int | None = None,
         user: User | None = None,
+        provider: Provider | None = None,
     ) -> Appointment:
         """Move a booked/confirmed appointment; it keeps its number and needs confirming again.
+
+        ``provider`` (default: the appointment's own) moves it to another provider too.
 
         The new slot is checked like a new booking (OutOfScope, SlotTimeError) and, as a
         session's reschedule, refused with every clash listed at once (ConflictError): outside
@@ -224,13 +229,16 @@ class AppointmentService:
         The old slot is freed. ConflictError too when someone else changed the appointment
         after ``appointment`` was read.
         """
-        # core.locks' order, as SessionService.reschedule_session: the provider and the rooms
+        # core.locks' order, as SessionService.reschedule_session: the providers and the rooms
         # (old and new) before the appointment, its patient after it. The current provider and
         # room are the caller's reading of the appointment, checked once it is locked. Locking
         # the old room too makes a booking waiting for the slot this frees find it free once
         # this commits.
         new_room = room if room is not None else appointment.room
-        overlaps.lock_parties(appointment.provider, [appointment.room, new_room])
+        new_provider = provider if provider is not None else appointment.provider
+        for provider_pk in sorted({appointment.provider_id, new_provider.pk}):
+            locks.lock_row_if_exists(Provider, provider_pk)
+        overlaps.lock_parties(new_provider, [appointment.room, new_room])
         locked = _lock(appointment)
         if _slot(locked) != _slot(appointment):
             raise ConflictError(
@@ -243,7 +251,7 @@ class AppointmentService:
             )
         new_duration = duration if duration is not None else locked.duration
         booking_rules.validate_slot_scope(
-            provider=locked.provider, clinic=locked.clinic, room=new_room, duration=new_duration
+            provider=new_provider, clinic=locked.clinic, room=new_room, duration=new_duration
         )
         booking_rules.validate_slot_times(
             scheduled_date=scheduled_date, scheduled_time=scheduled_time, duration=new_duration
@@ -251,7 +259,7 @@ class AppointmentService:
         locks.lock_row_if_exists(Patient, locked.patient_id)
         clashes = booking_rules.slot_clashes(
             clinic=locked.clinic,
-            provider=locked.provider,
+            provider=new_provider,
             room=new_room,
             patients=(locked.patient,),
             day=scheduled_date,
@@ -264,6 +272,7 @@ class AppointmentService:
         locked.scheduled_date = scheduled_date
         locked.scheduled_time = scheduled_time
         locked.room = new_room
+        locked.provider = new_provider
         locked.duration = new_duration
         locked.status = AppointmentStatus.BOOKED
         locked.confirmed_at = None

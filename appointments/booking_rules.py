@@ -37,10 +37,15 @@ def validate_slot_scope(
         raise OutOfScope(
             _("%(provider)s does not work in %(clinic)s.") % {"provider": provider, "clinic": clinic}
         )
-    if room is not None and room.clinic_id != clinic.pk:
-        raise OutOfScope(_("Room %(room)s is not in %(clinic)s.") % {"room": room.name, "clinic": clinic})
+    validate_room_scope(room, clinic)
     if patient is not None:
         validate_patient_scope(patient, clinic)
+
+
+def validate_room_scope(room: Room | None, clinic: Clinic) -> None:
+    """Raise OutOfScope for a room of another clinic."""
+    if room is not None and room.clinic_id != clinic.pk:
+        raise OutOfScope(_("Room %(room)s is not in %(clinic)s.") % {"room": room.name, "clinic": clinic})
 
 
 def validate_duration(duration: int) -> None:
@@ -308,7 +313,9 @@ def slot_clashes(
     except OutsideOpeningHours as outside:
         clashes.extend(outside.messages)
     clashes.extend(
-        availability.availability_problems(clinic=clinic, provider=provider, day=day, start=start, minutes=minutes)
+        availability.availability_problems(
+            clinic=clinic, provider=provider, day=day, start=start, minutes=minutes
+        )
     )
     clashes.extend(
         overlaps.find_conflicts(

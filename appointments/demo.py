@@ -1,4 +1,5 @@
-"""The demo organisation: reference data, opening and working hours, patients and two weeks of sessions.
+"""The demo organisation: reference data, opening and working hours, patients, two weeks of
+sessions and a 10-week group series.
 
 Two halves. ``plan_demo(today)`` is pure data: which child gets which booking on
 which day and how each booking ends, decided by the booking's place in the demo
@@ -21,6 +22,7 @@ from django.utils import timezone
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import CheckInBlocked
 from appointments.models import Appointment, Session, SessionParticipant
+from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
 from core import clock
 from core.models import (
@@ -119,6 +121,14 @@ GROUP_NOTES = "Turn-taking and shared play."
 UNWELL = "Provider unwell"
 TRAVELLING = "Family travelling"
 REBOOKED = "Rebooked as a group place"
+# A 10-week social-skills group after the lane's day ends, on the holiday's weekday from the
+# coming week: it skips the holiday and runs a week longer. Three of the lane's children are
+# enrolled in it.
+SERIES_LANE = 3
+SERIES_SLOT = (datetime.time(15, 30), 60)
+SERIES_WEEKS = 10
+SERIES_CHILDREN = 3
+SERIES_TITLE = "Social skills, 10 weeks"
 
 
 def has_lapsed_consent(child: int) -> bool:
@@ -198,6 +208,19 @@ class PlannedLeave:
 
 
 @dataclass(frozen=True)
+class PlannedSeries:
+    """A lane's weekly group series: ``weeks`` sessions held from ``first_day``, ``children`` enrolled."""
+
+    lane: int
+    first_day: datetime.date
+    start: datetime.time
+    duration: int
+    weeks: int
+    title: str
+    children: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class DemoPlan:
     """Every booking of the demo with the status it ends in, the clinics' dated hours and
     holidays, and the providers' working hours and leave."""
@@ -210,6 +233,7 @@ class DemoPlan:
     working_hours: tuple[PlannedWorkingHours, ...] = ()
     holidays: tuple[tuple[datetime.date, str], ...] = ()
     leave: tuple[PlannedLeave, ...] = ()
+    series: tuple[PlannedSeries, ...] = ()
 
     def on(self, day: datetime.date) -> Iterator[PlannedSession | PlannedAppointment]:
         """The bookings of ``day``, provider by provider in time order."""
@@ -237,7 +261,9 @@ def plan_demo(today: datetime.date) -> DemoPlan:
     same hours as a dated override, and the first working day after the fortnight is a
     closed training day, so both kinds of override show. The next working day is a
     holiday of every clinic, and the three working days after it one provider's leave:
-    neither touches a booking.
+    neither touches a booking. A 10-week group series (``SERIES_*``) starts in the coming
+    week on the holiday's weekday, after its lane's day, so it skips the holiday and ends a
+    week later; three of the lane's children are enrolled.
 
     The providers work ``WORKING_HOURS`` on the working days, the part-time one
     ``PART_TIME_HOURS``. Working hours are weekly, with no dated exception, so a weekend
@@ -272,6 +298,17 @@ def plan_demo(today: datetime.date) -> DemoPlan:
         closed += datetime.timedelta(days=1)
     overrides.append(PlannedOverride(closed, (), TRAINING_DAY))
     holiday = _next_working_day(closed)
+    series_start = today + datetime.timedelta(days=1)
+    while series_start.weekday() != holiday.weekday():
+        series_start += datetime.timedelta(days=1)
+    series = PlannedSeries(
+        SERIES_LANE,
+        series_start,
+        *SERIES_SLOT,
+        SERIES_WEEKS,
+        SERIES_TITLE,
+        tuple(SERIES_LANE * CHILDREN_PER_LANE + k for k in range(SERIES_CHILDREN)),
+    )
     leave_days = [_next_working_day(holiday)]
     while len(leave_days) < LEAVE_DAYS:
         leave_days.append(_next_working_day(leave_days[-1]))
@@ -284,6 +321,7 @@ def plan_demo(today: datetime.date) -> DemoPlan:
         working_hours=_working_hours(WORKING_WEEKDAYS | {today.weekday()}),
         holidays=((holiday, HOLIDAY),),
         leave=(PlannedLeave(ON_LEAVE_LANE, leave_days[0], leave_days[-1], LEAVE_REASON),),
+        series=(series,),
     )
 
 
@@ -455,6 +493,8 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
             else:
                 _carry_out_appointment(booking, lanes[booking.lane], patients, finance, summary)
         progress(1)
+    for planned_series in plan.series:
+        _carry_out_series(planned_series, lanes[planned_series.lane], patients, summary)
     return summary
 
 
@@ -656,6 +696,29 @@ def _carry_out_session(
         SessionService.cancel_session(session, planned.cancel_reason)
     summary.sessions += 1
     summary.participants += len(participants)
+
+
+def _carry_out_series(
+    planned: PlannedSeries, lane: DemoLane, patients: list[Patient], summary: DemoSummary
+) -> None:
+    """Create the planned series and enrol its children, each in every session."""
+    series = SeriesService.create_series(
+        session_type=Session.SessionType.GROUP,
+        provider=lane.provider,
+        clinic=lane.clinic,
+        room=lane.room,
+        service_type=lane.group_service,
+        title=planned.title,
+        start_date=planned.first_day,
+        scheduled_time=planned.start,
+        duration=planned.duration,
+        occurrence_count=planned.weeks,
+        max_capacity=GROUP_CAPACITY,
+    )
+    for child in planned.children:
+        SeriesService.enrol_patient(series, patients[child])
+    summary.sessions += planned.weeks
+    summary.participants += planned.weeks * len(planned.children)
 
 
 def _carry_out_appointment(

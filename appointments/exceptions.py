@@ -4,7 +4,13 @@ All are ``ValidationError`` subclasses, so forms and the admin show them like an
 other validation message, and each message tells front-desk staff what to do.
 """
 
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core.availability import Kind, Refusal
 
@@ -71,3 +77,33 @@ class TooEarly(InvalidTransition):
 
 class BookingWindowError(SchedulingError):
     """The pages don't book this slot: it ends after midnight or lies beyond the clinic's booking horizon."""
+
+
+class SeriesRuleError(SchedulingError):
+    """A series can't be planned as asked: its count or last date, its seats or its child."""
+
+
+@dataclass(frozen=True)
+class DateClash:
+    """One date of a series that can't be booked, and every reason why."""
+
+    date: datetime.date
+    reasons: tuple[str, ...]
+
+
+class SeriesClashError(ConflictError):
+    """Dates of a series can't be booked: ``clashes`` holds each one (``DateClash``) with every reason.
+
+    Its messages are one per date, day first ("06/04/2026: Room 2 is already booked ..."), all
+    at once, so the front desk can skip those dates or choose another slot.
+    """
+
+    def __init__(self, clashes: Iterable[DateClash]) -> None:
+        self.clashes = list(clashes)
+        super().__init__(
+            [
+                _("%(day)s: %(reasons)s")
+                % {"day": date_format(clash.date, "d/m/Y"), "reasons": " ".join(clash.reasons)}
+                for clash in self.clashes
+            ]
+        )

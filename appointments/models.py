@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from appointments.exceptions import OutsideOpeningHours
+from appointments.exceptions import OutsideOpeningHours, unavailable
 from appointments.time_slots import SameRow, SlotRange
+from core.availability import availability_refusals
 from core.opening_hours import outside_hours_message
 from core.tenancy import TenantScopedManager
 
@@ -221,16 +222,26 @@ class Appointment(ScheduledSlot):
         return self.status not in self.INACTIVE_STATUSES
 
     def refuse_outside_opening_hours(self) -> None:
-        """Raise OutsideOpeningHours for an active booking outside its clinic's hours that day.
+        """Raise for an active booking outside its clinic's hours that day or its provider's availability.
 
-        The rule ``booking_rules.check_within_hours`` applies in the services, here for the
-        seed's bare create; a cancelled row (a legacy record) is never refused.
+        The rules ``booking_rules.check_within_hours`` and ``check_availability`` (holiday,
+        working hours, leave) apply in the services, here for the seed's bare create; a
+        cancelled row (a legacy record) is never refused.
         """
         if not self.is_active:
             return
         message = outside_hours_message(self.clinic, self.scheduled_date, self.scheduled_time, self.duration)
         if message is not None:
             raise OutsideOpeningHours(message)
+        refusals = availability_refusals(
+            clinic=self.clinic,
+            provider=self.provider,
+            day=self.scheduled_date,
+            start=self.scheduled_time,
+            minutes=self.duration,
+        )
+        if refusals:
+            raise unavailable(refusals)
 
 
 class Session(ScheduledSlot):
@@ -328,11 +339,13 @@ class Session(ScheduledSlot):
 
     @property
     def current_capacity(self) -> int:
-        """Seats taken: active participants. Uses the selectors' ``seats_taken`` annotation."""
+        """Seats taken: active participants and waiting-list offers (an offer holds its seat until
+        accepted or expired). Uses the selectors' ``seats_taken`` annotation."""
         annotated = getattr(self, "seats_taken", None)
         if annotated is not None:
             return annotated
-        return self.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES).count()
+        participants = self.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES).count()
+        return participants + self.waitlist_entries.filter(status=WaitlistEntry.Status.OFFERED).count()
 
     @property
     def available_spots(self) -> int:

@@ -4,14 +4,27 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from appointments.booking_rules import consent_problem
-from appointments.models import Appointment, CheckInRefusal, Session, SessionParticipant
+from appointments.models import Appointment, CheckInRefusal, Session, SessionParticipant, WaitlistEntry
 from core.models import Clinic, Consent, Patient, Provider, Room, User
 
 ACTIVE_PARTICIPANT = ~Q(participants__status__in=SessionParticipant.INACTIVE_STATUSES)
+# A waiting-list offer holds its seat until accepted or expired. A subquery, not a second
+# join: joining the entries too would multiply the participant counts of every annotation.
+OFFERED_SEATS = Coalesce(
+    Subquery(
+        WaitlistEntry.objects.filter(session=OuterRef("pk"), status=WaitlistEntry.Status.OFFERED)
+        .order_by()
+        .values("session")
+        .annotate(offered=Count("pk"))
+        .values("offered")
+    ),
+    0,
+)
 
 
 class SeatsTaken(TypedDict):
@@ -26,8 +39,9 @@ if TYPE_CHECKING:
 
 
 def with_seats_taken(sessions: QuerySet[Session]) -> "QuerySet[SessionWithSeats]":
-    """Annotate ``seats_taken`` (active participants), read by ``Session.current_capacity``."""
-    return sessions.annotate(seats_taken=Count("participants", filter=ACTIVE_PARTICIPANT))
+    """Annotate ``seats_taken`` (active participants and waiting-list offers), read by
+    ``Session.current_capacity``."""
+    return sessions.annotate(seats_taken=Count("participants", filter=ACTIVE_PARTICIPANT) + OFFERED_SEATS)
 
 
 def available_group_sessions(
@@ -370,3 +384,57 @@ def completion_preview(session: Session) -> CompletionPreview:
         else:
             preview.no_show.append(participant)
     return preview
+
+
+# Waiting list
+
+
+def with_waiting_position(entries: QuerySet[WaitlistEntry]) -> QuerySet[WaitlistEntry]:
+    """Annotate ``waiting_position``, read by ``WaitlistEntry.position``: how many of the session's
+    waiting entries come first, plus one. A subquery, so a filtered list keeps true positions."""
+    ahead = (
+        WaitlistEntry.objects.filter(session=OuterRef("session"), status=WaitlistEntry.Status.WAITING)
+        .filter(
+            Q(priority__lt=OuterRef("priority")) | Q(priority=OuterRef("priority"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("session")
+        .annotate(ahead=Count("pk"))
+        .values("ahead")
+    )
+    return entries.annotate(waiting_position=Coalesce(Subquery(ahead), 0) + 1)
+
+
+def session_waitlist(session: Session, participants: list[SessionParticipant]) -> list[WaitlistEntry]:
+    """The session's open waiting-list entries (offers first, then the waiting children in order),
+    each with its child, in one query.
+
+    Sets ``waitlist_promotion`` on each of ``participants``: the entry that booked them from the
+    list while their family isn't told yet, else None.
+    """
+    Status = WaitlistEntry.Status
+    entries = list(
+        with_waiting_position(
+            session.waitlist_entries.filter(
+                Q(status__in=WaitlistEntry.OPEN_STATUSES)
+                | Q(status=Status.BOOKED, family_told_at__isnull=True)
+            )
+        )
+        .select_related("patient")
+        .order_by("priority", "pk")
+    )
+    untold = {entry.participant_id: entry for entry in entries if entry.status == Status.BOOKED}
+    for participant in participants:
+        # An attribute for the template, not a field (declaring it on the model would claim every row has it).
+        participant.waitlist_promotion = untold.get(participant.pk)  # type: ignore[attr-defined]
+    return sorted(
+        (entry for entry in entries if entry.status != Status.BOOKED),
+        key=lambda entry: entry.status != Status.OFFERED,
+    )
+
+
+def sessions_with_lapsed_offers(now: datetime.datetime) -> list[Session]:
+    """Sessions holding a waiting-list offer that ran out by ``now``, in every organisation (for
+    ``manage.py expire_waitlist_offers``), by id."""
+    lapsed = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.OFFERED, offer_expires_at__lte=now)
+    return list(Session.objects.filter(pk__in=lapsed.values("session_id")).order_by("pk"))

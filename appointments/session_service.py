@@ -7,6 +7,7 @@ number counter - so concurrent bookings queue instead of deadlocking.
 """
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,9 +15,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appointments import booking_rules, overlaps, timing
+from appointments import booking_rules, free_slots, overlaps, timing, waitlist
 from appointments.exceptions import CapacityError, CheckInBlocked, ConflictError, InvalidTransition
-from appointments.models import MAX_GROUP_CAPACITY, CheckInRefusal, Session, SessionParticipant
+from appointments.models import (
+    MAX_GROUP_CAPACITY,
+    CheckInRefusal,
+    Session,
+    SessionParticipant,
+    SessionSeries,
+    WaitlistEntry,
+)
 from appointments.numbering import issue_appointment_number
 from appointments.selectors import available_group_sessions, refused_for_the_day
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
@@ -72,7 +80,7 @@ def _require_cancellation_kind(cancelled_by: str, category: str) -> None:
 
 
 def _seats_taken(session: Session) -> int:
-    return session.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES).count()
+    return waitlist.seats_taken(session)
 
 
 class SessionService:
@@ -96,8 +104,10 @@ class SessionService:
         Raises CapacityError (capacity out of range), OutOfScope (provider not in the
         clinic, room of another clinic, duration outside 15-480), SlotTimeError (start
         or end skipped or repeated by a clock change), OutsideOpeningHours (the slot
-        doesn't fit inside the clinic's hours that day) and ConflictError (provider or
-        room already booked at that time).
+        doesn't fit inside the clinic's hours that day), HolidayClosed, OutsideWorkingHours
+        and ProviderOnLeave (the clinic's holiday, the provider's working hours or leave:
+        ``booking_rules.check_availability``) and ConflictError (provider or room already
+        booked at that time).
         """
         if not 2 <= max_capacity <= MAX_GROUP_CAPACITY:
             raise CapacityError(
@@ -169,6 +179,9 @@ class SessionService:
         booking_rules.check_within_hours(
             clinic, fields["scheduled_date"], fields["scheduled_time"], fields["duration"]
         )
+        booking_rules.check_availability(
+            clinic, provider, fields["scheduled_date"], fields["scheduled_time"], fields["duration"]
+        )
         overlaps.lock_parties(provider, [room])
         overlaps.raise_on_conflicts(
             provider=provider,
@@ -206,7 +219,8 @@ class SessionService:
                 % {"status": locked.get_status_display().lower()}
             )
         booking_rules.validate_patient_scope(patient, locked.clinic)
-        patient = locks.lock_row(Patient, patient.pk)  # after the session: core.locks' order
+        # After the session (core.locks' order); offers that ran out pass their seats on first.
+        patient = waitlist.lock_patient_for_booking(locked, patient, user=user)
         active = locked.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES)
         if active.filter(patient=patient).exists():
             raise ConflictError(
@@ -358,7 +372,8 @@ class SessionService:
         Only for a child a gate refused for the session's day (``refused_for_the_day``):
         without that record the child is simply not here yet, or a no-show. Raises
         InvalidTransition without such a refusal, once the session is closed, and from
-        any other status (a child who arrived was let in after all).
+        any other status (a child who arrived was let in after all). The freed seat goes to the
+        session's waiting list in the same transaction.
         """
         locked = _lock_participant(participant)
         SessionService._require_open(locked.session)
@@ -380,6 +395,7 @@ class SessionService:
             stamp_field="turned_away_at",
             user=user,
         )
+        waitlist.fill_freed_seats([locked.session], user=user)
         return copy_state(participant, locked)
 
     @staticmethod
@@ -434,7 +450,8 @@ class SessionService:
         Records who cancelled (the family, the clinic - the default - or the provider) and
         the category (``SessionParticipant.CancelCategory``, optional). A family's
         cancellation closer to the start than the clinic's ``late_cancellation_hours`` is
-        late and billable; the clinic's or the provider's never is.
+        late and billable; the clinic's or the provider's never is. The freed seat goes to the
+        session's waiting list in the same transaction (``waitlist.fill_freed_seats``).
         """
         reason = _require_reason(reason)
         _require_cancellation_kind(cancelled_by, category)
@@ -452,6 +469,7 @@ class SessionService:
             is_late_cancellation=is_late,
             billable=is_late,
         )
+        waitlist.fill_freed_seats([locked.session], user=user)
         return copy_state(participant, locked)
 
     @staticmethod
@@ -625,7 +643,10 @@ class SessionService:
     @staticmethod
     @transaction.atomic
     def change_capacity(session: Session, max_capacity: int, user: User | None = None) -> Session:
-        """Set a group session's seats (2-20, never below seats taken). Raises CapacityError."""
+        """Set a group session's seats (2-20, never below seats taken, offered ones included).
+
+        Seats added go to the waiting list at once. Raises CapacityError.
+        """
         locked = _lock_session(session.pk)
         SessionService._require_open(locked)
         if not locked.is_group:
@@ -640,8 +661,11 @@ class SessionService:
             raise CapacityError(
                 _("Capacity can't drop below the %(taken)d seats already taken.") % {"taken": taken}
             )
+        raised = max_capacity > locked.max_capacity
         locked.max_capacity = max_capacity
         save_with_history(locked, user, ["max_capacity", "updated_at"])
+        if raised:
+            waitlist.fill_freed_seats([locked], user=user)
         return copy_state(session, locked)
 
     @staticmethod
@@ -676,9 +700,10 @@ class SessionService:
         Raises InvalidTransition unless the session is scheduled and no child has arrived,
         attended or been marked no-show (attendance recorded at the old time), or when nothing
         changes; OutOfScope and SlotTimeError as for a new booking; ConflictError listing every
-        clash of the new slot at once - outside the clinic's opening hours, the provider or room
-        booked, each active child booked elsewhere, by name - and when the session was changed
-        by someone else after ``session`` was read.
+        clash of the new slot at once - outside the clinic's opening hours, the clinic's holiday,
+        outside the provider's working hours or inside their leave, the provider or room booked,
+        each active child booked elsewhere, by name - and when the session was changed by someone
+        else after ``session`` was read.
         """
         new_provider = provider if provider is not None else session.provider
         new_room = room if room is not None else session.room
@@ -788,6 +813,107 @@ class SessionService:
     ) -> QuerySet[Session]:
         """Scheduled group sessions of the clinic with free seats, by date and time."""
         return available_group_sessions(clinic, date_from, date_to, service_type)
+
+    @staticmethod
+    def find_free_slots(
+        *,
+        clinic: Clinic,
+        duration: int,
+        date_from: datetime.date,
+        date_to: datetime.date,
+        provider: Provider | None = None,
+        specialty: str | None = None,
+        room: Room | None = None,
+        patients: Iterable[Patient] = (),
+        limit: int = 10,
+        step_minutes: int = 15,
+    ) -> list[datetime.datetime]:
+        """Free start times (aware, installation time zone), earliest first: ``free_slots.find_free_slots``.
+
+        Each satisfies every booking rule: opening hours, holidays, working hours, leave, the
+        provider, room and patients free, real local times, the same day, not in the past.
+        """
+        return free_slots.find_free_slots(
+            clinic=clinic,
+            duration=duration,
+            date_from=date_from,
+            date_to=date_to,
+            provider=provider,
+            specialty=specialty,
+            room=room,
+            patients=patients,
+            limit=limit,
+            step_minutes=step_minutes,
+        )
+
+    # The waiting list (appointments.waitlist holds the rules; these are its entry points).
+
+    @staticmethod
+    def add_to_waitlist(session: Session, patient: Patient, user: User | None = None) -> WaitlistEntry:
+        """Put ``patient`` last on the waiting list of a full ``session`` (``waitlist.add_to_waitlist``).
+
+        Raises InvalidTransition (closed session), OutOfScope (another organisation's child),
+        ConflictError (already booked or waiting there) and CapacityError ("There is a free
+        seat: book instead.").
+        """
+        return waitlist.add_to_waitlist(session, patient, user)
+
+    @staticmethod
+    def add_to_series_waitlist(
+        series: SessionSeries, patient: Patient, user: User | None = None
+    ) -> waitlist.SeriesWaitlist:
+        """Put ``patient`` on the waiting list of every remaining full session of ``series``.
+
+        Returns the entries made (a list) with ``free_sessions``: the remaining sessions with a
+        free seat, to book instead (``waitlist.add_to_series_waitlist``, which names the refusals).
+        """
+        return waitlist.add_to_series_waitlist(series, patient, user)
+
+    @staticmethod
+    def lock_patient_for_bookings(
+        sessions: list[Session], patient: Patient, user: User | None = None
+    ) -> Patient:
+        """For code booking ``patient`` into several locked ``sessions`` in one transaction (a
+        series enrolment): call before the first ``add_patient_to_session``. Passes on the seats
+        of lapsed waiting-list offers in all of them, then locks the patient, in core.locks' order
+        (``waitlist.lock_patient_for_bookings``)."""
+        return waitlist.lock_patient_for_bookings(sessions, patient, user=user)
+
+    @staticmethod
+    def accept_waitlist_offer(entry: WaitlistEntry, user: User | None = None) -> SessionParticipant:
+        """Book the child of an offered seat, accepted by the front desk for the family.
+
+        Refused when the offer ran out (its seat has passed on), when there is no offer, or
+        when the child no longer fits (``waitlist.accept_offer``).
+        """
+        return waitlist.accept_offer(entry, user)
+
+    @staticmethod
+    def withdraw_from_waitlist(
+        entry: WaitlistEntry, reason: str = "", user: User | None = None
+    ) -> WaitlistEntry:
+        """Take the child off the list, ``reason`` in the history; an offered seat passes on."""
+        return waitlist.withdraw(entry, reason, user)
+
+    @staticmethod
+    def reorder_waitlist(
+        entry: WaitlistEntry, *, position: int, reason: str, user: User | None
+    ) -> WaitlistEntry:
+        """Move a waiting child to ``position`` (1-based), the required ``reason`` kept in the history."""
+        return waitlist.reorder(entry, position=position, reason=reason, user=user)
+
+    @staticmethod
+    def mark_waitlist_family_told(entry: WaitlistEntry, user: User | None = None) -> WaitlistEntry:
+        """Record that the family of a child booked from the list knows (idempotent)."""
+        return waitlist.mark_family_told(entry, user)
+
+    @staticmethod
+    def expire_waitlist_offers(
+        now: datetime.datetime | None = None, *, session: Session | None = None
+    ) -> int:
+        """Expire the offers that ran out by ``now`` (of ``session`` only, when given); each seat
+        passes to the next child who fits. Returns how many expired; idempotent."""
+        return waitlist.expire_offers(now, session=session)
 
     @staticmethod
     def _require_open(session: Session) -> None:

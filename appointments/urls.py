@@ -2,8 +2,8 @@ from functools import partial
 
 from django.urls import path
 
-from appointments import views
-from appointments.models import Appointment, SessionParticipant
+from appointments import calendar_views, leave_views, series_views, views, waitlist_views
+from appointments.models import Appointment, SessionParticipant, SessionSeries, WaitlistEntry
 from core.access_logging import logs_access, patient_of
 
 app_name = "appointments"
@@ -15,6 +15,9 @@ appointment = logs_access("appointment", patient=patient_of(Appointment))
 session = logs_access("session")  # a session's page names many children: no one patient
 participant = logs_access("participant", patient=patient_of(SessionParticipant))
 listing = partial(logs_access, listing=True)  # a list or search: its query is logged, no patient
+# A series names its child when it is one child's (a group's names many: no one patient).
+series = logs_access("series", patient=patient_of(SessionSeries))
+waitlist = logs_access("waitlist", patient=patient_of(WaitlistEntry))
 
 urlpatterns = [
     path("", listing("appointment_list")(views.appointment_list), name="appointment_list"),
@@ -43,6 +46,18 @@ urlpatterns = [
         "sessions/<int:pk>/add-patient/",
         listing("session_add_patient")(views.session_add_patient),
         name="session_add_patient",
+    ),
+    path(
+        "sessions/<int:pk>/waitlist/",
+        listing("session_waitlist_add")(waitlist_views.session_waitlist_add),
+        name="session_waitlist_add",
+    ),
+    path("waitlist/<int:pk>/accept/", waitlist(waitlist_views.waitlist_accept), name="waitlist_accept"),
+    path("waitlist/<int:pk>/withdraw/", waitlist(waitlist_views.waitlist_withdraw), name="waitlist_withdraw"),
+    path(
+        "waitlist/<int:pk>/family-told/",
+        waitlist(waitlist_views.waitlist_family_told),
+        name="waitlist_family_told",
     ),
     path("sessions/<int:pk>/start/", session(views.session_start), name="session_start"),
     path("sessions/<int:pk>/complete/", session(views.session_complete), name="session_complete"),
@@ -92,10 +107,41 @@ urlpatterns = [
         participant(views.participant_confirm_billing),
         name="participant_confirm_billing",
     ),
+    path("series/", listing("series_list")(series_views.series_list), name="series_list"),
+    # Its plan lists the dates the child typed in (an individual series) can't have.
+    path(
+        "series/create/",
+        logs_access("series_create", patient=series_views.posted_patient)(series_views.series_create),
+        name="series_create",
+    ),
+    path("series/<int:pk>/", series(series_views.series_detail), name="series_detail"),
+    path("series/<int:pk>/enrol/", listing("series_enrol")(series_views.series_enrol), name="series_enrol"),
+    path("series/<int:pk>/withdraw/", series(series_views.series_withdraw), name="series_withdraw"),
+    path(
+        "series/<int:pk>/waitlist/",
+        series(waitlist_views.series_waitlist_add),
+        name="series_waitlist_add",
+    ),
+    path(
+        "series/<int:pk>/cancel/",
+        series(series_views.series_occurrence_cancel),
+        name="series_occurrence_cancel",
+    ),
+    path("series/<int:pk>/move/", series(series_views.series_occurrence_move), name="series_occurrence_move"),
     path(
         "schedule/providers/",
         listing("schedule_by_provider")(views.schedule_by_provider),
         name="schedule_by_provider",
     ),
     path("schedule/rooms/", listing("schedule_by_room")(views.schedule_by_room), name="schedule_by_room"),
+    path("leave/", listing("leave_list")(leave_views.leave_list), name="leave_list"),
+    path("leave/new/", leave_views.leave_create, name="leave_create"),
+    # The bookings under a leave name their children: about many children, it names none.
+    path("leave/<int:pk>/", logs_access("leave")(leave_views.leave_detail), name="leave_detail"),
+    path("free-slots/", listing("free_slots")(leave_views.free_slots), name="free_slots"),
+    path("calendar/", listing("calendar_week")(calendar_views.calendar_week), name="calendar_week"),
+    path(
+        "calendar/events/", listing("calendar_events")(calendar_views.calendar_events), name="calendar_events"
+    ),
+    path("calendar/sessions/<int:pk>/move/", session(calendar_views.calendar_move), name="calendar_move"),
 ]

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_stubs_ext import StrOrPromise
 
-from appointments import timing
+from appointments import slot_suggestions, timing
 from appointments.access import (
     access_appointment,
     access_appointment_for_clinical_action,
@@ -61,8 +61,10 @@ from appointments.selectors import (
     filter_sessions,
     outcome_counts,
     session_participants,
+    session_waitlist,
     sessions_visible_to,
 )
+from appointments.series_selectors import series_position
 from appointments.session_service import SessionService
 from core import clock
 from core.forms import PatientSearchForm
@@ -114,6 +116,25 @@ def _page(request: HttpRequest, rows):
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+# What the week calendar's click on a free slot (static/js/calendar.js) and the "Next free"
+# links after a refusal (appointments.slot_suggestions) fill in on a booking form.
+SLOT_PREFILL = (
+    "clinic",
+    "provider",
+    "room",
+    "scheduled_date",
+    "scheduled_time",
+    "duration",
+    "service_type",
+    "max_capacity",
+)
+
+
+def _slot_prefill(request: HttpRequest) -> dict[str, str]:
+    """A booking form's first values from the query string; the form checks them once posted."""
+    return {name: request.GET[name] for name in SLOT_PREFILL if name in request.GET}
+
+
 def _with_default_start(query: dict, key: str = "date_from"):
     """List filters start today unless the user chose otherwise (an empty value means no limit)."""
     data = query.copy()
@@ -137,32 +158,41 @@ def session_list(request: StaffRequest) -> HttpResponse:
 
 @require_capability(Capability.BOOK)
 def session_create(request: StaffRequest) -> HttpResponse:
-    form = GroupSessionCreateForm(_posted(request), user=request.user)
+    form = GroupSessionCreateForm(_posted(request), user=request.user, initial=_slot_prefill(request))
+    next_free = None
     if request.method == "POST" and form.is_valid():
         try:
             session = SessionService.create_group_session(**form.cleaned_data, user=request.user)
         except SchedulingError as error:
+            next_free = slot_suggestions.next_free(request, form.cleaned_data, error, SLOT_PREFILL)
             form.add_error(None, error)
         else:
             messages.success(request, _("Group session created."))
             return redirect(session)
-    return render(request, "appointments/session_create.html", {"form": form})
+    return render(request, "appointments/session_create.html", {"form": form, "next_free": next_free})
 
 
 @require_capability(Capability.BOOK)
 def session_book_individual(request: StaffRequest) -> HttpResponse:
     form = IndividualSessionForm(
-        _posted(request), user=request.user, initial={"patient": request.GET.get("patient", "")}
+        _posted(request),
+        user=request.user,
+        initial={"patient": request.GET.get("patient", ""), **_slot_prefill(request)},
     )
+    next_free = None
     if request.method == "POST" and form.is_valid():
         try:
             session = SessionService.create_individual_session(**form.cleaned_data, user=request.user)
         except SchedulingError as error:
+            next_free = slot_suggestions.next_free(
+                request, form.cleaned_data, error, (*SLOT_PREFILL, "patient")
+            )
             form.add_error(None, error)
         else:
             messages.success(request, _("Individual session booked."))
             return redirect(session)
-    return render(request, "appointments/session_book_individual.html", {"form": form})
+    context = {"form": form, "next_free": next_free}
+    return render(request, "appointments/session_book_individual.html", context)
 
 
 @require_capability(Capability.VIEW_SCHEDULE)
@@ -189,6 +219,8 @@ def session_detail(request: StaffRequest, pk: int) -> HttpResponse:
     context = {
         "session": session,
         "participants": participants,
+        "series_position": series_position(session),
+        "waitlist": session_waitlist(session, participants),
         # The clinical buttons by the time of day (appointments.timing): Start from the
         # clinic's lead before the start, Complete and No-show from the start.
         "may_start": timing.may_start(session, now),
@@ -526,19 +558,25 @@ def appointment_list(request: StaffRequest) -> HttpResponse:
 @require_capability(Capability.BOOK)
 def appointment_book(request: StaffRequest) -> HttpResponse:
     form = AppointmentBookForm(
-        _posted(request), user=request.user, initial={"patient": request.GET.get("patient", "")}
+        _posted(request),
+        user=request.user,
+        initial={"patient": request.GET.get("patient", ""), **_slot_prefill(request)},
     )
+    next_free = None
     if request.method == "POST" and form.is_valid():
         try:
             appointment = AppointmentService.book_appointment(**form.cleaned_data, user=request.user)
         except SchedulingError as error:
+            next_free = slot_suggestions.next_free(
+                request, form.cleaned_data, error, (*SLOT_PREFILL, "patient")
+            )
             form.add_error(None, error)
         else:
             messages.success(
                 request, _("Appointment %(number)s booked.") % {"number": appointment.appointment_number}
             )
             return redirect(appointment)
-    return render(request, "appointments/appointment_book.html", {"form": form})
+    return render(request, "appointments/appointment_book.html", {"form": form, "next_free": next_free})
 
 
 @require_capability(Capability.VIEW_SCHEDULE)

@@ -33,11 +33,14 @@ from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMix
 from core.logins import unlock_logins
 from core.models import (
     Clinic,
+    ClinicHoliday,
     Consent,
     OpeningHours,
     OpeningHoursOverride,
     Patient,
     Provider,
+    ProviderLeave,
+    ProviderWorkingHours,
     Room,
     Tenant,
     User,
@@ -414,6 +417,14 @@ class OpeningHoursOverrideInline(TenantScopedInline, admin.TabularInline):
     extra = 0
 
 
+class ClinicHolidayInline(TenantScopedInline, admin.TabularInline):
+    """The clinic's holidays: closed all day, skipped by series, refused to single bookings."""
+
+    model = ClinicHoliday
+    fields = ("date", "name")
+    extra = 0
+
+
 @admin.register(Clinic)
 class ClinicAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     list_display = (
@@ -427,7 +438,7 @@ class ClinicAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     list_filter = ("specialty", "requires_finance_clearance", "requires_consent", "tenant")
     list_select_related = ("tenant",)
     search_fields = ("name_en", "name_ar")
-    inlines = (OpeningHoursInline, OpeningHoursOverrideInline)
+    inlines = (OpeningHoursInline, OpeningHoursOverrideInline, ClinicHolidayInline)
 
 
 @admin.register(OpeningHours)
@@ -449,12 +460,33 @@ class OpeningHoursOverrideAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     search_fields = ("note",)
 
 
+@admin.register(ClinicHoliday)
+class ClinicHolidayAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """Every clinic's holidays, e.g. to set one Eid for several clinics."""
+
+    list_display = ("date", "name", "clinic")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "date")
+    list_select_related = ("clinic",)
+    search_fields = ("name",)
+
+
 @admin.register(Room)
 class RoomAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     list_display = ("name", "clinic")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("clinic",)
     search_fields = ("name", "clinic__name_en", "clinic__name_ar")
+
+
+class ProviderWorkingHoursInline(TenantScopedInline, admin.TabularInline):
+    """The provider's week at each clinic: one row per interval, several a weekday for split shifts.
+
+    None at all: bookings aren't restricted by working hours.
+    """
+
+    model = ProviderWorkingHours
+    fields = ("clinic", "weekday", "starts_at", "ends_at")
+    extra = 0
 
 
 @admin.register(Provider)
@@ -464,6 +496,33 @@ class ProviderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     list_select_related = ("user",)
     search_fields = ("user__first_name", "user__last_name", "user__username", "title")
     filter_horizontal = ("clinics",)
+    inlines = (ProviderWorkingHoursInline,)
+
+
+@admin.register(ProviderWorkingHours)
+class ProviderWorkingHoursAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """Every provider's week at a glance; each provider's page edits their own (the inline)."""
+
+    list_display = ("provider", "clinic", "weekday", "starts_at", "ends_at")
+    list_filter = (("provider", ProviderListFilter), ("clinic", admin.RelatedOnlyFieldListFilter), "weekday")
+    list_select_related = ("provider__user", "clinic")
+
+
+@admin.register(ProviderLeave)
+class ProviderLeaveAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """Providers' leave and time off: nothing is booked with them inside it."""
+
+    list_display = ("provider", "starts_at", "ends_at", "reason", "created_by")
+    list_filter = (("provider", ProviderListFilter), "starts_at")
+    list_select_related = ("provider__user", "created_by")
+    search_fields = ("reason", "provider__user__first_name", "provider__user__last_name")
+    fields = ("provider", "starts_at", "ends_at", "reason", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Patient)

@@ -14,15 +14,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
 
-from appointments.admin import AddParticipantInline, SessionParticipantInline
+from appointments.admin import AddParticipantInline, SessionParticipantInline, WaitlistEntryInline
 from appointments.exceptions import CheckInBlocked
 from appointments.models import (
     Appointment,
     AppointmentNumberCounter,
     CheckInRefusal,
+    SeriesEnrolment,
+    SeriesSkippedDate,
     Session,
     SessionParticipant,
+    SessionSeries,
+    WaitlistEntry,
 )
+from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
 from appointments.tests.factories import (
     AppointmentFactory,
@@ -52,9 +57,17 @@ from psychology.models import PsychologySession
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Status = SessionParticipant.Status
-# Models whose admin refuses the add page on purpose: counters move only inside bookings, and
-# refused check-ins are written only by the check-in they record.
-NOT_ADDABLE = {AppointmentNumberCounter, CheckInRefusal}
+# Models whose admin refuses the add page on purpose: counters move only inside bookings,
+# refused check-ins are written only by the check-in they record, and series, their
+# enrolments and skipped dates only by SeriesService, waiting-list entries from the session page.
+NOT_ADDABLE = {
+    AppointmentNumberCounter,
+    CheckInRefusal,
+    SessionSeries,
+    SeriesEnrolment,
+    SeriesSkippedDate,
+    WaitlistEntry,
+}
 NUMBER = re.compile(r"APT-AGDAR-\d{4}-\d{5}")
 
 
@@ -68,11 +81,29 @@ def group_session(clinic, provider):
 @pytest.fixture
 def scheduling_rows(group_session, clinic, provider):
     """At least one row of every scheduling model (the counter comes with the numbers, a refused
-    check-in with checking in a participant finance hasn't cleared)."""
+    check-in with checking in a participant finance hasn't cleared, a skipped date with a series
+    that skips a clash, a waiting-list entry with a full session)."""
     participant = ParticipantFactory(session=group_session)
     with pytest.raises(CheckInBlocked):
         SessionService.check_in_participant(participant)
     AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=datetime.time(15))
+    series = SeriesService.create_series(
+        session_type=Session.SessionType.GROUP,
+        provider=provider,
+        clinic=clinic,
+        service_type="Social Skills Group",
+        start_date=group_session.scheduled_date,
+        scheduled_time=datetime.time(9),
+        occurrence_count=2,
+        max_capacity=4,
+        skip_dates=[group_session.scheduled_date],
+    )
+    SeriesService.enrol_patient(series, PatientFactory(tenant=clinic.tenant))
+    full = GroupSessionFactory(
+        clinic=clinic, provider=provider, max_capacity=2, scheduled_time=datetime.time(17)
+    )
+    ParticipantFactory.create_batch(2, session=full)
+    SessionService.add_to_waitlist(full, PatientFactory(tenant=clinic.tenant))
 
 
 def run_action(client, model, action: str, objects):
@@ -173,9 +204,10 @@ def test_session_admin_change_page_shows_participants_inline_and_capacity(admin_
     content = response.content.decode()
     assert response.status_code == 200
     assert '<div class="readonly">2/5</div>' in content
-    listed, adding = response.context["inline_admin_formsets"]
+    listed, adding, waiting = response.context["inline_admin_formsets"]
     assert isinstance(listed.opts, SessionParticipantInline)
     assert isinstance(adding.opts, AddParticipantInline)
+    assert isinstance(waiting.opts, WaitlistEntryInline)
     assert [form.instance for form in listed.formset.forms] == participants
     for participant in participants:
         assert participant.appointment_number in content
@@ -188,7 +220,8 @@ def test_session_admin_change_page_of_a_closed_session_offers_no_adding(admin_cl
     response = admin_client.get(admin_url(Session, "change", group_session.pk))
 
     assert [type(inline.opts) for inline in response.context["inline_admin_formsets"]] == [
-        SessionParticipantInline
+        SessionParticipantInline,
+        WaitlistEntryInline,
     ]
     assert "max_capacity" not in response.context["adminform"].form.fields
 

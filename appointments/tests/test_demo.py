@@ -14,19 +14,36 @@ from appointments.demo import (
     CLINICIANS,
     CLINICS,
     DEMO_TENANT_CODE,
+    HOLIDAY,
     LANES,
+    LEAVE_REASON,
     OPEN_DAY,
     OPENING_HOURS,
+    PART_TIME_HOURS,
+    PART_TIME_LANE,
     PATIENT_COUNT,
+    SERIES_CHILDREN,
+    SERIES_TITLE,
+    SERIES_WEEKS,
     TRAINING_DAY,
     WORKING_WEEKDAYS,
     DemoPlan,
+    PlannedSession,
     has_lapsed_consent,
     plan_demo,
 )
-from appointments.models import Appointment, Session, SessionParticipant
-from core.models import Clinic, Consent, OpeningHoursOverride, Patient, User
-from core.opening_hours import HOURS_PREFETCH, fits, hours_on
+from appointments.models import Appointment, SeriesSkippedDate, Session, SessionParticipant, SessionSeries
+from core.models import (
+    Clinic,
+    ClinicHoliday,
+    Consent,
+    OpeningHoursOverride,
+    Patient,
+    ProviderLeave,
+    ProviderWorkingHours,
+    User,
+)
+from core.opening_hours import HOURS_PREFETCH, fits, hours_on, merged
 
 # Chosen once: a Sunday; a Friday; a year's last day (a Friday); a leap day (a Tuesday);
 # 1 Ramadan 1448 (a Monday); a Saturday of New Year's week; the Thursday before a leap day.
@@ -170,6 +187,60 @@ def test_plan_demo_books_inside_the_clinics_opening_hours(today):
     assert closed.note == TRAINING_DAY
 
 
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_books_inside_the_providers_working_hours_and_clear_of_holiday_and_leave(today):
+    plan = plan_demo(today)
+    week = defaultdict(list)
+    for interval in plan.working_hours:
+        week[interval.lane, interval.weekday].append((interval.starts_at, interval.ends_at))
+    ((holiday, _),) = plan.holidays
+    (leave,) = plan.leave
+
+    for booking in (*plan.sessions, *plan.appointments):
+        hours = merged(week[booking.lane, booking.day.weekday()])
+        assert fits(hours, booking.day, booking.start, booking.duration), booking
+        assert booking.day != holiday
+        assert booking.lane != leave.lane or not leave.first_day <= booking.day <= leave.last_day
+    # the holiday and the leave lie after the fortnight, on working days; one provider works part-time
+    assert plan.days[-1] < holiday < leave.first_day <= leave.last_day
+    assert {holiday.weekday(), leave.first_day.weekday(), leave.last_day.weekday()} <= WORKING_WEEKDAYS
+    assert {interval.lane for interval in plan.working_hours} == set(range(len(LANES)))
+    assert week[PART_TIME_LANE, today.weekday()] == list(PART_TIME_HOURS)
+
+
+@pytest.mark.parametrize("today", PLAN_DAYS, ids=str)
+def test_plan_demo_series_runs_after_its_lanes_day_and_skips_the_holiday(today):
+    plan = plan_demo(today)
+    (series,) = plan.series
+    ((holiday, _),) = plan.holidays
+    (leave,) = plan.leave
+    weekly_hours = defaultdict(list)
+    for interval in plan.working_hours:
+        weekly_hours[interval.lane, interval.weekday].append((interval.starts_at, interval.ends_at))
+
+    # it starts in the coming week, inside its provider's hours, and the holiday is one of its
+    # weekdays, so a 10-week series runs over 11
+    assert today < series.first_day <= today + datetime.timedelta(days=7)
+    hours = merged(weekly_hours[series.lane, series.first_day.weekday()])
+    assert fits(hours, series.first_day, series.start, series.duration)
+    assert holiday in [series.first_day + datetime.timedelta(weeks=n) for n in range(series.weeks)]
+    assert series.lane != leave.lane
+    # its provider and children are free by then: every booking of theirs ends earlier in the day
+    children = set(series.children)
+    for booking in (*plan.sessions, *plan.appointments):
+        booked = (
+            {place.child for place in booking.participants}
+            if isinstance(booking, PlannedSession)
+            else {booking.child}
+        )
+        if booking.lane == series.lane or booked & children:
+            ends = datetime.datetime.combine(booking.day, booking.start) + datetime.timedelta(
+                minutes=booking.duration
+            )
+            assert ends.time() <= series.start, booking
+    assert len(children) == SERIES_CHILDREN
+
+
 def _provider_username(lane: int) -> str:
     clinic_index, provider_index = LANES[lane]
     return CLINICIANS[CLINICS[clinic_index][0]][provider_index][0]
@@ -198,22 +269,39 @@ def test_seed_demo_carries_out_the_plan_once(capsys):
     # then the second run changed nothing
     assert _counts() == first
     output = capsys.readouterr().out
-    assert "Created 60 patients, 132 sessions, 330 participants and 66 legacy appointments." in output
+    assert "Created 60 patients, 142 sessions, 360 participants and 66 legacy appointments." in output
     assert "Demo data already loaded; nothing changed." in output
     assert "frontdesk / demo12345" in output
     assert output.count("\nOperator (superuser) login: operator / demo12345\n") == 2
     # and the database holds the plan, booking by booking
     plan = plan_demo(DEMO_MOMENT.date())
     assert set(
-        Session.objects.values_list(
+        Session.objects.filter(series=None).values_list(
             "scheduled_date", "scheduled_time", "provider__user__username", "session_type", "status"
         )
     ) == {(s.day, s.start, _provider_username(s.lane), s.session_type, s.status) for s in plan.sessions}
     assert set(
-        SessionParticipant.objects.values_list(
+        SessionParticipant.objects.filter(session__series=None).values_list(
             "session__scheduled_date", "session__scheduled_time", "patient__mrn", "status"
         )
     ) == {(s.day, s.start, _mrn(p.child), p.status) for s in plan.sessions for p in s.participants}
+    # and the series: ten sessions held around the skipped holiday, its children in each
+    (planned_series,) = plan.series
+    series = SessionSeries.objects.get()
+    assert (series.title, series.start_date, series.sessions.count()) == (
+        SERIES_TITLE,
+        planned_series.first_day,
+        SERIES_WEEKS,
+    )
+    assert set(series.sessions.values_list("status", flat=True)) == {Session.Status.SCHEDULED}
+    assert series.skipped_dates.values_list("date", "why").get() == (
+        plan.holidays[0][0],
+        SeriesSkippedDate.Why.HOLIDAY,
+    )
+    assert set(
+        SessionParticipant.objects.filter(session__series=series).values_list("patient__mrn", "status")
+    ) == {(_mrn(child), SessionParticipant.Status.BOOKED) for child in planned_series.children}
+    assert SessionParticipant.objects.filter(session__series=series).count() == SERIES_WEEKS * SERIES_CHILDREN
     assert set(
         Appointment.objects.values_list(
             "scheduled_date", "scheduled_time", "provider__user__username", "patient__mrn", "status"
@@ -248,11 +336,23 @@ def test_seed_demo_sets_opening_hours_that_cover_every_booking():
         assert hours_on(clinic, saturday) == []
         assert hours_on(clinic, sunday + datetime.timedelta(days=7)) == []
     assert set(OpeningHoursOverride.objects.values_list("note", flat=True)) == {OPEN_DAY, TRAINING_DAY}
-    # and every booking of the demo fits inside them
+    # and every booking of the demo fits inside them, and inside its provider's working hours,
+    # clear of the holiday and the leave the demo sets after the fortnight
     for booking in (*Session.objects.all(), *Appointment.objects.all()):
         booking_rules.check_within_hours(
             clinics[booking.clinic_id], booking.scheduled_date, booking.scheduled_time, booking.duration
         )
+        booking_rules.check_availability(
+            clinics[booking.clinic_id],
+            booking.provider,
+            booking.scheduled_date,
+            booking.scheduled_time,
+            booking.duration,
+        )
+    assert set(ClinicHoliday.objects.values_list("name", flat=True)) == {HOLIDAY}
+    assert ClinicHoliday.objects.count() == len(CLINICS)
+    assert ProviderLeave.objects.values_list("reason", flat=True).get() == LEAVE_REASON
+    assert ProviderWorkingHours.objects.values("provider").distinct().count() == len(LANES)
 
 
 @pytest.mark.django_db

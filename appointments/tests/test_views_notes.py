@@ -801,10 +801,10 @@ def test_session_detail_query_count_with_notes_does_not_grow(
         if index % 2:
             NoteService.add_addendum(signed(note, provider.user), text="Remark", user=provider.user)
 
-    # session, user, the session, participants with patients, their consents,
-    # the viewer's provider profile, participants again for the notes, the
+    # session, user, the session, participants with patients, their consents, the waiting
+    # list, the viewer's provider profile, participants again for the notes, the
     # psychology notes, their addenda, the access-log row
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = psychologist.get(session.get_absolute_url())
 
     assert sum(len(p.readable_notes) for p in response.context["participants"]) == participants

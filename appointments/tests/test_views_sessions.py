@@ -330,8 +330,9 @@ def test_session_detail_query_count_does_not_grow_with_participants(
     for _ in range(participants):
         booked(session)
 
-    # session + user, the session, participants with patients, their consents, the access-log row
-    with django_assert_num_queries(6):
+    # session + user, the session, participants with patients, their consents, the waiting list,
+    # the access-log row
+    with django_assert_num_queries(7):
         response = desk.get(reverse("appointments:session_detail", args=[session.pk]))
 
     assert len(response.context["participants"]) == participants

@@ -162,6 +162,10 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Riyadh")
+# The day the free-slot finder (appointments/free_slots.py) searches where neither the
+# clinic's opening hours nor the provider's working hours say when the day starts and ends.
+SCHEDULE_DAY_START = datetime.time(8, 0)
+SCHEDULE_DAY_END = datetime.time(18, 0)
 USE_I18N = True
 USE_TZ = True
 

@@ -111,6 +111,9 @@ class World:
             "patient": self.rows[Patient],
             "consent": self.rows[Consent],
             "note": self.notes[Clinic.Specialty.PSYCHOLOGY],
+            "series": self.rows[SessionSeries],
+            "waitlist": self.rows[WaitlistEntry],
+            "leave": self.rows[ProviderLeave],
         }
 
 

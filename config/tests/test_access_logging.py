@@ -21,7 +21,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpRespon
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from appointments.models import Session
+from appointments.models import SeriesSkippedDate, Session, WaitlistEntry
 from appointments.notes.services import NoteService
 from config.tests.tenant_worlds import PLAIN, build_world
 from core.access_log import client_ip, mark_break_glass_read
@@ -60,6 +60,7 @@ NOT_LOGGED = {
     "appointments:appointment_book": (
         "a blank booking form (an MRN typed comes back as typed); the appointment it books logs"
     ),
+    "appointments:leave_create": "a blank leave form: providers, dates and a reason, no child",
 }
 
 
@@ -99,8 +100,22 @@ EXPECTED = {
     # Completing asks first, naming each child's outcome: about many children, it names none.
     "appointments:session_complete": lambda r: ("session", r["session"].pk, None),
     "appointments:session_reschedule": lambda r: ("session", r["session"].pk, None),
+    "appointments:session_waitlist_add": lambda r: ("session_waitlist_add", f"pk={r['session'].pk}", None),
+    "appointments:series_list": lambda r: ("series_list", "", None),
+    # The blank form names no one; its plan, posted, names the child of an individual series.
+    "appointments:series_create": lambda r: ("series_create", "", None),
+    # A group series is about many children, so names none; one child's series names the child.
+    "appointments:series_detail": lambda r: ("series", r["series"].pk, None),
+    "appointments:series_enrol": lambda r: ("series_enrol", f"pk={r['series'].pk}", None),
     "appointments:schedule_by_provider": lambda r: ("schedule_by_provider", "", None),
     "appointments:schedule_by_room": lambda r: ("schedule_by_room", "", None),
+    # The week's frame names no child; its events (the children's names) come from the feed.
+    "appointments:calendar_week": lambda r: ("calendar_week", "", None),
+    "appointments:calendar_events": lambda r: ("calendar_events", "", None),
+    "appointments:leave_list": lambda r: ("leave_list", "", None),
+    # The bookings under a leave name their children: about many children, it names none.
+    "appointments:leave_detail": lambda r: ("leave", r["leave"].pk, None),
+    "appointments:free_slots": lambda r: ("free_slots", "", None),
     "appointments:appointment_list": lambda r: ("appointment_list", "", None),
     "appointments:appointment_detail": lambda r: (
         "appointment",
@@ -214,7 +229,7 @@ def test_every_action_is_logged_when_refused():
 @pytest.mark.parametrize("name", POSTED_ACTIONS)
 def test_refused_action_writes_one_denied_row_without_a_patient(client, tenant, rows, name):
     user = login_as(client, "no_role", tenant)  # a role of none of ours: refused everywhere
-    kind = name.split(":")[-1].split("_")[0]
+    kind = access_walk.row_kind(name)
     first = last_id()
 
     response = client.post(url_for(name, walked_urls()[name], rows))
@@ -464,8 +479,12 @@ def expected_patient(obj: Model) -> int | None:
         return None
     if hasattr(obj, "note"):
         return obj.note.patient_id
+    if isinstance(obj, WaitlistEntry):  # its participant, once booked, is the same child
+        return obj.patient_id
     if hasattr(obj, "participant"):
         return obj.participant.patient_id
+    if isinstance(obj, SeriesSkippedDate):
+        return obj.series.patient_id
     return obj.patient_id
 
 

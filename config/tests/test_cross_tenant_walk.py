@@ -23,6 +23,7 @@ the admin registers without a row in the worlds, an admin URL it doesn't know or
 staff URL ``url_for`` can't fill fails it too, so later models and pages are walked.
 """
 
+import datetime
 import hashlib
 import logging
 import re
@@ -535,6 +536,8 @@ def staff_form(world: World, day) -> dict[str, str]:
         "service_type": "walked",
         "date_from": day.isoformat(),
         "date_to": day.isoformat(),
+        "start": day.isoformat(),  # the week calendar's feed: a week from ``day``
+        "end": (day + datetime.timedelta(days=7)).isoformat(),
         "day": day.isoformat(),
         "signed_on": day.isoformat(),
         "q": "",
@@ -574,6 +577,11 @@ def walk_staff(walk: Walk, a: World, b: World, day) -> None:
                 foreign = walk.request(method, url, payload, sent=ids)
                 if has_id and payload is not mrn:
                     walk.same_as_missing(method, url, missing_staff_url(url), foreign, payload)
+    # The week calendar shows one owner at a time (all three at once it refuses): each of B's alone.
+    for name in ("appointments:calendar_week", "appointments:calendar_events"):
+        for owner in ("provider", "room", "clinic"):
+            query = {"start": data["start"], "end": data["end"], "date": data["day"], owner: data[owner]}
+            walk.request("get", reverse(name), query, sent=ids)
 
 
 def control_staff(walk: Walk, a: World) -> None:

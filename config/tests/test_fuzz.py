@@ -1,4 +1,4 @@
-"""Fuzz: every URL of the site and of the admin, for every role, with 1,000 bad inputs.
+"""Fuzz: every URL of the site and of the admin, for every role, with 1,200 bad inputs.
 
 The URLs come from the resolver (site and admin, named or not) and their path
 parameters from its converters: real ids, and junk ids of every size where the
@@ -10,8 +10,8 @@ its changelist's filters, search, ordering and actions (``admin.site._registry``
 field gets a plausible value, junk of its kind or nothing: huge numbers, ids that are
 no numbers, dates out of range, times that don't exist, ``next`` addresses of other
 sites, 10,000-character strings, NUL and right-to-left override characters, in query
-strings and POST bodies. ``request_plan`` spreads the 1,000 requests over every URL and
-role; Hypothesis draws the inputs, derandomized and seeded per URL: the same 1,000
+strings and POST bodies. ``request_plan`` spreads the 1,200 requests over every URL and
+role; Hypothesis draws the inputs, derandomized and seeded per URL: the same 1,200
 requests on every run.
 
 Each request runs in a savepoint rolled back afterwards, so every request starts from
@@ -59,7 +59,7 @@ from core import clock
 from core.models import Clinic, User
 from core.tests.admin_helpers import tenant_admin_staff
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory, UserFactory
-from core.tests.view_helpers import booked, group_session, legacy_appointment, staff_member
+from core.tests.view_helpers import booked, group_series, group_session, legacy_appointment, staff_member
 from ot.models import OTSession
 from psychology.models import PsychologySession
 
@@ -68,7 +68,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.fuzz, pytest.mark.usefixtures("
 Role = User.Role
 Specialty = Clinic.Specialty
 
-TOTAL_REQUESTS = 1000
+TOTAL_REQUESTS = 1200
 # Chunks of the plan, one test each, so pytest-xdist shares the fuzz between workers.
 CHUNKS = 10
 SUPERUSER, TENANT_ADMIN = "superuser", "tenant_admin"
@@ -411,6 +411,7 @@ class World:
             "patient": participant.patient,
             "consent": participant.patient.consents.get(),
             "note": psychology_note,
+            "series": group_series(session.provider, session.clinic, hour=17),
         }
         self._first_pk: dict[type[Model], str] = {}
 

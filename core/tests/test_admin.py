@@ -18,11 +18,14 @@ from core.models import (
     AuditSeal,
     BreakGlassGrant,
     Clinic,
+    ClinicHoliday,
     Consent,
     OpeningHours,
     OpeningHoursOverride,
     Patient,
     Provider,
+    ProviderLeave,
+    ProviderWorkingHours,
     Room,
     Tenant,
     User,
@@ -58,6 +61,20 @@ def core_rows(room, provider):
         clinic=room.clinic, weekday=6, opens_at=datetime.time(8), closes_at=datetime.time(12)
     )
     OpeningHoursOverride.objects.create(clinic=room.clinic, date=datetime.date(2026, 3, 20), closed=True)
+    ClinicHoliday.objects.create(clinic=room.clinic, date=datetime.date(2026, 3, 21), name="Eid al-Fitr")
+    ProviderWorkingHours.objects.create(
+        provider=provider,
+        clinic=room.clinic,
+        weekday=6,
+        starts_at=datetime.time(8),
+        ends_at=datetime.time(12),
+    )
+    ProviderLeave.objects.create(
+        provider=provider,
+        starts_at=clock.now() + datetime.timedelta(days=7),
+        ends_at=clock.now() + datetime.timedelta(days=8),
+        reason="Annual leave",
+    )
     AccessLog.objects.create(
         tenant=tenant, user=provider.user, actor="reader", patient=patient, action="view", object_type="chart"
     )

@@ -4,22 +4,26 @@ The URL patterns are found by walking the resolver, so a page added later is
 covered by the anonymous test and must be added to the matrix to pass.
 """
 
+import datetime
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from appointments.models import Appointment, Session, SessionParticipant
+from appointments.models import Appointment, Session, SessionParticipant, SessionSeries, WaitlistEntry
 from appointments.notes.services import NoteService
+from appointments.session_service import SessionService
 from core.middleware import PAGES_WITHOUT_TENANT
-from core.models import Clinic, Consent, Patient, User
+from core.models import Clinic, Consent, Patient, ProviderLeave, User
 from core.permissions import SPECIALTY_OF_ROLE
 from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
 from core.tests.view_helpers import (
     booked,
     consented_patient,
+    group_series,
     group_session,
     legacy_appointment,
     staff_member,
@@ -103,8 +107,27 @@ MATRIX = {
     "appointments:participant_turned_away": ("post", DESK),
     "appointments:participant_waive_billing": ("post", FINANCE),
     "appointments:participant_confirm_billing": ("post", {*DESK, Role.FINANCE}),
+    "appointments:series_list": ("get", STAFF),
+    "appointments:series_create": ("get", DESK),
+    "appointments:series_detail": ("get", STAFF),
+    "appointments:series_enrol": ("get", DESK),  # GET finds the child, POST enrols
+    "appointments:series_withdraw": ("post", DESK),
+    "appointments:series_occurrence_cancel": ("post", DESK),
+    "appointments:series_occurrence_move": ("post", DESK),
+    "appointments:series_waitlist_add": ("post", DESK),
+    "appointments:session_waitlist_add": ("get", DESK),  # GET finds the child, POST adds them
+    "appointments:waitlist_accept": ("post", DESK),
+    "appointments:waitlist_withdraw": ("post", DESK),
+    "appointments:waitlist_family_told": ("post", DESK),
     "appointments:schedule_by_provider": ("get", STAFF),
     "appointments:schedule_by_room": ("get", STAFF),
+    "appointments:calendar_week": ("get", STAFF),
+    "appointments:calendar_events": ("get", STAFF),
+    "appointments:calendar_move": ("post", DESK),
+    "appointments:leave_list": ("get", DESK),
+    "appointments:leave_create": ("get", DESK),
+    "appointments:leave_detail": ("get", DESK),  # GET lists the bookings under it, POST moves them
+    "appointments:free_slots": ("get", DESK),
     "appointments:appointment_list": ("get", STAFF),
     "appointments:appointment_book": ("get", DESK),
     "appointments:appointment_detail": ("get", STAFF),
@@ -157,7 +180,18 @@ def rows(tenant, clinic, provider):
     """One row of each kind a URL can point to, each kind in its own id range."""
     with connection.cursor() as cursor:
         for thousands, model in enumerate(
-            (Session, SessionParticipant, Appointment, Patient, Consent, PsychologySession), start=1
+            (
+                Session,
+                SessionParticipant,
+                Appointment,
+                Patient,
+                Consent,
+                PsychologySession,
+                SessionSeries,
+                WaitlistEntry,
+                ProviderLeave,
+            ),
+            start=1,
         ):
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
@@ -165,7 +199,18 @@ def rows(tenant, clinic, provider):
             )
     session = group_session(provider, clinic)
     participant = booked(session)
+    full = group_session(provider, clinic, hour=13, capacity=2)
+    booked(full)
+    booked(full)
     return {
+        "waitlist": SessionService.add_to_waitlist(full, consented_patient(tenant)),
+        "series": group_series(provider, clinic),
+        "leave": ProviderLeave.objects.create(
+            provider=provider,
+            starts_at=timezone.now() + datetime.timedelta(days=30),
+            ends_at=timezone.now() + datetime.timedelta(days=31),
+            reason="Training",
+        ),
         "session": session,
         "participant": participant,
         "appointment": legacy_appointment(provider, clinic),
@@ -175,6 +220,15 @@ def rows(tenant, clinic, provider):
             PsychologySession, participant=booked(session), provider=provider, presenting_issues="Worries"
         ),
     }
+
+
+# URLs whose name doesn't start with the kind of row their <pk> is.
+ROW_KIND_OF = {"appointments:calendar_move": "session"}
+
+
+def row_kind(name: str) -> str:
+    """The kind of row the ``pk`` of URL ``name`` is: its name's first word (``session_detail``)."""
+    return ROW_KIND_OF.get(name, name.split(":")[-1].split("_")[0])
 
 
 def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
@@ -187,7 +241,7 @@ def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
     kwargs = {}
     for parameter in pattern.pattern.converters:
         assert parameter in ("pk", "specialty"), f"{name}: teach url_for about the <{parameter}> parameter"
-        kind = name.split(":")[-1].split("_")[0]
+        kind = row_kind(name)
         assert kind in rows, f"{name}: teach url_for which row <{parameter}> of this URL is"
         kwargs[parameter] = getattr(rows[kind], parameter)
     return reverse(name, kwargs=kwargs)
@@ -378,7 +432,8 @@ def test_every_row_url_of_another_organisation_is_404(client, rows):
 def test_every_row_url_with_an_unknown_id_is_404(client, tenant):
     client.force_login(staff_member(tenant, Role.ADMIN))
     missing = dict.fromkeys(
-        ("session", "participant", "appointment", "patient", "consent"), SimpleNamespace(pk=987654)
+        ("session", "participant", "appointment", "patient", "consent", "series", "waitlist", "leave"),
+        SimpleNamespace(pk=987654),
     )
     missing["note"] = SimpleNamespace(pk=987654, specialty=Clinic.Specialty.PSYCHOLOGY)
 

@@ -5,7 +5,8 @@ import datetime
 from django.utils import timezone
 
 from appointments.appointment_service import AppointmentService
-from appointments.models import Appointment, Session, SessionParticipant
+from appointments.models import Appointment, Session, SessionParticipant, SessionSeries
+from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
 from core.middleware import ACTING_TENANT_SESSION_KEY
 from core.models import Clinic, Patient, Provider, Room, Tenant, User
@@ -55,6 +56,30 @@ def group_session(
         service_type=service_type,
         max_capacity=capacity,
         room=room,
+    )
+
+
+def group_series(
+    provider: Provider,
+    clinic: Clinic,
+    *,
+    day: datetime.date | None = None,
+    hour: int = 12,
+    count: int = 2,
+    capacity: int = 8,
+) -> SessionSeries:
+    """A weekly group series of ``count`` sessions from ``day`` (today), made by the series service."""
+    return SeriesService.create_series(
+        session_type=Session.SessionType.GROUP,
+        provider=provider,
+        clinic=clinic,
+        service_type="Social Skills Group",
+        title="Social skills",
+        start_date=day or today(),
+        scheduled_time=datetime.time(hour, 0),
+        duration=60,
+        occurrence_count=count,
+        max_capacity=capacity,
     )
 
 
