@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.contrib.postgres.indexes import BrinIndex
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Trim, Upper
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import clock
+from core.name_search import search_text_expression
 from core.tenancy import TenantScopedManager
 
 if TYPE_CHECKING:
@@ -62,6 +64,11 @@ class Tenant(models.Model):
     )
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    show_hijri_dates = models.BooleanField(
+        _("show Hijri dates"),
+        default=False,
+        help_text=_("Show the Umm al-Qura Hijri date beside the Gregorian one on staff pages."),
+    )
 
     tenant_path = "pk"
     objects = TenantScopedManager()
@@ -316,6 +323,7 @@ class Room(models.Model):
         Clinic, verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="rooms"
     )
     name = models.CharField(_("name"), max_length=100)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=100, blank=True)
     history = HistoricalRecords()
 
     tenant_path = "clinic__tenant"
@@ -328,7 +336,12 @@ class Room(models.Model):
         constraints = [models.UniqueConstraint(fields=["clinic", "name"], name="room_unique_name_per_clinic")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.clinic})"
+        return f"{self.display_name} ({self.clinic})"
+
+    @property
+    def display_name(self) -> str:
+        """The room's name in the active language."""
+        return in_active_language(self.name, self.name_ar)
 
 
 class Provider(models.Model):
@@ -341,6 +354,12 @@ class Provider(models.Model):
     specialty = models.CharField(_("specialty"), max_length=20, choices=Clinic.Specialty.choices)
     clinics = models.ManyToManyField(Clinic, verbose_name=_("clinics"), related_name="providers", blank=True)
     title = models.CharField(_("title"), max_length=40, blank=True, help_text=_("e.g. Dr"))
+    name_ar = models.CharField(
+        _("name (Arabic)"),
+        max_length=200,
+        blank=True,
+        help_text=_("The name with its title as Arabic pages show it, e.g. د. سارة القحطاني."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords(m2m_fields=[clinics])
 
@@ -354,7 +373,7 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         name = self.user.get_full_name() or self.user.username
-        return f"{self.title} {name}".strip()
+        return in_active_language(f"{self.title} {name}".strip(), self.name_ar)
 
     @property
     def tenant(self) -> Tenant | None:
@@ -440,6 +459,47 @@ class ProviderLeave(models.Model):
         return f"{self.provider}: {starts:%d/%m/%Y %H:%M}-{ends:%d/%m/%Y %H:%M} ({self.reason})"
 
 
+class ServiceName(models.Model):
+    """One entry of an organisation's catalogue of service names, in English and Arabic.
+
+    ``service_type`` on sessions and appointments stays free text (the seed's contract): the
+    booking forms offer these names, and pages show the Arabic name of a text that matches one.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, related_name="service_names"
+    )
+    specialty = models.CharField(
+        _("specialty"),
+        max_length=20,
+        choices=Clinic.Specialty.choices,
+        blank=True,
+        help_text=_("Offered on the booking forms of this specialty's clinics; blank for every clinic."),
+    )
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("offered on booking forms"), default=True)
+    history = HistoricalRecords()
+
+    tenant_path = "tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("service name")
+        verbose_name_plural = _("service names")
+        ordering = ["name_en"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name_en"],
+                name="servicename_unique_per_tenant",
+                violation_error_message=_("This service name is already in the catalogue."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return in_active_language(self.name_en, self.name_ar)
+
+
 class Patient(models.Model):
     class Sex(models.TextChoices):
         FEMALE = "F", _("Female")
@@ -459,7 +519,14 @@ class Patient(models.Model):
     guardian_name = models.CharField(_("guardian name"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    # Kept by PostgreSQL (core.name_search): names, MRN and phone folded for search.
+    search_text = models.GeneratedField(
+        expression=search_text_expression(),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("search text"),
+    )
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     tenant_path = "tenant"
     objects = TenantScopedManager()
@@ -468,7 +535,11 @@ class Patient(models.Model):
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         ordering = ["last_name_en", "first_name_en"]
-        indexes = [models.Index(fields=["tenant", "last_name_en"], name="patient_tenant_name_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "last_name_en"], name="patient_tenant_name_idx"),
+            # Word-prefix search (to_tsquery 'word:*') with the built-in 'simple' configuration.
+            GinIndex(SearchVector("search_text", config="simple"), name="patient_search_text_idx"),
+        ]
         constraints = [
             # Two organisations may give the same number to different children.
             models.UniqueConstraint(
@@ -508,6 +579,11 @@ class Patient(models.Model):
     @property
     def full_name_ar(self) -> str:
         return f"{self.first_name_ar} {self.last_name_ar}".strip()
+
+    @property
+    def full_name(self) -> str:
+        """The name in the active language (the English one where no Arabic is recorded)."""
+        return in_active_language(self.full_name_en, self.full_name_ar)
 
 
 class Consent(models.Model):
