@@ -4,12 +4,18 @@ from core import views
 from core.access_logging import logs_access, patient_of, url_patient
 from core.break_glass_views import patient_break_glass
 from core.models import Consent
+from core.patient_lookup_views import patient_lookup
 
 app_name = "core"
 
 urlpatterns = [
     path("patients/", logs_access("patient_list", listing=True)(views.patient_search), name="patient_search"),
     path("patients/add/", views.patient_create, name="patient_create"),
+    path(
+        "patients/lookup/",
+        logs_access("patient_lookup", listing=True)(patient_lookup),
+        name="patient_lookup",
+    ),
     path(
         "patients/<int:pk>/consents/add/",
         logs_access("patient", patient=url_patient)(views.patient_add_consent),
