@@ -4,14 +4,13 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from appointments.clearance_selectors import QueueFilters, queue_page, queue_rows
 from appointments.notes.access import patient_notes_context
 from appointments.selectors import (
     appointments_on,
     billing_queue,
     billing_review_queue,
     chart_for_patient,
-    clearance_queue_appointments,
-    clearance_queue_participants,
     participant_status_counts,
     sessions_on,
 )
@@ -27,6 +26,8 @@ from core.permissions import (
 )
 
 QUEUE_SIZE = 50
+# The first rows of the clearance queue home shows; its page (appointments:clearance_queue) has all.
+CLEARANCE_PREVIEW = 5
 
 
 def _schedule_today(user: User, provider_user: User | None = None) -> dict:
@@ -42,16 +43,15 @@ def _schedule_today(user: User, provider_user: User | None = None) -> dict:
 
 
 def _clearance_queue(user: User) -> dict:
+    """The clearance queue's first rows and counts over its default span, so the total is what
+    its "See all" link lists."""
     today = clock.today()
-    participants = clearance_queue_participants(user, today)
-    appointments = clearance_queue_appointments(user, today)
+    rows = queue_rows(user, QueueFilters.default(today))
     return {
         "today": today,
-        "queue_participants": list(participants[:QUEUE_SIZE]),
-        "queue_appointments": list(appointments[:QUEUE_SIZE]),
-        "queue_total": participants.count() + appointments.count(),
-        "queue_today": participants.filter(session__scheduled_date=today).count()
-        + appointments.filter(scheduled_date=today).count(),
+        "queue": queue_page(user, rows[:CLEARANCE_PREVIEW]),
+        "queue_total": rows.count(),
+        "queue_today": queue_rows(user, QueueFilters(today, today)).count(),
     }
 
 

@@ -111,24 +111,43 @@ def test_home_finance_shows_the_clearance_queue_with_counts(client, tenant, clin
 
     response = client.get(reverse("home"))
 
-    queued = response.context["queue_participants"]
+    queued = [row.booking for row in response.context["queue"]]
     assert response.context["view"] == "finance"
-    assert [p.session for p in queued] == [
+    assert [getattr(b, "session", b) for b in queued] == [
         todays_floor["mine"],
         todays_floor["mine"],
+        appointment,
         todays_floor["tomorrow"],
     ]
-    assert response.context["queue_appointments"] == [appointment]
     assert counts(response) == {"queue_total": 4, "queue_today": 3}
     html = response.content.decode()
     assert reverse("appointments:participant_clear_finance", args=[queued[0].pk]) in html
     assert reverse("appointments:appointment_clear_finance", args=[appointment.pk]) in html
     assert '<input type="hidden" name="next" value="/">' in html
+    assert f'href="{reverse("appointments:clearance_queue")}" data-testid="clearance-see-all"' in html
+
+
+def test_home_finance_shows_the_first_rows_and_counts_what_the_queue_page_lists(
+    client, tenant, clinic, provider
+):
+    session = group_session(provider, clinic, capacity=12)
+    for _ in range(7):
+        booked(session)
+    booked(group_session(provider, clinic, day=today() + datetime.timedelta(days=7), hour=8))
+    booked(group_session(provider, clinic, day=today() + datetime.timedelta(days=8), hour=8))
+    login(client, tenant, Role.FINANCE)
+
+    home = client.get(reverse("home"))
+    queue = client.get(reverse("appointments:clearance_queue"))
+
+    assert counts(home) == {"queue_total": 8, "queue_today": 7}
+    assert queue.context["page_obj"].paginator.count == 8
+    assert [row.key for row in home.context["queue"]] == [row.key for row in queue.context["rows"]][:5]
 
 
 def test_home_finance_clearing_from_the_queue_comes_back_to_it(client, tenant, todays_floor):
     login(client, tenant, Role.FINANCE)
-    participant = client.get(reverse("home")).context["queue_participants"][0]
+    participant = client.get(reverse("home")).context["queue"][0].booking
 
     response = client.post(
         reverse("appointments:participant_clear_finance", args=[participant.pk]), {"next": "/"}, follow=True
@@ -186,9 +205,9 @@ def test_home_front_desk_query_count_does_not_grow(
     legacy_appointment(ProviderFactory(clinic=clinic), clinic, hour=12)
     login(client, tenant, Role.FRONT_DESK)
 
-    # session + user, today's sessions, today's appointments, participant counts, the no-shows to
-    # review, the access-log row
-    with django_assert_num_queries(7):
+    # session + user, today's sessions, their children, today's appointments, participant counts,
+    # the no-shows to review, the tenant (its Hijri-date setting), the access-log row
+    with django_assert_num_queries(9):
         response = client.get(reverse("home"))
 
     assert len(response.context["sessions"]) == sessions
@@ -203,12 +222,13 @@ def test_home_finance_query_count_does_not_grow(
         booked(session)
     login(client, tenant, Role.FINANCE)
 
-    # session + user, queued participants, queued appointments, two totals, two of-today counts,
-    # the no-shows to review, the billable items, the access-log row
-    with django_assert_num_queries(11):
+    # session + user, the clearance queue's first rows, their places (no appointment: no query),
+    # its total, its count of today, the no-shows to review, the billable items, the tenant (its
+    # Hijri-date setting), the access-log row
+    with django_assert_num_queries(10):
         response = client.get(reverse("home"))
 
-    assert len(response.context["queue_participants"]) == participants
+    assert len(response.context["queue"]) == min(participants, 5)
 
 
 # Layout, login, logout, language
