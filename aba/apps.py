@@ -9,7 +9,7 @@ class AbaConfig(AppConfig):
     def ready(self) -> None:
         from aba.forms import ABABehaviourRecordFormSet, ABASessionForm, ABASkillTargetFormSet
         from aba.models import ABASession
-        from appointments.notes.registry import NoteKind, register_note_kind
+        from appointments.notes.registry import CarriedRows, NoteKind, register_note_kind
 
         register_note_kind(
             NoteKind(
@@ -17,5 +17,8 @@ class AbaConfig(AppConfig):
                 form=ABASessionForm,
                 formsets=(ABABehaviourRecordFormSet, ABASkillTargetFormSet),
                 rows_template="notes/_rows_aba.html",
+                # The programme's targets and their prompt levels carry over; each session counts
+                # its own trials and correct answers. Behaviour records are the session's own.
+                carried_over=(CarriedRows("skill_targets", fields=("target", "prompt_level")),),
             )
         )

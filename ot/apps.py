@@ -7,7 +7,7 @@ class OtConfig(AppConfig):
     verbose_name = _("Occupational therapy")
 
     def ready(self) -> None:
-        from appointments.notes.registry import NoteKind, register_note_kind
+        from appointments.notes.registry import CarriedRows, NoteKind, register_note_kind
         from ot.forms import OTSessionForm, OTTargetSkillFormSet
         from ot.models import OTSession
 
@@ -17,5 +17,7 @@ class OtConfig(AppConfig):
                 form=OTSessionForm,
                 formsets=(OTTargetSkillFormSet,),
                 rows_template="notes/_rows_ot.html",
+                # The skills worked on carry over to the next note; each session rates them afresh.
+                carried_over=(CarriedRows("target_skills", fields=("skill",)),),
             )
         )

@@ -287,6 +287,8 @@ class NotePartAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, SimpleHistoryAdmi
     """Rows and addenda listed on their own, read-only: they are written on their note's page."""
 
     access_log_patient_path = "note__patient"
+    # Changelists open on the newest rows: the parts of the latest notes, each note's in order.
+    ordering = ("-note__session_date", "-note_id", "pk")
 
     history_revert = False
     list_select_related: ClassVar[tuple[str, ...]] = ("note__patient",)  # extended by the disciplines

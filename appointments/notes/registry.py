@@ -15,14 +15,27 @@ from core import locks
 
 
 @dataclass(frozen=True)
+class CarriedRows:
+    """Child rows a new note copies from the child's last signed note: which rows, which of their fields.
+
+    Only what names the work (a target, its prompt level) is copied; what measures the
+    session (ratings, trials, correct answers) starts empty, so no note clones the last.
+    """
+
+    related_name: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NoteKind:
-    """A discipline's note: its model, content form, child-row formsets and row template."""
+    """A discipline's note: its model, content form, child-row formsets, row template and carried rows."""
 
     model: type[ClinicalNote]
     form: type[forms.ModelForm]
     # Quoted: Django's form classes take no type arguments at run time.
     formsets: "tuple[type[forms.BaseInlineFormSet[Any, Any, Any]], ...]" = ()
     rows_template: str = ""
+    carried_over: tuple[CarriedRows, ...] = ()
 
     @property
     def specialty(self) -> str:

@@ -5,13 +5,13 @@ shows only the notes its viewer may read.
 """
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from appointments.models import Session, SessionParticipant
 from appointments.notes.models import ClinicalNote, ClinicalNoteAddendum
-from appointments.notes.registry import note_models
+from appointments.notes.registry import note_kind, note_models
 from core.models import Patient, User
 from core.permissions import readable_specialties
 
@@ -80,3 +80,91 @@ def patient_notes(patient: Patient, user: User | None = None) -> list[ClinicalNo
 def session_has_notes(session: Session) -> bool:
     """True when any discipline has a note on ``session``: such a session is cancelled, never deleted."""
     return any(note_model.objects.filter(session=session).exists() for note_model in note_models().values())
+
+
+# Children with no note to write: their booking was cancelled, they were turned away, or they
+# didn't come. "Next child" passes over them.
+NO_NOTE_TO_WRITE = (*SessionParticipant.INACTIVE_STATUSES, SessionParticipant.Status.NO_SHOW)
+
+
+@dataclass(frozen=True)
+class NextChild:
+    """The participant after another on a session, and their note of the discipline if written."""
+
+    participant: SessionParticipant
+    note_pk: int | None
+    note_signed: bool
+
+
+def next_child(
+    note_model: type[ClinicalNote], participant: SessionParticipant, user: User
+) -> NextChild | None:
+    """The next participant of ``participant``'s session with a ``note_model`` note to write, or None.
+
+    The session's participant order (booked first, then by id, as on the session page);
+    children cancelled, turned away or not come (``NO_NOTE_TO_WRITE``) are passed over.
+    One query, whatever the size of the group: the note's id and status come as subqueries.
+    """
+    notes = note_model.objects.filter(session_participant=OuterRef("pk"))
+    after = Q(booked_at__gt=participant.booked_at) | Q(booked_at=participant.booked_at, pk__gt=participant.pk)
+    following = (
+        SessionParticipant.objects.for_user(user)
+        .filter(after, session_id=participant.session_id)
+        .exclude(status__in=NO_NOTE_TO_WRITE)
+        .annotate(
+            note_pk=Subquery(notes.values("pk")[:1]),
+            note_status=Subquery(notes.values("status")[:1]),
+        )
+        .order_by("booked_at", "pk")
+        .first()
+    )
+    if following is None:
+        return None
+    return NextChild(
+        participant=following,
+        note_pk=following.note_pk,
+        note_signed=following.note_status == ClinicalNote.Status.SIGNED,
+    )
+
+
+@dataclass(frozen=True)
+class CarriedOver:
+    """The rows a new note starts with, by related name, and the signed note they come from."""
+
+    source: ClinicalNote
+    rows: dict[str, list[dict[str, Any]]]
+
+
+def carried_over_rows(
+    note_model: type[ClinicalNote], participant: SessionParticipant, user: User
+) -> CarriedOver | None:
+    """What a new ``note_model`` note for ``participant`` copies from the child's last signed note.
+
+    The discipline names the rows and fields copied (``NoteKind.carried_over``: OT's skill
+    names, ABA's targets with their prompt levels); the rest of each row starts empty.
+    "Last": the latest session date up to this session's (a note written late for an earlier
+    session copies nothing from later ones), and of one day the one signed last. Drafts are
+    not the record yet and are ignored. The patient pins the child and so the organisation,
+    and the read keeps to ``user``'s organisation as every page's does. None when the
+    discipline carries nothing over, the child has no signed note or it has no such rows.
+    One query for the note, one per kind of row copied.
+    """
+    carried = note_kind(note_model.specialty).carried_over
+    if not carried:
+        return None
+    source = (
+        note_model.objects.for_user(user)
+        .filter(
+            patient_id=participant.patient_id,
+            status=ClinicalNote.Status.SIGNED,
+            session_date__lte=participant.session.scheduled_date,
+        )
+        .order_by("-session_date", "-signed_at", "-pk")
+        .first()
+    )
+    if source is None:
+        return None
+    rows = {
+        rows.related_name: list(getattr(source, rows.related_name).values(*rows.fields)) for rows in carried
+    }
+    return CarriedOver(source, rows) if any(rows.values()) else None

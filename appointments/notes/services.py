@@ -146,7 +146,7 @@ class NoteService:
             raise NoteLinkError(
                 _("%(patient)s's booking %(number)s is %(status)s; a note can't be written for it.")
                 % {
-                    "patient": locked.patient.full_name_en,
+                    "patient": locked.patient.full_name,
                     "number": locked.appointment_number,
                     "status": locked.get_status_display().lower(),
                 }

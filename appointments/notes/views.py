@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_stubs_ext import StrOrPromise
 
 from appointments import timing
+from appointments.models import SessionParticipant
 from appointments.notes.access import (
     DisciplineWithoutNotes,
     access_note,
@@ -42,10 +43,12 @@ from appointments.notes.exceptions import (
 from appointments.notes.forms import NoteRowsFormSet, NoteVersionForm, merge_untouched
 from appointments.notes.models import ClinicalNote, NoteTextLengthValidator, changed_at_text, user_name
 from appointments.notes.registry import note_kind
+from appointments.notes.selectors import CarriedOver, carried_over_rows, next_child
 from appointments.notes.services import NoteService
 from core import clock
 from core.access_log import read_under_break_glass
-from core.permissions import StaffRequest, is_admin
+from core.models import User
+from core.permissions import StaffRequest, can_write_notes, is_admin
 
 SIGNED_NOTE_IS_READ_ONLY = gettext_lazy("This note is signed and can't be changed; add an addendum instead.")
 
@@ -66,21 +69,34 @@ class AddendumForm(forms.Form):
 
 
 class NoteForms:
-    """A discipline's content form and its row formsets, validated and handed to the service together."""
+    """A discipline's content form and its row formsets, validated and handed to the service together.
+
+    ``carried_over``: the rows a new note's blank page starts with (``carried_over_rows``).
+    """
 
     def __init__(
-        self, note_model: type[ClinicalNote], data: QueryDict | None = None, note: ClinicalNote | None = None
+        self,
+        note_model: type[ClinicalNote],
+        data: QueryDict | None = None,
+        note: ClinicalNote | None = None,
+        carried_over: CarriedOver | None = None,
     ) -> None:
         kind = note_kind(note_model.specialty)
         instance = note if note is not None else note_model()
         self.form = kind.form(data, instance=instance)
-        # Every discipline builds its formsets with formset=NoteRowsFormSet; django-stubs'
-        # inlineformset_factory forgets that class.
-        self.formsets = [
-            cast(NoteRowsFormSet, formset_class(data, instance=instance)) for formset_class in kind.formsets
-        ]
-        for formset in self.formsets:
+        self.carried_over = carried_over
+        carried_rows = carried_over.rows if carried_over is not None else {}
+        self.formsets = []
+        for formset_class in kind.formsets:
+            rows = carried_rows.get(formset_class.get_default_prefix(), [])
+            # Every discipline builds its formsets with formset=NoteRowsFormSet; django-stubs'
+            # inlineformset_factory forgets that class.
+            formset = cast(NoteRowsFormSet, formset_class(data, instance=instance, initial=rows or None))
+            if rows:
+                # One form per carried row, instead of the blank one ("Add a row" adds more).
+                formset.extra = len(rows)
             formset.title = formset.model._meta.verbose_name_plural
+            self.formsets.append(formset)
         self.version_form = NoteVersionForm(
             data, initial={"version": note.version if note is not None else None}
         )
@@ -137,6 +153,43 @@ def _history_url(request: StaffRequest, note: ClinicalNote) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[note.pk])
 
 
+def _next_child_url(
+    user: User, note_model: type[ClinicalNote], participant: SessionParticipant | None
+) -> str:
+    """Where "Next child" goes from ``participant``'s note; "" after the last child, for a note
+    of no session (a legacy appointment's) and for a user who doesn't write the discipline.
+
+    The next child's note: a draft opens to be edited, a signed one to be read; a child
+    without one opens on its writing page.
+    """
+    if participant is None or not can_write_notes(user, note_model.specialty):
+        return ""
+    following = next_child(note_model, participant, user)
+    if following is None:
+        return ""
+    if following.note_pk is None:
+        return reverse("notes:participant_note_write", args=[following.participant.pk])
+    action = "note_detail" if following.note_signed else "note_edit"
+    return reverse(f"notes:{action}", args=[note_model.specialty, following.note_pk])
+
+
+def _can_save_and_sign(user: User, note_model: type[ClinicalNote], participant, note, conflict) -> bool:
+    """Whether the form offers "Save and sign": to whoever could sign the saved note now.
+
+    A new note is the writer's own, so only the timing decides (``timing.signing_problem``,
+    asked of the note as it would be saved); never beside a conflict, which is resolved first.
+    """
+    if conflict is not None:
+        return False
+    if note is not None:
+        return note_actions(user, note).can_sign
+    # Links of every discipline's model, unknown to the plugin on the abstract ClinicalNote.
+    unsaved = note_model(  # type: ignore[misc]
+        patient=participant.patient, session=participant.session, session_participant=participant
+    )
+    return timing.signing_problem(unsaved) is None
+
+
 def _form_page(
     request: StaffRequest, note_forms: NoteForms, participant, note_model, note=None, conflict=None
 ) -> HttpResponse:
@@ -148,8 +201,27 @@ def _form_page(
         "session": participant.session if participant is not None else None,
         "patient": participant.patient if participant is not None else note.patient,
         "conflict": conflict,
+        "can_save_and_sign": _can_save_and_sign(request.user, note_model, participant, note, conflict),
+        "next_child_url": _next_child_url(request.user, note_model, participant),
     }
     return render(request, "notes/note_form.html", context)
+
+
+# What the note form's buttons do after the save (its submit button's ``then``): "Save and sign"
+# goes on to the signing page's confirmation, "Save and next child" to the next child's note.
+THEN_SIGN = "sign"
+THEN_NEXT_CHILD = "next"
+
+
+def _after_save(request: StaffRequest, note: ClinicalNote) -> HttpResponse:
+    then = request.POST.get("then")
+    if then == THEN_SIGN:
+        return redirect(reverse("notes:note_sign", args=[note.specialty, note.pk]))
+    if then == THEN_NEXT_CHILD:
+        following = _next_child_url(request.user, type(note), note.session_participant)
+        if following:
+            return redirect(following)
+    return redirect(_note_url(note))
 
 
 @dataclass(frozen=True)
@@ -235,11 +307,13 @@ def participant_note_write(request: StaffRequest, pk: int) -> HttpResponse:
     except DisciplineWithoutNotes as error:
         context = {"message": error.message, "session": error.participant.session}
         return render(request, "notes/note_unavailable.html", context, status=404)
+    carried_over = None
     if request.method == "GET":
         existing = note_model.objects.filter(session_participant=participant).first()
         if existing is not None:
             return redirect(_note_url(existing))
-    note_forms = NoteForms(note_model, _posted(request))
+        carried_over = carried_over_rows(note_model, participant, request.user)
+    note_forms = NoteForms(note_model, _posted(request), carried_over=carried_over)
     if request.method == "POST" and note_forms.is_valid():
         try:
             note = NoteService.create_note(
@@ -258,7 +332,7 @@ def participant_note_write(request: StaffRequest, pk: int) -> HttpResponse:
             note_forms.show_error(error)
         else:
             messages.success(request, _("Note saved as a draft."))
-            return redirect(_note_url(note))
+            return _after_save(request, note)
     return _form_page(request, note_forms, participant, note_model)
 
 
@@ -274,6 +348,7 @@ def _detail_page(
         "history_url": _history_url(request, note),
         "addendum_form": addendum_form or AddendumForm(initial={"version": note.version}),
         "under_break_glass": read_under_break_glass(request.user),
+        "next_child_url": _next_child_url(request.user, type(note), note.session_participant),
     }
     return render(request, "notes/note_detail.html", context)
 
@@ -310,7 +385,7 @@ def note_edit(request: StaffRequest, specialty: str, pk: int) -> HttpResponse:
                 note_forms.show_error(error)
             else:
                 messages.success(request, _("Note saved."))
-                return redirect(_note_url(note))
+                return _after_save(request, note)
     return _form_page(request, note_forms, note.session_participant, type(note), note)
 
 

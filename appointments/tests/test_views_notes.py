@@ -574,9 +574,10 @@ def test_note_detail_query_count_does_not_grow_with_rows_and_addenda(
         NoteService.add_addendum(note, text=f"Remark {n}", user=aba_provider.user)
     logged_in(client, aba_provider.user)
 
-    # session, user, the note with its links, addenda with authors, behaviour
-    # records, skill targets, the access-log row (its patient looked up inside the INSERT)
-    with django_assert_num_queries(7):
+    # session, user, the note with its links, addenda with authors, behaviour records, skill
+    # targets, the viewer's provider profile and the next child ("Next child"), the access-log
+    # row (its patient looked up inside the INSERT)
+    with django_assert_num_queries(9):
         response = client.get(note_url(note))
 
     assert len(response.context["note"].addenda.all()) == rows
@@ -803,8 +804,9 @@ def test_session_detail_query_count_with_notes_does_not_grow(
 
     # session, user, the session, participants with patients, their consents, the waiting
     # list, the viewer's provider profile, participants again for the notes, the
-    # psychology notes, their addenda, the access-log row
-    with django_assert_num_queries(11):
+    # psychology notes, their addenda, the user's organisation (whether it shows Hijri dates),
+    # the access-log row
+    with django_assert_num_queries(12):
         response = psychologist.get(session.get_absolute_url())
 
     assert sum(len(p.readable_notes) for p in response.context["participants"]) == participants
