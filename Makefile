@@ -18,7 +18,7 @@ FIND_DATABASES = DATABASE_OWNER_URL="$$($(BIN)/python scripts/dev_database.py $(
 	DATABASE_URL="$$($(BIN)/python scripts/dev_database.py --app-role $(DB_NAME))" && export DATABASE_URL
 PORT ?= 8000
 
-.PHONY: install run test lint messages browsers
+.PHONY: install run demo-reset test lint messages browsers
 
 $(STAMP): requirements.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -41,6 +41,12 @@ run: install messages
 	DATABASE_ROLE=owner $(BIN)/python manage.py migrate --no-input && \
 	DATABASE_ROLE=owner $(BIN)/python manage.py seed_demo && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Drops the demo's database and creates it again as its owner, then migrates and seeds; refuses
+# unless DEBUG is on and the database holds the demo organisation only (demo_reset).
+demo-reset: install messages
+	$(FIND_DATABASES) && export DJANGO_SETTINGS_MODULE=config.settings.local && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py demo_reset
 
 test: install messages browsers
 	$(FIND_DATABASE) && export DJANGO_SETTINGS_MODULE=config.settings.test && \

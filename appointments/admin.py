@@ -280,6 +280,8 @@ class AddParticipantInline(TenantScopedInline, admin.TabularInline):
 @admin.register(Session)
 class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
     access_log_patient_path = None  # a group session is about many children
+    # Changelists open on the newest rows.
+    ordering = ("-scheduled_date", "-scheduled_time", "-pk")
     list_display = (
         "service_type",
         "seats",
@@ -558,6 +560,8 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
     """Participants are booked through the service and never edited by hand afterwards."""
 
     form = SessionParticipantCreateForm
+    # Changelists open on the newest rows.
+    ordering = ("-session__scheduled_date", "-session__scheduled_time", "-pk")
     list_display = (
         "appointment_number",
         "patient",
@@ -751,6 +755,8 @@ class CheckInRefusalAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScop
 
     access_log_patient_path = "participant__patient"
     list_display = ("refused_at", "participant", "patient", "gate", "refused_by", "message")
+    # Changelists open on the newest rows.
+    ordering = ("-refused_at", "-pk")
     list_filter = ("gate", ("participant__session__clinic", admin.RelatedOnlyFieldListFilter), "refused_at")
     list_select_related = ("participant__patient", "participant__session", "refused_by")
     search_fields = (
@@ -812,6 +818,8 @@ class WaitlistEntryAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScope
     here administrators read them, their history, and move a waiting child with a reason."""
 
     history_revert = False
+    # Changelists open on the newest rows.
+    ordering = ("-added_at", "-pk")
     list_display = (
         "session",
         "patient",
@@ -882,7 +890,7 @@ class WaitlistEntryAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantScope
                 self.message_user(
                     request,
                     gettext("%(patient)s is now number %(position)d on the waiting list.")
-                    % {"patient": entry.patient.full_name_en, "position": form.cleaned_data["position"]},
+                    % {"patient": entry.patient.full_name, "position": form.cleaned_data["position"]},
                     messages.SUCCESS,
                 )
                 return None
@@ -1070,6 +1078,8 @@ class SeriesEnrolmentAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantSco
 
     history_revert = False
     list_display = ("series", "patient", "enrolled_at", "enrolled_by", "withdrawn_at", "withdrawn_by")
+    # Changelists open on the newest rows.
+    ordering = ("-enrolled_at", "-pk")
     list_filter = (("series__clinic", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("series", "patient", "enrolled_by", "withdrawn_by")
     search_fields = (
@@ -1105,6 +1115,8 @@ class SeriesSkippedDateAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, TenantS
 
     access_log_patient_path = "series__patient"
     list_display = ("date", "series", "why", "detail")
+    # Changelists open on the newest rows.
+    ordering = ("-date", "-pk")
     list_filter = ("why", ("series__clinic", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("series",)
     search_fields = ("series__title", "series__service_type", "detail")
@@ -1154,6 +1166,8 @@ class AppointmentRescheduleForm(ServiceForm):
 
 @admin.register(Appointment)
 class AppointmentAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
+    # Changelists open on the newest rows.
+    ordering = ("-scheduled_date", "-scheduled_time", "-pk")
     list_display = (
         "appointment_number",
         "patient",

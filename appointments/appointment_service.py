@@ -139,12 +139,12 @@ class AppointmentService:
         locked = _lock(appointment)
         if locked.status in (AppointmentStatus.ARRIVED, AppointmentStatus.IN_PROGRESS):
             raise InvalidTransition(
-                _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name_en}
+                _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name}
             )
         if locked.status not in EXPECTED:
             raise InvalidTransition(
                 _("%(patient)s can't be checked in: the appointment is marked %(status)s.")
-                % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
+                % {"patient": locked.patient.full_name, "status": locked.get_status_display().lower()}
             )
         booking_rules.admit(
             locked,

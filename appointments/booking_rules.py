@@ -45,7 +45,9 @@ def validate_slot_scope(
 def validate_room_scope(room: Room | None, clinic: Clinic) -> None:
     """Raise OutOfScope for a room of another clinic."""
     if room is not None and room.clinic_id != clinic.pk:
-        raise OutOfScope(_("Room %(room)s is not in %(clinic)s.") % {"room": room.name, "clinic": clinic})
+        raise OutOfScope(
+            _("Room %(room)s is not in %(clinic)s.") % {"room": room.display_name, "clinic": clinic}
+        )
 
 
 def validate_duration(duration: int) -> None:
@@ -162,7 +164,7 @@ def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
     if patient.tenant_id != clinic.tenant_id:
         raise OutOfScope(
             _("%(patient)s is registered with another organisation and can't be booked here.")
-            % {"patient": patient.full_name_en}
+            % {"patient": patient.full_name}
         )
 
 
@@ -179,7 +181,7 @@ def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str
     )
     if any(consent.is_valid_on(day) for consent in covering):
         return None
-    name = patient.full_name_en
+    name = patient.full_name
     if not covering:
         return _("No valid consent on file for %(patient)s.") % {"patient": name}
     latest = covering[0]
@@ -217,7 +219,7 @@ def gate_refusals(
             GateRefusal(
                 CheckInRefusal.Gate.FINANCE,
                 _("Finance clearance is missing for %(patient)s: ask finance to clear the visit.")
-                % {"patient": patient.full_name_en},
+                % {"patient": patient.full_name},
             )
         )
     problem = consent_problem(patient, clinic, day)

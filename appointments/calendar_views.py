@@ -12,7 +12,7 @@ posts to ``calendar_move``, which goes through ``SessionService.reschedule_sessi
 import datetime
 from typing import Any
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import get_text_list
@@ -35,8 +35,9 @@ from appointments.exceptions import SchedulingError
 from appointments.models import Session
 from appointments.session_service import SessionService
 from core import clock
-from core.models import Clinic, Provider, Room, User, in_active_language
+from core.models import Clinic, Provider, Room, User
 from core.permissions import Capability, StaffRequest, has_capability, require_capability
+from core.service_names import service_name
 
 # FullCalendar hands its locale to the browser's Intl: British English writes dates day first,
 # and Arabic with the Latin numbering system keeps Latin digits (its default is Arabic-Indic).
@@ -140,17 +141,13 @@ def calendar_week(request: StaffRequest) -> HttpResponse:
 
 
 def _names(entry: WeekBooking) -> str:
-    return str(
-        get_text_list(
-            [in_active_language(child.full_name_en, child.full_name_ar) for child in entry.children], _("and")
-        )
-    )
+    return str(get_text_list([child.full_name for child in entry.children], _("and")))
 
 
-def _title(kind: OwnerKind, entry: WeekBooking) -> str:
+def _title(request: HttpRequest, kind: OwnerKind, entry: WeekBooking) -> str:
     """Plain text (FullCalendar sets it as text): provider (unless it is their week), service, children."""
     booking = entry.booking
-    what = booking.service_type
+    what = service_name(request, booking.service_type)
     if isinstance(booking, Session) and booking.is_group:
         what = f"{what} ({len(entry.children)}/{booking.max_capacity})"
     parts = [] if kind == "provider" else [str(booking.provider)]
@@ -158,14 +155,16 @@ def _title(kind: OwnerKind, entry: WeekBooking) -> str:
     return " · ".join(parts)
 
 
-def _booking_event(kind: OwnerKind, entry: WeekBooking, can_move: bool) -> dict[str, Any]:
+def _booking_event(
+    request: HttpRequest, kind: OwnerKind, entry: WeekBooking, can_move: bool
+) -> dict[str, Any]:
     booking = entry.booking
     is_session = isinstance(booking, Session)
     movable = can_move and is_session and booking.status == Session.Status.SCHEDULED
     label: StrOrPromise = booking.get_status_display()
     return {
         "id": f"{'session' if is_session else 'appointment'}-{booking.pk}",
-        "title": _title(kind, entry),
+        "title": _title(request, kind, entry),
         "start": booking.starts_at.isoformat(),
         "end": booking.ends_at.isoformat(),
         "url": booking.get_absolute_url(),
@@ -201,7 +200,8 @@ def calendar_events(request: StaffRequest) -> JsonResponse:
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     can_move = has_capability(request.user, Capability.BOOK)
     events = [
-        _booking_event(kind, entry, can_move) for entry in week_bookings(request.user, kind, row, start, end)
+        _booking_event(request, kind, entry, can_move)
+        for entry in week_bookings(request.user, kind, row, start, end)
     ]
     if isinstance(row, Provider):
         events.extend(

@@ -36,6 +36,7 @@ from core.models import (
     ProviderLeave,
     ProviderWorkingHours,
     Room,
+    ServiceName,
     Tenant,
     User,
 )
@@ -68,11 +69,38 @@ STAFF = [
 # administrator in Django admin, never a superuser. The platform's operator is the one
 # superuser, of no organisation, with a login of its own.
 OPERATOR = ("operator", "Osama", "Operator")
+# Username, first and last name, and the Arabic name with its title (Provider.name_ar).
 CLINICIANS = {
-    Clinic.Specialty.PSYCHOLOGY: [("psychologist", "Sara", "Haddad"), ("psychologist2", "Nasser", "Saleh")],
-    Clinic.Specialty.OT: [("ot", "Omar", "Rashid"), ("ot2", "Dana", "Yousef")],
-    Clinic.Specialty.ABA: [("aba", "Layla", "Karim"), ("aba2", "Hisham", "Aziz")],
+    Clinic.Specialty.PSYCHOLOGY: [
+        ("psychologist", "Sara", "Haddad", "د. سارة حداد"),
+        ("psychologist2", "Nasser", "Saleh", "د. ناصر صالح"),
+    ],
+    Clinic.Specialty.OT: [
+        ("ot", "Omar", "Rashid", "د. عمر راشد"),
+        ("ot2", "Dana", "Yousef", "د. دانة يوسف"),
+    ],
+    Clinic.Specialty.ABA: [
+        ("aba", "Layla", "Karim", "د. ليلى كريم"),
+        ("aba2", "Hisham", "Aziz", "د. هشام عزيز"),
+    ],
 }
+# Each clinic's rooms are "<first word of its name> Room <n>" and, in Arabic, "<this> <n>".
+ROOM_NAMES_AR = {
+    Clinic.Specialty.PSYCHOLOGY: "غرفة علم النفس",
+    Clinic.Specialty.OT: "غرفة العلاج الوظيفي",
+    Clinic.Specialty.ABA: "غرفة تحليل السلوك",
+}
+# The catalogue of service names (core.ServiceName): the services the plan books (CLINICS),
+# and one offered to every clinic (blank specialty).
+SERVICE_NAMES = [
+    (Clinic.Specialty.PSYCHOLOGY, "Individual Therapy", "علاج فردي"),
+    (Clinic.Specialty.PSYCHOLOGY, "Social Skills Group", "مجموعة المهارات الاجتماعية"),
+    (Clinic.Specialty.OT, "OT Session", "جلسة علاج وظيفي"),
+    (Clinic.Specialty.OT, "Fine Motor Group", "مجموعة المهارات الحركية الدقيقة"),
+    (Clinic.Specialty.ABA, "ABA Session", "جلسة تحليل السلوك التطبيقي"),
+    (Clinic.Specialty.ABA, "Play Skills Group", "مجموعة مهارات اللعب"),
+    ("", "Assessment", "تقييم"),
+]
 PATIENT_COUNT = 60
 DAY_OFFSETS = range(-7, 8)  # a week back, today, a week ahead
 
@@ -469,12 +497,17 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
     if demo_already_loaded():
         return DemoSummary(created=False, logins=logins, operator_login=operator_login)
     tenant, _ = Tenant.objects.get_or_create(
-        code=DEMO_TENANT_CODE, defaults={"name_en": "Agdar Child Therapy Centre", "name_ar": "مركز أجدر"}
+        code=DEMO_TENANT_CODE,
+        defaults={"name_en": "Agdar Child Therapy Centre", "name_ar": "مركز أجدر", "show_hijri_dates": True},
     )
     for username, first, last, role in STAFF:
         _user(tenant, username, first, last, role, password, staff=role == User.Role.ADMIN)
     _user(None, *OPERATOR, User.Role.ADMIN, password, staff=True, superuser=True)
     clinics = [_clinic(tenant, password, *spec) for spec in CLINICS]
+    for specialty, name_en, name_ar in SERVICE_NAMES:
+        ServiceName.objects.get_or_create(
+            tenant=tenant, name_en=name_en, defaults={"specialty": specialty, "name_ar": name_ar}
+        )
     now = clock.now()
     patients = _patients(tenant, now)
     progress(1)
@@ -550,13 +583,17 @@ def _clinic(tenant, password, specialty, name_en, name_ar, role, individual_serv
         tenant=tenant, name_en=name_en, defaults={"name_ar": name_ar, "specialty": specialty}
     )
     providers = []
-    for index, (username, first, last) in enumerate(CLINICIANS[specialty], start=1):
+    for index, (username, first, last, provider_ar) in enumerate(CLINICIANS[specialty], start=1):
         user = _user(tenant, username, first, last, role, password)
         provider, _ = Provider.objects.get_or_create(
-            user=user, defaults={"specialty": specialty, "title": "Dr"}
+            user=user, defaults={"specialty": specialty, "title": "Dr", "name_ar": provider_ar}
         )
         provider.clinics.add(clinic)
-        room, _ = Room.objects.get_or_create(clinic=clinic, name=f"{name_en.split()[0]} Room {index}")
+        room, _ = Room.objects.get_or_create(
+            clinic=clinic,
+            name=f"{name_en.split()[0]} Room {index}",
+            defaults={"name_ar": f"{ROOM_NAMES_AR[specialty]} {index}"},
+        )
         providers.append((provider, room))
     return DemoClinic(clinic, providers, individual_service, group_service)
 

@@ -18,8 +18,9 @@ from appointments.models import (
     SessionParticipant,
 )
 from core import clock
-from core.form_fields import CalendarDateField, LocalPathField
+from core.form_fields import CalendarDateField, ClinicOptionsSelect, LocalPathField, PatientPickerInput
 from core.models import MRN_MAX_LENGTH, Clinic, Patient, Provider, Room, User, normalise_mrn
+from core.service_names import offer_service_names
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -62,8 +63,17 @@ def choice_field(fields: dict[str, forms.Field], name: str) -> forms.ModelChoice
     return cast(forms.ModelChoiceField, fields[name])
 
 
+def provider_clinic_ids(provider: Provider) -> list[int]:
+    return [clinic.pk for clinic in provider.clinics.all()]  # prefetched (narrow_to_clinic)
+
+
+def room_clinic_ids(room: Room) -> list[int]:
+    return [room.clinic_id]
+
+
 class TenantChoicesMixin:
-    """Limit clinic, provider, room and patient choices to the user's organisation."""
+    """Limit clinic, provider, room and patient choices to the user's organisation, and offer
+    its catalogue's service names on a ``service_type`` box."""
 
     fields: dict[str, forms.Field]  # the form's, for mypy
 
@@ -76,6 +86,21 @@ class TenantChoicesMixin:
         for name, queryset in querysets.items():
             if name in self.fields:
                 choice_field(self.fields, name).queryset = queryset
+        if "service_type" in self.fields:
+            offer_service_names(self.fields["service_type"], user, querysets["clinic"])
+
+    def narrow_to_clinic(self) -> None:
+        """A booking form's providers and rooms name their clinics (``ClinicOptionsSelect``), so the
+        page offers only those of the clinic chosen (``static/js/clinic_filter.js``)."""
+        providers, rooms = choice_field(self.fields, "provider"), choice_field(self.fields, "room")
+        providers.widget = ClinicOptionsSelect(provider_clinic_ids)
+        rooms.widget = ClinicOptionsSelect(room_clinic_ids)
+        for field in (providers, rooms):
+            field.widget.is_required = field.required
+        # Set again: the queryset's setter gives the new widgets their choices.
+        if providers.queryset is not None:  # always: limit_choices_to_tenant set it
+            providers.queryset = providers.queryset.prefetch_related("clinics")
+        rooms.queryset = rooms.queryset
 
 
 class PatientByMrnField(forms.CharField):
@@ -88,6 +113,7 @@ class PatientByMrnField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Patient MRN"))
+        kwargs.setdefault("widget", PatientPickerInput)
         kwargs.setdefault("max_length", MRN_MAX_LENGTH)
         super().__init__(**kwargs)
         self.patients = Patient.objects.none()
@@ -162,6 +188,7 @@ class GroupSessionCreateForm(TenantChoicesMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.session_type = Session.SessionType.GROUP
         self.limit_choices_to_tenant(user)
+        self.narrow_to_clinic()
         self.fields["max_capacity"].initial = 6
         self.fields["scheduled_date"].initial = clock.today
         self.fields["max_capacity"].help_text = _("Between 2 and %(max)d patients.") % {
@@ -222,6 +249,7 @@ class IndividualSessionForm(TenantChoicesMixin, forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_choices_to_tenant(user)
+        self.narrow_to_clinic()
         cast(PatientByMrnField, self.fields["patient"]).patients = Patient.objects.for_user(user)
 
     def clean_scheduled_date(self) -> datetime.date:

@@ -29,11 +29,12 @@ from appointments.leave_service import (
     record_leave,
 )
 from appointments.session_service import SessionService
-from core import clock
+from core import bidi, clock
 from core.forms import PatientSearchForm
 from core.models import Patient, ProviderLeave, User
 from core.permissions import Capability, StaffRequest, check_capability, require_capability
 from core.selectors import search_patients
+from core.service_names import service_name
 
 PAGE_SIZE = 25
 PATIENT_RESULTS = 20
@@ -75,34 +76,39 @@ def leave_create(request: StaffRequest) -> HttpResponse:
     return render(request, "appointments/leave_create.html", {"form": form})
 
 
-def _booking_label(booking: LeaveBooking) -> str:
+def _booking_label(request: HttpRequest, booking: LeaveBooking) -> str:
     return _("%(day)s %(time)s %(service)s (%(children)s)") % {
         "day": date_format(booking.scheduled_date, "D d/m/Y"),
         "time": time_format(booking.scheduled_time, "H:i"),
-        "service": booking.booking.service_type,
-        "children": ", ".join(patient.full_name_en for patient in booking.patients) or _("no child booked"),
+        "service": service_name(request, booking.booking.service_type),
+        "children": ", ".join(patient.full_name for patient in booking.patients) or _("no child booked"),
     }
 
 
 def _report(request: HttpRequest, result: MoveResult) -> None:
-    words = {"booking": _booking_label(result.booking)}
+    words = {"booking": _booking_label(request, result.booking)}
     moved_to = result.moved_to
     if not result.ok:
         messages.error(
-            request, _("%(booking)s: refused: %(reasons)s") % {**words, "reasons": " ".join(result.errors)}
+            request,
+            bidi.with_isolates(
+                _("%(booking)s: refused: %(reasons)s"), {**words, "reasons": " ".join(result.errors)}
+            ),
         )
     elif moved_to is None:
-        messages.success(request, _("%(booking)s: cancelled.") % words)
+        messages.success(request, bidi.with_isolates(_("%(booking)s: cancelled."), words))
     else:
         messages.success(
             request,
-            _("%(booking)s: moved to %(day)s %(time)s with %(provider)s.")
-            % {
-                **words,
-                "day": date_format(moved_to, "D d/m/Y"),
-                "time": time_format(moved_to, "H:i"),
-                "provider": result.provider,
-            },
+            bidi.with_isolates(
+                _("%(booking)s: moved to %(day)s %(time)s with %(provider)s."),
+                {
+                    **words,
+                    "day": date_format(moved_to, "D d/m/Y"),
+                    "time": time_format(moved_to, "H:i"),
+                    "provider": result.provider,
+                },
+            ),
         )
 
 

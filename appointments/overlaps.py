@@ -95,7 +95,7 @@ def find_conflicts(
         for participation in patient_sessions.filter(session_id__in=overlapping_ids):
             messages.append(
                 _("%(patient)s is already booked %(slot)s.")
-                % {"patient": participation.patient.full_name_en, "slot": _slot_label(participation.session)}
+                % {"patient": participation.patient.full_name, "slot": _slot_label(participation.session)}
             )
         for booking in _overlapping(
             appointments.filter(patient__in=patients), day, start, minutes
@@ -103,7 +103,7 @@ def find_conflicts(
             messages.append(
                 _("%(patient)s already has appointment %(number)s %(slot)s.")
                 % {
-                    "patient": booking.patient.full_name_en,
+                    "patient": booking.patient.full_name,
                     "number": booking.appointment_number,
                     "slot": _slot_label(booking),
                 }
@@ -120,7 +120,7 @@ def _conflict_message(booking: Session | Appointment, provider: Provider | None)
     # Not the provider's booking, so it was found by its room.
     room = cast(Room, booking.room)
     return _("Room %(room)s is already booked %(slot)s.") % {
-        "room": room.name,
+        "room": room.display_name,
         "slot": _slot_label(booking),
     }
 

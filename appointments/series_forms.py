@@ -156,6 +156,7 @@ class SeriesCreateForm(TenantChoicesMixin, forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit_choices_to_tenant(user)
+        self.narrow_to_clinic()
         cast(PatientByMrnField, self.fields["patient"]).patients = Patient.objects.for_user(user)
         self.fields["start_date"].initial = clock.today
 

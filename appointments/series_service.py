@@ -547,7 +547,7 @@ class SeriesService:
         booking_rules.validate_patient_scope(patient, locked_series.clinic)
         if locked_series.enrolments.filter(patient=patient, withdrawn_at__isnull=True).exists():
             raise ConflictError(
-                _("%(patient)s is already enrolled in this series.") % {"patient": patient.full_name_en}
+                _("%(patient)s is already enrolled in this series.") % {"patient": patient.full_name}
             )
         occurrences = locks.lock_rows(_future_occurrences(locked_series).select_related("clinic__tenant"))
         skip = set(skip_dates)
@@ -596,7 +596,7 @@ class SeriesService:
         enrolment = locked_series.enrolments.filter(patient=patient, withdrawn_at__isnull=True).first()
         if enrolment is None:
             raise InvalidTransition(
-                _("%(patient)s is not enrolled in this series.") % {"patient": patient.full_name_en}
+                _("%(patient)s is not enrolled in this series.") % {"patient": patient.full_name}
             )
         _sessions, participants = _lock_occurrences(_future_occurrences(locked_series))
         for participant in participants:

@@ -38,6 +38,7 @@ from appointments.series_selectors import (
     series_visible_to,
 )
 from appointments.series_service import DateClash, SeriesPlan, SeriesService
+from core import bidi
 from core.forms import PatientSearchForm
 from core.models import Patient, normalise_mrn
 from core.permissions import (
@@ -193,7 +194,10 @@ def series_enrol(request: StaffRequest, pk: int) -> HttpResponse:
         else:
             if not clashes:
                 messages.success(
-                    request, _("%(patient)s is enrolled in the series.") % {"patient": patient.full_name_en}
+                    request,
+                    bidi.with_isolates(
+                        _("%(patient)s is enrolled in the series."), {"patient": patient.full_name}
+                    ),
                 )
                 return redirect(series)
     search = PatientSearchForm(request.GET)
@@ -225,8 +229,10 @@ def series_withdraw(request: StaffRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(patient)s is withdrawn from the rest of the series.")
-            % {"patient": data["patient"].full_name_en},
+            bidi.with_isolates(
+                _("%(patient)s is withdrawn from the rest of the series."),
+                {"patient": data["patient"].full_name},
+            ),
         )
     return redirect(series)
 

@@ -224,7 +224,7 @@ class SessionService:
         active = locked.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES)
         if active.filter(patient=patient).exists():
             raise ConflictError(
-                _("%(patient)s is already booked in this session.") % {"patient": patient.full_name_en}
+                _("%(patient)s is already booked in this session.") % {"patient": patient.full_name}
             )
         taken = _seats_taken(locked)
         if taken >= locked.max_capacity:
@@ -265,7 +265,7 @@ class SessionService:
         )
         if participant is None:
             raise InvalidTransition(
-                _("%(patient)s has no active booking in this session.") % {"patient": patient.full_name_en}
+                _("%(patient)s has no active booking in this session.") % {"patient": patient.full_name}
             )
         return SessionService.cancel_participant(participant, reason, user=user)
 
@@ -326,12 +326,12 @@ class SessionService:
                 )
             if locked.status == ParticipantStatus.ARRIVED:
                 raise InvalidTransition(
-                    _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name_en}
+                    _("%(patient)s is already checked in.") % {"patient": locked.patient.full_name}
                 )
             if locked.status not in ACTIVE_BEFORE_ARRIVAL:
                 raise InvalidTransition(
                     _("%(patient)s can't be checked in: the booking is marked %(status)s.")
-                    % {"patient": locked.patient.full_name_en, "status": locked.get_status_display().lower()}
+                    % {"patient": locked.patient.full_name, "status": locked.get_status_display().lower()}
                 )
             refusals = booking_rules.try_admit(
                 locked,
@@ -386,7 +386,7 @@ class SessionService:
                     "%(patient)s was not refused at check-in for this session; only a child refused "
                     "at a check-in gate can be marked turned away."
                 )
-                % {"patient": locked.patient.full_name_en}
+                % {"patient": locked.patient.full_name}
             )
         transition(
             locked,
@@ -485,7 +485,7 @@ class SessionService:
         if not reason:
             raise InvalidTransition(_("Give a reason for waiving the charge."))
         locked = _lock_participant(participant)
-        names = {"patient": locked.patient.full_name_en, "number": locked.appointment_number}
+        names = {"patient": locked.patient.full_name, "number": locked.appointment_number}
         if locked.billing_waived_at is not None:
             raise InvalidTransition(_("The charge for %(patient)s (%(number)s) is already waived.") % names)
         if not (locked.billable or locked.billing_review_pending):
@@ -521,7 +521,7 @@ class SessionService:
         if not locked.billing_review_pending:
             raise InvalidTransition(
                 _("%(patient)s (%(number)s) has no no-show waiting for review.")
-                % {"patient": locked.patient.full_name_en, "number": locked.appointment_number}
+                % {"patient": locked.patient.full_name, "number": locked.appointment_number}
             )
         locked.billing_review_pending = False
         locked.billable = True
@@ -731,7 +731,7 @@ class SessionService:
                 "patient"
             )
         )
-        settled = [p.patient.full_name_en for p in participants if p.status not in ACTIVE_BEFORE_ARRIVAL]
+        settled = [p.patient.full_name for p in participants if p.status not in ACTIVE_BEFORE_ARRIVAL]
         if settled:
             raise InvalidTransition(
                 _("Attendance is already recorded for %(patients)s; a session under way can't be moved.")

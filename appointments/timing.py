@@ -171,7 +171,7 @@ def signing_problem(note: ClinicalNote) -> str | None:
     if participant is not None:
         if participant.status not in CAME:
             return _("%(patient)s is marked %(status)s: sign the note once the child has come.") % {
-                "patient": note.patient.full_name_en,
+                "patient": note.patient.full_name,
                 "status": participant.get_status_display().lower(),
             }
         session = note.session or participant.session  # the same one; the note's comes loaded with it

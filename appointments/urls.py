@@ -2,7 +2,7 @@ from functools import partial
 
 from django.urls import path
 
-from appointments import calendar_views, leave_views, series_views, views, waitlist_views
+from appointments import calendar_views, clearance_views, leave_views, series_views, views, waitlist_views
 from appointments.models import Appointment, SessionParticipant, SessionSeries, WaitlistEntry
 from core.access_logging import logs_access, patient_of
 
@@ -144,4 +144,15 @@ urlpatterns = [
         "calendar/events/", listing("calendar_events")(calendar_views.calendar_events), name="calendar_events"
     ),
     path("calendar/sessions/<int:pk>/move/", session(calendar_views.calendar_move), name="calendar_move"),
+    path(
+        "clearance/",
+        listing("clearance_queue")(clearance_views.clearance_queue),
+        name="clearance_queue",
+    ),
+    # Clearing many rows names many children: a refused attempt is logged, a done one redirects.
+    path(
+        "clearance/clear/",
+        logs_access("clearance_clear")(clearance_views.clearance_clear),
+        name="clearance_clear",
+    ),
 ]

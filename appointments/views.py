@@ -66,7 +66,7 @@ from appointments.selectors import (
 )
 from appointments.series_selectors import series_position
 from appointments.session_service import SessionService
-from core import clock
+from core import bidi, clock
 from core.forms import PatientSearchForm
 from core.models import User
 from core.permissions import Capability, StaffRequest, require_capability
@@ -248,8 +248,10 @@ def session_add_patient(request: StaffRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(patient)s was added with appointment number %(number)s.")
-                % {"patient": patient.full_name_en, "number": participant.appointment_number},
+                bidi.with_isolates(
+                    _("%(patient)s was added with appointment number %(number)s."),
+                    {"patient": patient.full_name, "number": participant.appointment_number},
+                ),
             )
             return redirect(session)
     search = PatientSearchForm(request.GET)
@@ -438,7 +440,7 @@ def _participant_action(
         except ValidationError as error:
             _report(request, error)
         else:
-            messages.success(request, done % {"patient": participant.patient.full_name_en})
+            messages.success(request, bidi.with_isolates(done, {"patient": participant.patient.full_name}))
         return _redirect_back(request, participant.session.get_absolute_url())
 
     return view
@@ -573,7 +575,10 @@ def appointment_book(request: StaffRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(
-                request, _("Appointment %(number)s booked.") % {"number": appointment.appointment_number}
+                request,
+                bidi.with_isolates(
+                    _("Appointment %(number)s booked."), {"number": appointment.appointment_number}
+                ),
             )
             return redirect(appointment)
     return render(request, "appointments/appointment_book.html", {"form": form, "next_free": next_free})
@@ -631,7 +636,7 @@ def _appointment_action(
         except ValidationError as error:
             _report(request, error)
         else:
-            messages.success(request, done % {"number": appointment.appointment_number})
+            messages.success(request, bidi.with_isolates(done, {"number": appointment.appointment_number}))
         return _redirect_back(request, appointment.get_absolute_url())
 
     return view

@@ -92,9 +92,7 @@ def fit_problems(session: Session, patient: Patient) -> list[str]:
     except OutOfScope as error:
         return error.messages
     if _is_booked(session, patient):
-        problems.append(
-            _("%(patient)s is already booked in this session.") % {"patient": patient.full_name_en}
-        )
+        problems.append(_("%(patient)s is already booked in this session.") % {"patient": patient.full_name})
     if session.clinic.requires_consent:
         consent = booking_rules.consent_problem(patient, session.clinic, session.scheduled_date)
         if consent is not None:
@@ -243,7 +241,7 @@ def add_to_waitlist(session: Session, patient: Patient, user: User | None = None
     booking_rules.validate_patient_scope(patient, locked.clinic)
     settled = settle([locked], user=user, joining=patient)
     patient = locks.lock_row(Patient, patient.pk)
-    names = {"patient": patient.full_name_en}
+    names = {"patient": patient.full_name}
     if _is_booked(locked, patient):
         raise ConflictError(_("%(patient)s is already booked in this session.") % names)
     if any(
@@ -323,7 +321,7 @@ def add_to_series_waitlist(
     if not entries:
         raise ConflictError(
             _("%(patient)s is already booked or waiting in every remaining session of this series.")
-            % {"patient": patient.full_name_en}
+            % {"patient": patient.full_name}
         )
     return SeriesWaitlist(entries, free)
 
@@ -334,7 +332,7 @@ def _offer_time(entry: WaitlistEntry) -> str:
 
 
 def _no_offer(entry: WaitlistEntry, locked: WaitlistEntry | None) -> InvalidTransition:
-    names = {"patient": entry.patient.full_name_en}
+    names = {"patient": entry.patient.full_name}
     if locked is not None:  # still waiting
         return InvalidTransition(
             _("%(patient)s has no seat offered yet: they are number %(position)d on the waiting list.")
@@ -369,7 +367,7 @@ def accept_offer(entry: WaitlistEntry, user: User | None = None) -> SessionParti
             return participant
     raise InvalidTransition(
         _("The offer to %(patient)s ran out at %(time)s; the seat passed to the next child who fits.")
-        % {"patient": entry.patient.full_name_en, "time": _offer_time(locked)}
+        % {"patient": entry.patient.full_name, "time": _offer_time(locked)}
     )
 
 
@@ -419,7 +417,7 @@ def _not_open(entry: WaitlistEntry) -> InvalidTransition:
     entry.refresh_from_db(fields=["status"])
     return InvalidTransition(
         _("%(patient)s is no longer on the waiting list: the entry is %(status)s.")
-        % {"patient": entry.patient.full_name_en, "status": entry.get_status_display().lower()}
+        % {"patient": entry.patient.full_name, "status": entry.get_status_display().lower()}
     )
 
 
@@ -444,7 +442,7 @@ def reorder(entry: WaitlistEntry, *, position: int, reason: str, user: User | No
         if entry.status == Status.OFFERED:
             refusal = InvalidTransition(
                 _("Only a waiting child can be moved; %(patient)s has been offered a seat.")
-                % {"patient": entry.patient.full_name_en}
+                % {"patient": entry.patient.full_name}
             )
         raise refusal
     if not 1 <= position <= len(waiting):
@@ -452,7 +450,7 @@ def reorder(entry: WaitlistEntry, *, position: int, reason: str, user: User | No
     if waiting.index(locked) == position - 1:
         raise InvalidTransition(
             _("%(patient)s is already number %(position)d on the waiting list.")
-            % {"patient": locked.patient.full_name_en, "position": position}
+            % {"patient": locked.patient.full_name, "position": position}
         )
     others = [row for row in waiting if row.pk != locked.pk]
     before = others[position - 2].priority if position > 1 else None
@@ -486,7 +484,7 @@ def mark_family_told(entry: WaitlistEntry, user: User | None = None) -> Waitlist
     if locked.status != Status.BOOKED:
         raise InvalidTransition(
             _("%(patient)s was not booked from the waiting list; there is nothing to tell the family.")
-            % {"patient": locked.patient.full_name_en}
+            % {"patient": locked.patient.full_name}
         )
     if locked.family_told_at is None:
         locked.family_told_at = clock.now()

@@ -23,6 +23,7 @@ from appointments.exceptions import SchedulingError
 from appointments.forms import AddPatientForm, CancelForm, NextPageForm
 from appointments.models import SessionParticipant, WaitlistEntry
 from appointments.session_service import SessionService
+from core import bidi
 from core.forms import PatientSearchForm
 from core.models import User
 from core.permissions import Capability, StaffRequest, check_capability, require_capability
@@ -64,8 +65,10 @@ def session_waitlist_add(request: StaffRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(patient)s is on the waiting list, number %(position)d.")
-                % {"patient": patient.full_name_en, "position": entry.position},
+                bidi.with_isolates(
+                    _("%(patient)s is on the waiting list, number %(position)d."),
+                    {"patient": patient.full_name, "position": entry.position},
+                ),
             )
             return redirect(session)
     search = PatientSearchForm(request.GET)
@@ -107,19 +110,24 @@ def series_waitlist_add(request: StaffRequest, pk: int) -> HttpResponse:
         return _redirect_back(request, series.get_absolute_url())
     messages.success(
         request,
-        ngettext(
-            "%(patient)s is on the waiting list of %(count)d session of the series.",
-            "%(patient)s is on the waiting list of %(count)d sessions of the series.",
-            len(entries),
-        )
-        % {"patient": patient.full_name_en, "count": len(entries)},
+        bidi.with_isolates(
+            ngettext(
+                "%(patient)s is on the waiting list of %(count)d session of the series.",
+                "%(patient)s is on the waiting list of %(count)d sessions of the series.",
+                len(entries),
+            ),
+            {"patient": patient.full_name, "count": len(entries)},
+        ),
     )
     if entries.free_sessions:
         slots = ", ".join(
             f"{date_format(session.scheduled_date, 'd/m/Y')} {time_format(session.scheduled_time, 'H:i')}"
             for session in entries.free_sessions
         )
-        messages.warning(request, _("A seat is free on %(slots)s: book those instead.") % {"slots": slots})
+        messages.warning(
+            request,
+            bidi.with_isolates(_("A seat is free on %(slots)s: book those instead."), {"slots": slots}),
+        )
     return _redirect_back(request, series.get_absolute_url())
 
 
@@ -137,7 +145,7 @@ def _entry_action(
         except ValidationError as error:
             _report(request, error)
         else:
-            messages.success(request, done % {"patient": entry.patient.full_name_en})
+            messages.success(request, bidi.with_isolates(done, {"patient": entry.patient.full_name}))
         return _redirect_back(request, entry.session.get_absolute_url())
 
     return view

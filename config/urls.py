@@ -31,12 +31,17 @@ urlpatterns = [
     # an administrator resets a forgotten password in the admin.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # The staff pages' look, not Django admin's (whose page links to an admin some roles can't use).
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(template_name="core/password_change_form.html"),
+        name="password_change",
+    ),
     path("accounts/two-factor/", two_factor_views.two_factor, name="two_factor"),
     path("accounts/two-factor/verify/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path(
         "accounts/password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        auth_views.PasswordChangeDoneView.as_view(template_name="core/password_change_done.html"),
         name="password_change_done",
     ),
     # The language switcher must work on the login page too, before anyone signs in.

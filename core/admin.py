@@ -29,6 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core import clock
 from core.access_logging import AccessLoggedAdminMixin
+from core.admin_history import ReadableHistoryContextHelper
 from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
 from core.logins import unlock_logins
 from core.models import (
@@ -42,6 +43,7 @@ from core.models import (
     ProviderLeave,
     ProviderWorkingHours,
     Room,
+    ServiceName,
     Tenant,
     User,
 )
@@ -147,6 +149,10 @@ class TenantScopedAdmin(TenantWall, ReadableAutocompleteAdminMixin, ReadableIdsA
         # Called by SimpleHistoryAdmin.history_view only.
         versions = super().get_history_queryset(request, history_manager, pk_name, object_id)
         return for_user(versions, request.user)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        # Called by SimpleHistoryAdmin.history_view only: labels and local times, not codes.
+        return ReadableHistoryContextHelper(self.model, historical_record)
 
     def history_view(self, request, object_id, extra_context=None):
         if not self.history_revert:
@@ -455,6 +461,8 @@ class OpeningHoursOverrideAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     """Every clinic's dated exceptions, e.g. to set one closed day for several clinics."""
 
     list_display = ("date", "clinic", "closed", "opens_at", "closes_at", "note")
+    # Changelists open on the newest rows.
+    ordering = ("-date", "opens_at")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "closed", "date")
     list_select_related = ("clinic",)
     search_fields = ("note",)
@@ -465,6 +473,8 @@ class ClinicHolidayAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     """Every clinic's holidays, e.g. to set one Eid for several clinics."""
 
     list_display = ("date", "name", "clinic")
+    # Changelists open on the newest rows.
+    ordering = ("-date", "clinic")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "date")
     list_select_related = ("clinic",)
     search_fields = ("name",)
@@ -472,10 +482,10 @@ class ClinicHolidayAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 @admin.register(Room)
 class RoomAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
-    list_display = ("name", "clinic")
+    list_display = ("name", "name_ar", "clinic")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("clinic",)
-    search_fields = ("name", "clinic__name_en", "clinic__name_ar")
+    search_fields = ("name", "name_ar", "clinic__name_en", "clinic__name_ar")
 
 
 class ProviderWorkingHoursInline(TenantScopedInline, admin.TabularInline):
@@ -491,10 +501,10 @@ class ProviderWorkingHoursInline(TenantScopedInline, admin.TabularInline):
 
 @admin.register(Provider)
 class ProviderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
-    list_display = ("__str__", "specialty", "is_active")
+    list_display = ("__str__", "name_ar", "specialty", "is_active")
     list_filter = ("specialty", "is_active")
     list_select_related = ("user",)
-    search_fields = ("user__first_name", "user__last_name", "user__username", "title")
+    search_fields = ("user__first_name", "user__last_name", "user__username", "title", "name_ar")
     filter_horizontal = ("clinics",)
     inlines = (ProviderWorkingHoursInline,)
 
@@ -513,6 +523,8 @@ class ProviderLeaveAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     """Providers' leave and time off: nothing is booked with them inside it."""
 
     list_display = ("provider", "starts_at", "ends_at", "reason", "created_by")
+    # Changelists open on the newest rows.
+    ordering = ("-starts_at", "-pk")
     list_filter = (("provider", ProviderListFilter), "starts_at")
     list_select_related = ("provider__user", "created_by")
     search_fields = ("reason", "provider__user__first_name", "provider__user__last_name")
@@ -525,10 +537,22 @@ class ProviderLeaveAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
+@admin.register(ServiceName)
+class ServiceNameAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """The organisation's catalogue of service names: offered on the booking forms while active,
+    and the Arabic name Arabic pages show for a booking whose service is the English one."""
+
+    list_display = ("name_en", "name_ar", "specialty", "is_active")
+    list_filter = ("specialty", "is_active", "tenant")
+    search_fields = ("name_en", "name_ar")
+
+
 @admin.register(Patient)
 class PatientAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
     access_log_patient_path = "pk"
     list_display = ("mrn", "full_name_en", "full_name_ar", "date_of_birth", "sex", "phone", "tenant")
+    # Changelists open on the newest rows: the children registered last.
+    ordering = ("-created_at", "-pk")
     list_filter = ("sex", "tenant")
     list_select_related = ("tenant",)
     search_fields = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar", "phone")

@@ -59,6 +59,7 @@ from core.models import (
     AuditSeal,
     BreakGlassGrant,
     Patient,
+    User,
     UserPrivilegeChange,
     normalise_mrn,
 )
@@ -70,6 +71,8 @@ DATE_INPUT_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 # A cell a spreadsheet would read as a formula (CSV injection): exported with a leading quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REASON_SHOWN_CHARACTERS = 80
+# How core.privileges records a flag.
+FLAG_VALUES = {"True": _("Yes"), "False": _("No")}
 
 
 def day_first(moment: datetime.datetime | None) -> str:
@@ -429,9 +432,19 @@ class AccessLogAdmin(AuditAdmin):
         return response
 
 
+def privilege_value(change: UserPrivilegeChange, value: str) -> str:
+    """A recorded value as the page reads it: a role's label, "Yes"/"No" for a flag, an organisation's
+    code as it is (the export keeps the values as recorded)."""
+    if change.field == UserPrivilegeChange.Field.ROLE:
+        return str(dict(User.Role.choices).get(value, value))
+    if change.field != UserPrivilegeChange.Field.TENANT and value in FLAG_VALUES:
+        return str(FLAG_VALUES[value])
+    return value
+
+
 @admin.register(UserPrivilegeChange)
 class UserPrivilegeChangeAdmin(AuditAdmin):
-    list_display = ("at_shown", "user", "field", "old_value", "new_value", "changed_by")
+    list_display = ("at_shown", "user", "field", "old_shown", "new_shown", "changed_by")
     list_filter = ("field", "user", "changed_by", *date_range("at"))
     list_select_related = ("user", "changed_by", "tenant")
     export_object_type = "privilege_change_export"
@@ -449,6 +462,14 @@ class UserPrivilegeChangeAdmin(AuditAdmin):
     @admin.display(description=_("at"), ordering="at")
     def at_shown(self, change: UserPrivilegeChange) -> str:
         return day_first(change.at)
+
+    @admin.display(description=_("old value"))
+    def old_shown(self, change: UserPrivilegeChange) -> str:
+        return privilege_value(change, change.old_value)
+
+    @admin.display(description=_("new value"))
+    def new_shown(self, change: UserPrivilegeChange) -> str:
+        return privilege_value(change, change.new_value)
 
 
 def acknowledgement_message(count: int) -> str:
@@ -552,6 +573,8 @@ class AuditSealAdmin(ReadOnlyAdminMixin):
         "chain_head",
     )
     list_filter = ("kind", "table_name")
+    # Changelists open on the newest rows.
+    ordering = ("-id",)
     fields = list_display
     readonly_fields = list_display
     list_per_page = 50

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import clock
+from core import bidi, clock
 from core.form_fields import LocalPathField
 from core.forms import ConsentForm, PatientForm, PatientSearchForm, TenantPickForm
 from core.middleware import ACTING_TENANT_SESSION_KEY
@@ -57,7 +57,9 @@ def patient_create(request: StaffRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Patient %(name)s registered.") % {"name": patient.full_name_en})
+            messages.success(
+                request, bidi.with_isolates(_("Patient %(name)s registered."), {"name": patient.full_name})
+            )
             return redirect("core:patient_chart", pk=patient.pk)
     return render(request, "core/patient_create.html", {"form": form})
 
@@ -117,7 +119,9 @@ def tenant_pick(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         tenant = form.cleaned_data["tenant"]
         request.session[ACTING_TENANT_SESSION_KEY] = tenant.pk
-        messages.success(request, _("You are working in %(organisation)s.") % {"organisation": tenant})
+        messages.success(
+            request, bidi.with_isolates(_("You are working in %(organisation)s."), {"organisation": tenant})
+        )
         return redirect(next_url)
     return render(request, "core/tenant_pick.html", {"form": form, "next": next_url})
 

@@ -39,8 +39,11 @@ from core.models import (
     Consent,
     OpeningHoursOverride,
     Patient,
+    Provider,
     ProviderLeave,
     ProviderWorkingHours,
+    Room,
+    ServiceName,
     User,
 )
 from core.opening_hours import HOURS_PREFETCH, fits, hours_on, merged
@@ -316,6 +319,19 @@ def test_seed_demo_carries_out_the_plan_once(capsys):
     assert set(User.objects.values_list("role", flat=True)) == set(User.Role.values)
     assert Patient.objects.exclude(first_name_ar="").count() == PATIENT_COUNT
     assert Consent.objects.filter(expires_at__lt=DEMO_MOMENT).count() == PATIENT_COUNT // 10
+    # and Arabic pages have Arabic names for every provider and room, and for every service booked
+    assert not Provider.objects.filter(name_ar="").exists()
+    assert not Room.objects.filter(name_ar="").exists()
+    catalogue = dict(ServiceName.objects.values_list("name_en", "name_ar"))
+    booked_services = {
+        *Session.objects.values_list("service_type", flat=True),
+        *Appointment.objects.values_list("service_type", flat=True),
+        *SessionSeries.objects.values_list("service_type", flat=True),
+    }
+    assert booked_services <= set(catalogue)
+    assert all(catalogue.values())
+    # and its organisation shows Hijri dates beside the Gregorian ones
+    assert Patient.objects.values_list("tenant__show_hijri_dates", flat=True).distinct().get() is True
 
 
 @pytest.mark.django_db

@@ -78,8 +78,9 @@ def test_appointment_list_query_count_does_not_grow_with_rows(
             provider, clinic, day=today() + datetime.timedelta(days=hour // 12), hour=7 + hour % 12
         )
 
-    # session + user, clinic choices, page count, page rows, the access-log row
-    with django_assert_num_queries(6):
+    # session + user, clinic choices, page count, page rows, the user's organisation (whether it
+    # shows Hijri dates), the access-log row
+    with django_assert_num_queries(7):
         response = desk.get(reverse("appointments:appointment_list"))
 
     assert len(response.context["page_obj"].object_list) == appointments
@@ -104,8 +105,8 @@ def test_appointment_book_double_submit_books_once(desk, clinic, provider, sara)
     number = Appointment.objects.get().appointment_number
     assert second.status_code == 200
     assert second.context["form"].non_field_errors() == [
-        f"{provider} already has a booking {today():%m/%d/%Y} 11:00-11:45.",
-        f"Sara Ali already has appointment {number} {today():%m/%d/%Y} 11:00-11:45.",
+        f"{provider} already has a booking {today():%d/%m/%Y} 11:00-11:45.",
+        f"Sara Ali already has appointment {number} {today():%d/%m/%Y} 11:00-11:45.",
     ]
 
 
@@ -251,7 +252,7 @@ def test_appointment_reschedule_refuses_a_past_date_and_a_taken_slot(
         "scheduled_date": ["The date is in the past; choose today or a later day."]
     }
     assert clash.context["form"].non_field_errors() == [
-        f"{provider} already has a booking {other.scheduled_date:%m/%d/%Y} 14:00-14:45."
+        f"{provider} already has a booking {other.scheduled_date:%d/%m/%Y} 14:00-14:45."
     ]
     appointment.refresh_from_db()
     assert appointment.scheduled_time == datetime.time(11, 0)
@@ -279,9 +280,9 @@ def test_appointment_detail_query_count_does_not_grow(
     for day in range(1, others + 1):
         legacy_appointment(provider, clinic, sara, day=today() + datetime.timedelta(days=day), hour=7)
 
-    # session + user, the appointment with everything it shows, the access-log row (its patient
-    # looked up inside the INSERT)
-    with django_assert_num_queries(4):
+    # session + user, the appointment with everything it shows, the user's organisation (whether
+    # it shows Hijri dates), the access-log row (its patient looked up inside the INSERT)
+    with django_assert_num_queries(5):
         response = desk.get(appointment.get_absolute_url())
 
     assert response.context["appointment"] == appointment

@@ -155,7 +155,7 @@ def test_participant_check_in_before_the_day_explains_when_it_opens(desk, provid
 
     response = post(desk, "participant_check_in", participant.pk)
 
-    assert messages_of(response) == [f"Check-in opens on the day of the visit ({tomorrow:%m/%d/%Y})."]
+    assert messages_of(response) == [f"Check-in opens on the day of the visit ({tomorrow:%d/%m/%Y})."]
 
 
 def test_participant_check_in_where_the_clinic_needs_no_gates(desk, tenant):

@@ -178,8 +178,9 @@ def test_session_list_query_count_does_not_grow_with_rows(
             )
         )
 
-    # session + user, clinic and provider choices, page count, page rows, the access-log row
-    with django_assert_num_queries(7):
+    # session + user, clinic and provider choices, page count, page rows, their children, the
+    # tenant (its Hijri-date setting), the access-log row
+    with django_assert_num_queries(9):
         response = desk.get(reverse("appointments:session_list"))
 
     assert len(response.context["page_obj"].object_list) == sessions
@@ -250,7 +251,7 @@ def test_session_create_shows_a_double_booked_provider_as_a_form_error(desk, cli
 
     assert response.status_code == 200
     errors = response.context["form"].non_field_errors()
-    assert errors == [f"{provider} already has a booking {tomorrow:%m/%d/%Y} 14:00-15:00."]
+    assert errors == [f"{provider} already has a booking {tomorrow:%d/%m/%Y} 14:00-15:00."]
     assert Session.objects.count() == 1
 
 
@@ -331,8 +332,8 @@ def test_session_detail_query_count_does_not_grow_with_participants(
         booked(session)
 
     # session + user, the session, participants with patients, their consents, the waiting list,
-    # the access-log row
-    with django_assert_num_queries(7):
+    # the user's organisation (whether it shows Hijri dates), the access-log row
+    with django_assert_num_queries(8):
         response = desk.get(reverse("appointments:session_detail", args=[session.pk]))
 
     assert len(response.context["participants"]) == participants
@@ -493,7 +494,7 @@ def test_session_book_individual_refuses_unknown_mrn_past_date_and_patient_doubl
         "scheduled_date": ["The date is in the past; choose today or a later day."],
     }
     assert clash.context["form"].non_field_errors() == [
-        f"Sara Ali is already booked {today():%m/%d/%Y} 09:00-10:00."
+        f"Sara Ali is already booked {today():%d/%m/%Y} 09:00-10:00."
     ]
     assert Session.objects.filter(session_type=Session.SessionType.INDIVIDUAL).count() == 0
 

@@ -146,8 +146,8 @@ def test_session_page_query_count_does_not_grow_with_the_waiting_list(
     SessionService.cancel_participant(booked[0], CANCEL_REASON)  # one promoted, not told yet
 
     # session + user, the session, participants with patients, their consents, the waiting
-    # list with positions, the access-log row
-    with django_assert_num_queries(7):
+    # list with positions, the user's organisation (whether it shows Hijri dates), the access-log row
+    with django_assert_num_queries(8):
         response = desk.get(session.get_absolute_url())
 
     assert len(response.context["waitlist"]) == waiting - 1

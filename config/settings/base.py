@@ -161,6 +161,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Day-first dates, the 24-hour clock and Latin digits in both languages (config/formats).
+FORMAT_MODULE_PATH = "config.formats"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Riyadh")
 # The day the free-slot finder (appointments/free_slots.py) searches where neither the
 # clinic's opening hours nor the provider's working hours say when the day starts and ends.
@@ -215,7 +217,10 @@ LOCK_ORDER_CHECKS = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A 403 is one warning line, without a traceback (core.log_filters).
+    "filters": {"refusal_without_traceback": {"()": "core.log_filters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["refusal_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

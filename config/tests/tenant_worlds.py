@@ -55,6 +55,7 @@ from core.models import (
     ProviderLeave,
     ProviderWorkingHours,
     Room,
+    ServiceName,
     Tenant,
     User,
     UserPrivilegeChange,
@@ -204,10 +205,14 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         )
         users[role] = _user(flavour, tenant, role)
         providers[specialty] = Provider.objects.create(
-            user=users[role], specialty=specialty, title=text("title")
+            user=users[role], specialty=specialty, title=text("title"), name_ar=text("provider-name_ar")
         )
         providers[specialty].clinics.add(clinics[specialty])
-        rooms[specialty] = Room.objects.create(clinic=clinics[specialty], name=text(f"{specialty}-room-name"))
+        rooms[specialty] = Room.objects.create(
+            clinic=clinics[specialty],
+            name=text(f"{specialty}-room-name"),
+            name_ar=text(f"{specialty}-room-name_ar"),
+        )
     patients = [_patient(flavour, tenant, number) for number in (1, 2, 3)]
     finance = users[Role.FINANCE]
 
@@ -423,6 +428,12 @@ def build_world(flavour: Flavour, day: datetime.date) -> World:
         WaitlistEntry: waiting,
         Room: rooms[psychology],
         Provider: providers[psychology],
+        ServiceName: ServiceName.objects.create(
+            tenant=tenant,
+            specialty=psychology,
+            name_en=text("group-service_type"),
+            name_ar=text("service-name_ar"),
+        ),
         Patient: patients[0],
         Consent: patients[0].consents.get(),
         AppointmentNumberCounter: AppointmentNumberCounter.objects.get(tenant=tenant),

@@ -89,6 +89,7 @@ def test_every_page_of_the_site_logs_its_reads_or_says_why_it_shows_no_patient_d
 EXPECTED = {
     "home": lambda r: ("home", "", None),
     "core:patient_search": lambda r: ("patient_list", "", None),
+    "core:patient_lookup": lambda r: ("patient_lookup", "", None),
     "core:patient_chart": lambda r: ("patient", r["patient"].pk, r["patient"].pk),
     "core:patient_add_consent": lambda r: ("patient", r["patient"].pk, r["patient"].pk),
     "core:patient_break_glass": lambda r: ("patient", r["patient"].pk, r["patient"].pk),
@@ -117,6 +118,7 @@ EXPECTED = {
     "appointments:leave_detail": lambda r: ("leave", r["leave"].pk, None),
     "appointments:free_slots": lambda r: ("free_slots", "", None),
     "appointments:appointment_list": lambda r: ("appointment_list", "", None),
+    "appointments:clearance_queue": lambda r: ("clearance_queue", "", None),
     "appointments:appointment_detail": lambda r: (
         "appointment",
         r["appointment"].pk,
@@ -229,14 +231,18 @@ def test_every_action_is_logged_when_refused():
 @pytest.mark.parametrize("name", POSTED_ACTIONS)
 def test_refused_action_writes_one_denied_row_without_a_patient(client, tenant, rows, name):
     user = login_as(client, "no_role", tenant)  # a role of none of ours: refused everywhere
-    kind = access_walk.row_kind(name)
+    pattern = walked_urls()[name]
     first = last_id()
 
-    response = client.post(url_for(name, walked_urls()[name], rows))
+    response = client.post(url_for(name, pattern, rows))
 
     assert response.status_code == 403
-    object_type = "psychology_note" if kind == "note" else kind
-    assert rows_since(first) == [row(user, "denied", object_type, rows[kind].pk, None, tenant.pk, response)]
+    if "pk" in pattern.pattern.converters:
+        kind = access_walk.row_kind(name)
+        object_type, object_id = ("psychology_note" if kind == "note" else kind), rows[kind].pk
+    else:  # an action on many rows (the clearance queue's bulk clearing) names no one row
+        object_type, object_id = logged_pages()[name], ""
+    assert rows_since(first) == [row(user, "denied", object_type, object_id, None, tenant.pk, response)]
 
 
 # Refused reads -------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from core.models import (
     ProviderLeave,
     ProviderWorkingHours,
     Room,
+    ServiceName,
     Tenant,
     User,
     UserPrivilegeChange,
@@ -62,6 +63,7 @@ def core_rows(room, provider):
     )
     OpeningHoursOverride.objects.create(clinic=room.clinic, date=datetime.date(2026, 3, 20), closed=True)
     ClinicHoliday.objects.create(clinic=room.clinic, date=datetime.date(2026, 3, 21), name="Eid al-Fitr")
+    ServiceName.objects.create(tenant=tenant, name_en="Assessment", name_ar="تقييم")
     ProviderWorkingHours.objects.create(
         provider=provider,
         clinic=room.clinic,

@@ -241,4 +241,4 @@ def test_tenant_pick_page_is_arabic_for_an_arabic_superuser(arabic_catalogue, cl
     assert "العمل في هذه المنشأة" in html
     assert "مركز أجدر" in html
     assert "Choose an organisation" not in html
-    assert "أنت تعمل الآن في مركز أجدر." in picked.content.decode()
+    assert "أنت تعمل الآن في <bdi>مركز أجدر</bdi>." in picked.content.decode()

@@ -139,8 +139,11 @@ MATRIX = {
     "appointments:appointment_complete": ("post", CLINICAL),
     "appointments:appointment_no_show": ("post", CLINICAL),
     "appointments:appointment_cancel": ("post", DESK),
+    "appointments:clearance_queue": ("get", FINANCE),
+    "appointments:clearance_clear": ("post", FINANCE),  # an empty post goes back to the queue
     "core:patient_search": ("get", STAFF),
     "core:patient_create": ("get", DESK),
+    "core:patient_lookup": ("get", DESK),  # the booking forms' patient picker
     "core:patient_chart": ("get", STAFF),
     "core:patient_add_consent": ("get", DESK),
     "core:consent_revoke": ("post", DESK),

@@ -150,8 +150,9 @@ def test_patient_chart_query_count_does_not_grow(
         legacy_appointment(provider, clinic, sara, day=visit_day, hour=15)
         ConsentFactory(patient=sara)
 
-    # session + user, patient, participations, appointments, consents, the access-log row
-    with django_assert_num_queries(7):
+    # session + user, patient, participations, appointments, consents, the user's organisation
+    # (whether it shows Hijri dates), the access-log row
+    with django_assert_num_queries(8):
         response = desk.get(reverse("core:patient_chart", args=[sara.pk]))
 
     chart = response.context["chart"]

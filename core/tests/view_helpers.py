@@ -1,8 +1,10 @@
 """Builders for the HTTP view tests: staff of each role and bookings made by the services."""
 
 import datetime
+import html
 
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from appointments.appointment_service import AppointmentService
 from appointments.models import Appointment, Session, SessionParticipant, SessionSeries
@@ -114,4 +116,6 @@ def legacy_appointment(
 
 
 def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
+    """The flash messages as the reader sees them: the text, without the ``<bdi>`` isolation
+    (core/bidi.py) around names and numbers; core/tests/test_dates_formats.py checks that markup."""
+    return [html.unescape(strip_tags(str(message))) for message in response.context["messages"]]

@@ -258,7 +258,7 @@ def test_psychology_session_signed_note_refuses_save(participant):
         note.save()
 
     assert refused.value.messages == [
-        f"This note was signed on {timezone.localtime(signed_on):%m/%d/%Y} and can't be changed; "
+        f"This note was signed on {timezone.localtime(signed_on):%d/%m/%Y} and can't be changed; "
         "add an addendum instead."
     ]
     assert PsychologySession.objects.get(pk=note.pk).progress != "Rewritten after signing"
