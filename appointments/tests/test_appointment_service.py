@@ -120,7 +120,7 @@ def test_book_appointment_provider_double_booking_refused(provider, clinic):
     with pytest.raises(ConflictError) as refused:
         book(provider, clinic, at(10, 30))
 
-    assert refused.value.messages == [f"{provider} already has a booking 11/15/2025 10:00-11:00."]
+    assert refused.value.messages == [f"{provider} already has a booking 15/11/2025 10:00-11:00."]
     assert Appointment.objects.count() == 1
 
 
@@ -130,7 +130,7 @@ def test_book_appointment_room_double_booking_refused(provider, clinic, room):
     with pytest.raises(ConflictError) as refused:
         book(ProviderFactory(clinic=clinic), clinic, at(9, 15), room=room)
 
-    assert refused.value.messages == [f"Room {room.name} is already booked 11/15/2025 10:00-11:00."]
+    assert refused.value.messages == [f"Room {room.name} is already booked 15/11/2025 10:00-11:00."]
 
 
 def test_book_appointment_patient_double_booking_refused(provider, clinic):
@@ -141,7 +141,7 @@ def test_book_appointment_patient_double_booking_refused(provider, clinic):
         book(ProviderFactory(clinic=clinic), clinic, at(10), patient=patient)
 
     assert refused.value.messages == [
-        f"{patient.full_name_en} already has appointment {first.appointment_number} 11/15/2025 10:00-11:00."
+        f"{patient.full_name_en} already has appointment {first.appointment_number} 15/11/2025 10:00-11:00."
     ]
 
 
@@ -474,7 +474,7 @@ def test_reschedule_onto_another_appointment_of_the_provider_refused(provider, c
     with pytest.raises(ConflictError) as refused:
         AppointmentService.reschedule(appointment, DAY, at(14, 30))
 
-    assert refused.value.messages == [f"{provider} already has a booking 11/15/2025 14:00-15:00."]
+    assert refused.value.messages == [f"{provider} already has a booking 15/11/2025 14:00-15:00."]
     appointment.refresh_from_db()
     assert appointment.scheduled_time == at(10)
     assert appointment.reschedule_count == 0
@@ -487,7 +487,7 @@ def test_reschedule_onto_a_session_of_the_provider_refused(provider, clinic):
     with pytest.raises(ConflictError) as refused:
         AppointmentService.reschedule(appointment, DAY, at(13, 30))
 
-    assert refused.value.messages == [f"{provider} already has a booking 11/15/2025 14:00-15:00."]
+    assert refused.value.messages == [f"{provider} already has a booking 15/11/2025 14:00-15:00."]
 
 
 def test_reschedule_onto_another_booking_of_the_patient_refused(provider, clinic):
@@ -499,7 +499,7 @@ def test_reschedule_onto_another_booking_of_the_patient_refused(provider, clinic
         AppointmentService.reschedule(appointment, DAY, at(14))
 
     assert refused.value.messages == [
-        f"{patient.full_name_en} already has appointment {other.appointment_number} 11/15/2025 14:00-15:00."
+        f"{patient.full_name_en} already has appointment {other.appointment_number} 15/11/2025 14:00-15:00."
     ]
 
 

@@ -143,7 +143,7 @@ def test_concurrency_same_patient_booked_once_into_overlapping_sessions(clinic):
 
     assert kinds(outcomes) == {"SessionParticipant": 1, "ConflictError": 7}
     assert all(
-        error.messages[0].startswith(f"{child.full_name_en} is already booked 11/15/2025 10:")
+        error.messages[0].startswith(f"{child.full_name_en} is already booked 15/11/2025 10:")
         for error in outcomes
         if isinstance(error, ConflictError)
     )

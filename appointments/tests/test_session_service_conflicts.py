@@ -20,7 +20,7 @@ from core.tests.factories import PatientFactory, ProviderFactory, RoomFactory
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2025, 11, 15)
-SLOT = "11/15/2025 10:00-11:00"
+SLOT = "15/11/2025 10:00-11:00"
 
 
 def at(hour: int, minute: int = 0) -> datetime.time:
@@ -71,7 +71,7 @@ def test_create_group_session_provider_and_room_busy_in_two_bookings_names_both(
 
     assert refused.value.messages == [
         f"{provider} already has a booking {SLOT}.",
-        f"Room {room.name} is already booked 11/15/2025 11:00-12:00.",
+        f"Room {room.name} is already booked 15/11/2025 11:00-12:00.",
     ]
 
 
@@ -140,7 +140,7 @@ def test_create_group_session_overnight_overlap_across_midnight_refused(provider
             scheduled_time=at(0, 30),
         )
 
-    assert refused.value.messages == [f"{provider} already has a booking 11/15/2025 23:00-01:00."]
+    assert refused.value.messages == [f"{provider} already has a booking 15/11/2025 23:00-01:00."]
 
 
 def test_add_patient_to_session_patient_overlap_across_midnight_refused(provider, clinic):
@@ -159,7 +159,7 @@ def test_add_patient_to_session_patient_overlap_across_midnight_refused(provider
     with pytest.raises(ConflictError) as refused:
         SessionService.add_patient_to_session(early, patient)
 
-    assert refused.value.messages == [f"{patient.full_name_en} is already booked 11/15/2025 22:00-01:00."]
+    assert refused.value.messages == [f"{patient.full_name_en} is already booked 15/11/2025 22:00-01:00."]
 
 
 def test_cancel_session_frees_provider_and_room_time(provider, clinic, room):

@@ -30,7 +30,7 @@ def test_complete_session_of_a_future_session_is_refused_and_changes_nobody(prov
     participant = booked(session)
 
     with pytest.raises(
-        TooEarly, match="This session is on 01/05/2099; it can't be completed before that day."
+        TooEarly, match="This session is on 05/01/2099; it can't be completed before that day."
     ):
         SessionService.complete_session(session)
 
@@ -42,7 +42,7 @@ def test_mark_participant_no_show_before_the_day_is_refused(provider, clinic, fr
     participant = booked(group_session(provider, clinic, day=on(frozen_today, 1)))
 
     with pytest.raises(
-        TooEarly, match="This session is on 03/16/2026; nobody can be marked a no-show before that day."
+        TooEarly, match="This session is on 16/03/2026; nobody can be marked a no-show before that day."
     ):
         SessionService.mark_participant_no_show(participant)
 
@@ -52,7 +52,7 @@ def test_mark_participant_no_show_before_the_day_is_refused(provider, clinic, fr
 def test_start_session_before_the_day_is_refused(provider, clinic, frozen_today):
     session = group_session(provider, clinic, day=on(frozen_today, 1))
 
-    with pytest.raises(TooEarly, match="This session is on 03/16/2026; it can't be started before that day."):
+    with pytest.raises(TooEarly, match="This session is on 16/03/2026; it can't be started before that day."):
         SessionService.start_session(session)
 
     assert Session.objects.get(pk=session.pk).status == Session.Status.SCHEDULED

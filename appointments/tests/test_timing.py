@@ -50,7 +50,7 @@ def test_refuse_early_start_allows_from_the_clinics_lead_before_the_start(sessio
 
     with pytest.raises(
         TooEarly,
-        match=r"This session starts at 16:00 on 03/15/2026; it can be started from 15:30 on 03/15/2026\.",
+        match=r"This session starts at 16:00 on 15/03/2026; it can be started from 15:30 on 15/03/2026\.",
     ):
         timing.refuse_early_start(session, local(15, 29))
     with pytest.raises(TooEarly):
@@ -63,7 +63,7 @@ def test_refuse_early_start_follows_the_clinics_own_lead(provider, clinic):
     early = group_session(provider, clinic, day=DAY, hour=8)
 
     timing.refuse_early_start(early, local(6, 30))
-    with pytest.raises(TooEarly, match=r"it can be started from 06:30 on 03/15/2026\."):
+    with pytest.raises(TooEarly, match=r"it can be started from 06:30 on 15/03/2026\."):
         timing.refuse_early_start(early, local(6, 29))
 
 
@@ -72,7 +72,7 @@ def test_refuse_early_start_names_the_day_before_when_the_lead_crosses_midnight(
     clinic.save()
     at_midnight = group_session(provider, clinic, day=DAY, hour=0)
 
-    with pytest.raises(TooEarly, match=r"it can be started from 23:00 on 03/14/2026\."):
+    with pytest.raises(TooEarly, match=r"it can be started from 23:00 on 14/03/2026\."):
         timing.refuse_early_start(at_midnight, local(22, 59, DAY - datetime.timedelta(days=1)))
 
 
@@ -81,7 +81,7 @@ def test_refuse_before_the_start_allows_complete_and_no_show_from_the_start_time
         timing.refuse_before_the_start(session, local(16, 0), step)
 
     with pytest.raises(
-        TooEarly, match="This session starts at 16:00 on 03/15/2026; it can be completed from"
+        TooEarly, match="This session starts at 16:00 on 15/03/2026; it can be completed from"
     ):
         timing.refuse_before_the_start(session, local(15, 59), timing.Step.COMPLETE)
     with pytest.raises(TooEarly, match="a no-show can be marked from then"):
@@ -107,10 +107,10 @@ def test_refuse_before_the_day_refuses_each_step_before_the_sessions_day_only(se
             timing.refuse_before_the_day(session, DAY - datetime.timedelta(days=1), step)
         messages[step] = refused.value.messages
     assert messages == {
-        timing.Step.START: ["This session is on 03/15/2026; it can't be started before that day."],
-        timing.Step.COMPLETE: ["This session is on 03/15/2026; it can't be completed before that day."],
+        timing.Step.START: ["This session is on 15/03/2026; it can't be started before that day."],
+        timing.Step.COMPLETE: ["This session is on 15/03/2026; it can't be completed before that day."],
         timing.Step.NO_SHOW: [
-            "This session is on 03/15/2026; nobody can be marked a no-show before that day."
+            "This session is on 15/03/2026; nobody can be marked a no-show before that day."
         ],
     }
 
@@ -121,7 +121,7 @@ def test_refuse_beyond_the_horizon_allows_up_to_the_clinics_last_day(tenant):
     timing.refuse_beyond_the_horizon(datetime.date(2026, 5, 15), clinic, DAY)
     with pytest.raises(
         BookingWindowError,
-        match=r"Psychology Clinic books up to 2 months ahead: choose a date until 05/15/2026\.",
+        match=r"Psychology Clinic books up to 2 months ahead: choose a date until 15/05/2026\.",
     ):
         timing.refuse_beyond_the_horizon(datetime.date(2026, 5, 16), clinic, DAY)
 

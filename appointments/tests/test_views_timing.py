@@ -104,9 +104,9 @@ def test_session_start_at_04_48_for_a_16_00_session_is_hidden_and_refused(clinic
 
     assert f'action="{url("session_start", session.pk)}"' not in html
     assert 'data-testid="start-opens"' in html
-    assert "Start from 15:30 on 03/15/2026" in html
+    assert "Start from 15:30 on 15/03/2026" in html
     assert messages_of(response) == [
-        "This session starts at 16:00 on 03/15/2026; it can be started from 15:30 on 03/15/2026."
+        "This session starts at 16:00 on 15/03/2026; it can be started from 15:30 on 15/03/2026."
     ]
     assert Session.objects.get(pk=session.pk).status == Session.Status.SCHEDULED
 
@@ -135,7 +135,7 @@ def test_session_start_follows_the_clinics_lead(provider, clinic, clinician):
         started = clinician.post(url("session_start", session.pk), follow=True)
 
     assert messages_of(refused) == [
-        "This session starts at 16:00 on 03/15/2026; it can be started from 15:55 on 03/15/2026."
+        "This session starts at 16:00 on 15/03/2026; it can be started from 15:55 on 15/03/2026."
     ]
     assert messages_of(started) == ["Session started."]
 
@@ -147,7 +147,7 @@ def test_session_start_of_tomorrows_session_is_refused(provider, clinic, clinici
         response = clinician.post(url("session_start", tomorrow.pk), follow=True)
 
     assert messages_of(response) == [
-        "This session starts at 00:00 on 03/16/2026; it can be started from 23:30 on 03/15/2026."
+        "This session starts at 00:00 on 16/03/2026; it can be started from 23:30 on 15/03/2026."
     ]
     assert Session.objects.get(pk=tomorrow.pk).status == Session.Status.SCHEDULED
 
@@ -169,10 +169,10 @@ def test_complete_and_no_show_are_hidden_and_refused_before_the_start(clinician,
     assert (
         messages_of(page)
         == messages_of(completed)
-        == ["This session starts at 16:00 on 03/15/2026; it can be completed from then."]
+        == ["This session starts at 16:00 on 15/03/2026; it can be completed from then."]
     )
     assert messages_of(no_show) == [
-        "This session starts at 16:00 on 03/15/2026; a no-show can be marked from then."
+        "This session starts at 16:00 on 15/03/2026; a no-show can be marked from then."
     ]
     assert Session.objects.get(pk=session.pk).status == Session.Status.SCHEDULED
     assert SessionParticipant.objects.get(pk=participant.pk).status == Status.BOOKED
@@ -198,7 +198,7 @@ def test_complete_of_a_session_dated_2099_is_refused(provider, clinic, clinician
         response = clinician.post(url("session_complete", future.pk), follow=True)
 
     assert messages_of(response) == [
-        "This session starts at 16:00 on 01/05/2099; it can be completed from then."
+        "This session starts at 16:00 on 05/01/2099; it can be completed from then."
     ]
     assert SessionParticipant.objects.get(pk=child.pk).status == Status.BOOKED
 
@@ -321,13 +321,13 @@ def test_admin_actions_keep_to_the_session_pages_time_rules(admin_site_user, ses
         completed = run_admin_action(admin_site_user, Session, "complete_sessions", session)
 
     assert started_early == [
-        f"{session}: This session starts at 16:00 on 03/15/2026; it can be started from 15:30 on 03/15/2026."
+        f"{session}: This session starts at 16:00 on 15/03/2026; it can be started from 15:30 on 15/03/2026."
     ]
     assert completed_early == [
-        f"{session}: This session starts at 16:00 on 03/15/2026; it can be completed from then."
+        f"{session}: This session starts at 16:00 on 15/03/2026; it can be completed from then."
     ]
     assert no_show_early == [
-        f"{participant}: This session starts at 16:00 on 03/15/2026; a no-show can be marked from then."
+        f"{participant}: This session starts at 16:00 on 15/03/2026; a no-show can be marked from then."
     ]
     assert unchanged == (Session.Status.SCHEDULED, Status.BOOKED)
     assert (started, no_show, completed) == (
@@ -374,7 +374,7 @@ def desk(tenant) -> Client:
     return signed_in(staff_member(tenant, Role.FRONT_DESK))
 
 
-HORIZON_ERROR = "Psychology Clinic books up to 12 months ahead: choose a date until 03/15/2027."
+HORIZON_ERROR = "Psychology Clinic books up to 12 months ahead: choose a date until 15/03/2027."
 MIDNIGHT_ERROR = "A slot from 23:30 for 60 minutes would end after midnight; it must end by 00:00."
 
 
@@ -417,7 +417,7 @@ def test_session_create_horizon_is_the_clinics_own(desk, tenant, provider):
     )
 
     assert response.context["form"].errors == {
-        "scheduled_date": ["Short Notice Clinic books up to 1 months ahead: choose a date until 04/15/2026."]
+        "scheduled_date": ["Short Notice Clinic books up to 1 months ahead: choose a date until 15/04/2026."]
     }
 
 
