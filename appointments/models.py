@@ -12,6 +12,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -190,7 +191,7 @@ class Appointment(ScheduledSlot):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_number} - {self.patient.full_name_en}"
+        return f"{self.appointment_number} - {self.patient.full_name}"
 
     def save(self, *args, **kwargs) -> None:
         # The seed books with Appointment.objects.create(...): the opening hours, the
@@ -324,7 +325,7 @@ class Session(ScheduledSlot):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service_type} - {self.scheduled_date:%Y-%m-%d} {self.scheduled_time:%H:%M}"
+        return f"{self.service_type} - {self.scheduled_date:%d/%m/%Y} {self.scheduled_time:%H:%M}"
 
     def get_absolute_url(self) -> str:
         return reverse("appointments:session_detail", args=[self.pk])
@@ -482,7 +483,7 @@ class SessionParticipant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_number} - {self.patient.full_name_en}"
+        return f"{self.appointment_number} - {self.patient.full_name}"
 
     @property
     def is_active(self) -> bool:
@@ -529,7 +530,7 @@ class CheckInRefusal(models.Model):
         ordering = ["refused_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.participant_id} {self.gate} {self.refused_at:%Y-%m-%d %H:%M}"
+        return f"{self.participant_id} {self.gate} {timezone.localtime(self.refused_at):%d/%m/%Y %H:%M}"
 
 
 class SessionSeries(models.Model):
@@ -729,7 +730,7 @@ class SeriesEnrolment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.series} - {self.patient.full_name_en}"
+        return f"{self.series} - {self.patient.full_name}"
 
     @property
     def is_active(self) -> bool:
@@ -831,7 +832,7 @@ class WaitlistEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.session} - {self.patient.full_name_en} ({self.get_status_display()})"
+        return f"{self.session} - {self.patient.full_name} ({self.get_status_display()})"
 
     @property
     def position(self) -> int | None:

@@ -558,7 +558,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.full_name_en} ({self.mrn})"
+        return f"{self.full_name} ({self.mrn})"
 
     def save(self, *args, **kwargs) -> None:
         # The seed and the admin save patients directly; every path stores the MRN normalised.
@@ -622,7 +622,7 @@ class Consent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_consent_type_display()} - {self.patient.full_name_en}"
+        return f"{self.get_consent_type_display()} - {self.patient.full_name}"
 
     def covers(self, specialty: str) -> bool:
         return self.consent_type in (self.ConsentType.GENERAL, specialty)

@@ -240,7 +240,7 @@ class ClinicalNote(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self._meta.verbose_name} - {self.patient.full_name_en} - {self.session_date:%Y-%m-%d}"
+        return f"{self._meta.verbose_name} - {self.patient.full_name} - {self.session_date:%d/%m/%Y}"
 
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
@@ -436,10 +436,10 @@ class ClinicalNote(models.Model):
                 raise NoteLinkError(
                     _("This note is about %(patient)s, but %(kind)s %(number)s is %(other)s's.")
                     % {
-                        "patient": self.patient.full_name_en,
+                        "patient": self.patient.full_name,
                         "kind": kind,
                         "number": booking.appointment_number,
-                        "other": booking.patient.full_name_en,
+                        "other": booking.patient.full_name,
                     }
                 )
         if self.patient_id is None:
@@ -459,7 +459,7 @@ class ClinicalNote(models.Model):
         return _(
             "%(patient)s already has a %(note)s for participation %(number)s; edit that note instead."
         ) % {
-            "patient": participant.patient.full_name_en,
+            "patient": participant.patient.full_name,
             "note": self._meta.verbose_name,
             "number": participant.appointment_number,
         }
