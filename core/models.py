@@ -67,6 +67,7 @@ class Tenant(models.Model):
     show_hijri_dates = models.BooleanField(
         _("show Hijri dates"),
         default=False,
+        db_default=False,
         help_text=_("Show the Umm al-Qura Hijri date beside the Gregorian one on staff pages."),
     )
 

@@ -283,9 +283,9 @@ def test_home_finance_query_count_does_not_grow_with_billable_items(
         SessionService.mark_participant_no_show(booked(session))
     signed_in(client, tenant, Role.FINANCE)
 
-    # session + user, clearance queue (2 lists, 2 totals, 2 of-today counts), the no-shows to
-    # review, the billable items, the access-log row
-    with django_assert_num_queries(11):
+    # session + user, the clearance card (its first rows, two counts of the merged queue), the
+    # no-shows to review, the billable items, the tenant's Hijri setting, the access-log row
+    with django_assert_num_queries(9):
         response = client.get(reverse("home"))
 
     assert len(response.context["billing_items"]) == items

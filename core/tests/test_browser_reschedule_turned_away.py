@@ -61,7 +61,14 @@ def centre(tenant, frozen_today):
     room = RoomFactory(clinic=clinic, name="Blue room")
     sara = PatientFactory(tenant=tenant, mrn="AG-301", first_name_en="Sara", last_name_en="Ali")
     omar = PatientFactory(tenant=tenant, mrn="AG-302", first_name_en="Omar", last_name_en="Hassan")
-    lina = PatientFactory(tenant=tenant, mrn="AG-303", first_name_en="Lina", last_name_en="Khalid")
+    lina = PatientFactory(
+        tenant=tenant,
+        mrn="AG-303",
+        first_name_en="Lina",
+        last_name_en="Khalid",
+        first_name_ar="لينا",
+        last_name_ar="خالد",
+    )
     for child in (sara, omar):
         ConsentFactory(patient=child)
     ConsentFactory(patient=lina, expires_at=CONSENT_EXPIRED)
@@ -128,7 +135,7 @@ def test_browser_front_desk_turns_a_refused_child_away_and_moves_a_group(page, c
     refusal = in_language(
         language,
         "The consent of %(patient)s expired on %(day)s.",
-        patient="Lina Khalid",
+        patient="لينا خالد" if language == "ar" else "Lina Khalid",
         day=CONSENT_EXPIRED.date(),
     )
     assert page.locator("main .alert-danger[role=alert]").inner_text().strip() == refusal

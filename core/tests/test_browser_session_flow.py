@@ -199,7 +199,8 @@ def test_browser_group_session_from_booking_to_signed_notes(page, centre, langua
         submit(
             page, action_button("appointments:participant_check_in", participant_of(session, child.mrn).pk)
         )
-    refusal = in_language(language, "No valid consent on file for %(patient)s.", patient=lina.full_name_en)
+    name = lina.full_name_ar if language == "ar" else lina.full_name_en
+    refusal = in_language(language, "No valid consent on file for %(patient)s.", patient=name)
     assert page.locator("main .alert-danger[role=alert]").inner_text().strip() == refusal
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     save_screenshot(page, f"session-flow-{language}-1-check-in")
