@@ -1,33 +1,3 @@
-"""Day-first dates, the 24-hour clock and Latin digits: the shared ``config.formats.day_first``."""
+"""Day-first dates, the 24-hour clock and Latin digits: the formats both languages share."""
 
-from config.formats.day_first import (
-    DATE_FORMAT,
-    DATE_INPUT_FORMATS,
-    DATETIME_FORMAT,
-    DATETIME_INPUT_FORMATS,
-    DECIMAL_SEPARATOR,
-    FIRST_DAY_OF_WEEK,
-    MONTH_DAY_FORMAT,
-    NUMBER_GROUPING,
-    SHORT_DATE_FORMAT,
-    SHORT_DATETIME_FORMAT,
-    THOUSAND_SEPARATOR,
-    TIME_FORMAT,
-    YEAR_MONTH_FORMAT,
-)
-
-__all__ = [
-    "DATE_FORMAT",
-    "DATE_INPUT_FORMATS",
-    "DATETIME_FORMAT",
-    "DATETIME_INPUT_FORMATS",
-    "DECIMAL_SEPARATOR",
-    "FIRST_DAY_OF_WEEK",
-    "MONTH_DAY_FORMAT",
-    "NUMBER_GROUPING",
-    "SHORT_DATE_FORMAT",
-    "SHORT_DATETIME_FORMAT",
-    "THOUSAND_SEPARATOR",
-    "TIME_FORMAT",
-    "YEAR_MONTH_FORMAT",
-]
+from config.formats.day_first import *  # noqa: F403  (Django reads a format module's names)
