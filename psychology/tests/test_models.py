@@ -344,7 +344,7 @@ def test_psychology_note_addendum_blank_text_is_refused(participant):
 def test_psychology_session_str_names_discipline_patient_and_day(participant):
     note = PsychologySessionFactory(session_participant=participant)
 
-    assert str(note) == f"psychology note - {participant.patient.full_name_en} - {note.session_date:%Y-%m-%d}"
+    assert str(note) == f"psychology note - {participant.patient.full_name_en} - {note.session_date:%d/%m/%Y}"
 
 
 def test_psychology_session_history_keeps_each_save(participant):
