@@ -105,17 +105,21 @@ def drag(tab: Page, event, day: datetime.date, time: str) -> None:
     tab.mouse.down()
     tab.mouse.move(x, grabbed["y"] + 20, steps=4)
     mirror = tab.locator(f".fc-timegrid-col[data-date='{day.isoformat()}'] .fc-event-mirror .fc-event-time")
+    landed = False
     for offset in range(-16, 40, 4):
         tab.mouse.move(column["x"] + column["width"] / 2, slot["y"] + offset, steps=4)
-        if mirror.count() and mirror.inner_text().startswith(time):
+        landed = bool(mirror.count()) and mirror.inner_text().startswith(time)
+        if landed:
             break
     tab.mouse.up()
+    assert landed, f"the drag's shadow never showed {time} on {day}"
 
 
 def confirm_move(tab: Page):
     """Confirm in the dialog and wait for the server's answer."""
     dialog = tab.get_by_test_id("move-dialog")
-    assert dialog.is_visible()
+    # The dialog opens once FullCalendar has handled the drop, a moment after the mouse lets go.
+    dialog.wait_for()
     with tab.expect_response(lambda response: "/move/" in response.url) as answer:
         dialog.get_by_test_id("move-confirm").click()
     return answer.value.json()
