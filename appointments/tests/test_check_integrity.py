@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from appointments.integrity import all_checks, check_integrity
 from appointments.models import Appointment, AppointmentNumberCounter, Session, SessionParticipant
 from appointments.notes.models import ClinicalNote, NoteChildRow
 from appointments.notes.services import NoteService
@@ -315,6 +316,20 @@ def test_check_integrity_ignores_cancelled_bookings_and_a_backfilled_pair(clinic
     assert SessionParticipant.objects.get(legacy_appointment=appointment).session.provider == provider
 
 
+def test_check_integrity_ignores_a_backfilled_pair_whose_session_moved(clinic, provider):
+    # given a back-filled appointment whose session moved half an hour, still over its appointment
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(10))
+    backfill()
+    participant = SessionParticipant.objects.get(legacy_appointment=appointment)
+    set_columns(Session, participant.session_id, scheduled_time=at(10, 30))
+
+    # when
+    report = check_integrity(["provider_overlap", "room_overlap", "patient_overlap"])
+
+    # then the booking overlaps only itself
+    assert report.violations == []
+
+
 def test_check_integrity_runs_only_the_named_checks(provider):
     # given a capacity violation
     session = group(provider, at(9), max_capacity=3)
@@ -339,6 +354,119 @@ def test_check_integrity_lists_every_check_with_its_invariant():
     assert len(lines) == 19
     assert lines[0] == "capacity_range: Capacity is 1 for an individual session and 2-20 for a group."
     assert lines[-1].startswith("audit_chain: Audit rows (access log, privilege changes, history)")
+
+
+# Constraints the checks rely on instead of scanning
+
+
+def alter(sql: str) -> None:
+    """Change a table's constraints until the test's transaction rolls back."""
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks queued in this transaction would block the ALTER.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(sql)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def run_check_integrity() -> tuple[list[str], list[str]]:
+    """Run the command expecting no violation: (stdout lines, stderr lines)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check_integrity", stdout=out, stderr=err)
+    return out.getvalue().splitlines(), err.getvalue().splitlines()
+
+
+def test_check_integrity_relies_on_every_constraint_as_migrated_and_times_each_check(provider):
+    # given clean data under the constraints the migrations made
+    group(provider, at(9))
+
+    # when
+    lines, diagnostics = run_check_integrity()
+
+    # then no check had to scan around a constraint, and each says how long it took
+    assert lines[0].startswith("Integrity check passed: 19 checks, no violations")
+    timed = [re.fullmatch(r"(\w+) +\d+\.\d\d s", line) for line in diagnostics]
+    assert all(timed), diagnostics
+    assert [match[1] for match in timed] == [check.name for check in all_checks()]
+
+
+def test_check_integrity_scans_pairs_a_missing_exclusion_constraint_ruled_out_and_says_so(clinic, provider):
+    # given one child's two appointments at once, with two providers, past a dropped constraint
+    patient = PatientFactory(tenant=clinic.tenant)
+    first = AppointmentFactory(clinic=clinic, provider=provider, patient=patient, scheduled_time=at(10))
+    second = AppointmentFactory(
+        clinic=clinic, provider=ProviderFactory(clinic=clinic), patient=patient, scheduled_time=at(12)
+    )
+    drop_constraint(Appointment, "appointment_patient_no_overlap")
+    set_columns(Appointment, second.pk, scheduled_time=at(10, 30))
+    err = io.StringIO()
+
+    # when
+    with pytest.raises(CommandError, match=r"violations \(patient_overlap 1\)"):
+        call_command("check_integrity", "--check", "patient_overlap", stdout=io.StringIO(), stderr=err)
+
+    # then the overlap is found, and the missing constraint named
+    assert (
+        "patient_overlap: constraint appointment_patient_no_overlap on appointments_appointment is "
+        "missing; scanned what it rules out instead." in err.getvalue().splitlines()
+    )
+    assert check_integrity(["patient_overlap"]).violations[0].message == (
+        f"patient {patient.pk}: appointment {first.pk} overlaps appointment {second.pk}"
+    )
+
+
+def test_check_integrity_does_not_rely_on_a_not_valid_number_constraint(provider):
+    # given a malformed number planted, then the format constraint added back NOT VALID over it
+    participant = ParticipantFactory(session=group(provider, at(9)))
+    drop_constraint(SessionParticipant, "participant_number_format")
+    set_columns(SessionParticipant, participant.pk, appointment_number="APT-AGDAR-2025-7")
+    alter(
+        "ALTER TABLE appointments_sessionparticipant ADD CONSTRAINT participant_number_format "
+        "CHECK (appointment_number ~ '^APT-[A-Z0-9]+-[0-9]{4}-[0-9]{5,}$') NOT VALID"
+    )
+
+    # when
+    report = check_integrity(["number_format", "number_counter"])
+
+    # then the number is reported, and the constraint as not to be relied on, by both checks
+    assert [violation.message for violation in report.violations] == [
+        f"participant {participant.pk}: number APT-AGDAR-2025-7 is not of the form APT-AGDAR-YYYY-NNNNN"
+    ]
+    problem = (
+        "constraint participant_number_format on appointments_sessionparticipant is NOT VALID (rows from "
+        "before it are unchecked); scanned what it rules out instead."
+    )
+    assert [(notice.check, notice.message) for notice in report.notices] == [
+        ("number_format", problem),
+        ("number_counter", problem),
+    ]
+
+
+def test_check_integrity_scans_statuses_an_altered_exclusion_constraint_leaves_out(clinic, provider, room):
+    # given the room constraint narrowed to sessions not completed, and two completed sessions at once there
+    alter("ALTER TABLE appointments_session DROP CONSTRAINT session_room_no_overlap")
+    alter(
+        "ALTER TABLE appointments_session ADD CONSTRAINT session_room_no_overlap EXCLUDE USING gist ("
+        "int8range(room_id, room_id, '[]') WITH &&, tsrange(scheduled_date + scheduled_time, "
+        "scheduled_date + scheduled_time + make_interval(mins => duration), '[)') WITH &&) "
+        "WHERE (status NOT IN ('cancelled', 'completed') AND room_id IS NOT NULL)"
+    )
+    first = group(provider, at(9), room=room)
+    second = group(ProviderFactory(clinic=clinic), at(11), room=room)
+    for session in (first, second):
+        set_columns(Session, session.pk, status="completed")
+    set_columns(Session, second.pk, scheduled_time=at(9, 30))
+
+    # when
+    report = check_integrity(["room_overlap"])
+
+    # then
+    assert [violation.message for violation in report.violations] == [
+        f"room {room.pk}: session {first.pk} overlaps session {second.pk}"
+    ]
+    [notice] = report.notices
+    assert notice.message.startswith(
+        "constraint session_room_no_overlap on appointments_session is not defined as expected: EXCLUDE"
+    )
 
 
 # Invariant 7: clinical notes

@@ -33,7 +33,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"{known.name}: {known.invariant}")
             return
         with tqdm(total=len(check or all_checks()), desc=_("Checking"), disable=verbosity == 0) as bar:
-            report = check_integrity(check, on_check=lambda _check: bar.update())
+            report = check_integrity(
+                check,
+                before_check=lambda running: bar.set_postfix_str(running.name),
+                on_check=lambda _check: bar.update(),
+            )
+        # Diagnostics go to stderr: stdout lists the violations only.
+        if verbosity > 0:
+            for name, seconds in report.timings.items():
+                self.stderr.write(f"{name:<28}{seconds:8.2f} s")
+        for notice in report.notices:
+            self.stderr.write(self.style.WARNING(f"{notice.check}: {notice.message}"))
         for violation in report.violations:
             self.stdout.write(f"{violation.check}: {violation.message}")
         if report.ok:
