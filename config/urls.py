@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from appointments import overview_views
+from config.health import healthz
 from core import two_factor_views
 from core import urls as core_urls
 from core.access_logging import logs_access, url_patient
@@ -47,4 +48,7 @@ urlpatterns = [
     # The language switcher must work on the login page too, before anyone signs in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # The load balancer's check, public on purpose and showing nothing (config/health.py, which
+    # answers it before the session); named here so it is walked with every other URL.
+    path("healthz", healthz, name="healthz"),
 ]

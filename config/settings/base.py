@@ -53,9 +53,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files, right after HTTPS as whitenoise asks: cacheable, no session, no no-store.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     # no-store and Permissions-Policy on every response (core/security_headers.py).
     "core.security_headers.SecurityHeadersMiddleware",
+    # /healthz for a load balancer, before the session, the login and the host check (config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,6 +178,28 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Plain storage here (runserver, the tests: no collectstatic needed); production serves
+# hashed, compressed copies through whitenoise (config/settings/production.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Stateless app processes (README, Scaling out): nothing a request leaves behind lives in
+# one process's memory, so any of N processes on M machines can answer the next request.
+# Sessions are rows (the default engine, named on purpose), and so are django-axes' failure
+# counts (its database handler); the cache is a table (`manage.py createcachetable`) or,
+# with REDIS_URL, Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    )
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

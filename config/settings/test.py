@@ -13,3 +13,8 @@ DATABASE_APP_ROLE = "clinic_app_test"
 OTP_REQUIRED = False
 # Sign-in lockout on, whatever the environment says: the lockout tests rely on it.
 AXES_ENABLED = True
+# Each test process its own cache: nothing shared between the xdist workers, no table to create.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The suite collects no static files: whitenoise looks each one up when asked rather than
+# scanning a STATIC_ROOT that isn't there (which warns).
+WHITENOISE_AUTOREFRESH = True

@@ -50,6 +50,7 @@ NOT_LOGGED = {
     "two_factor": "the user's own second factor",
     "two_factor_verify": "the user's own second factor",
     "set_language": "the language of the pages",
+    "healthz": "the load balancer's health check answers ok and nothing else",
     "core:tenant_pick": "a superuser picks the organisation to work in; it names no child",
     "core:session_status": "how long the user's own session has left",
     "core:patient_create": "a blank registration form; the chart it leads to logs the new patient",

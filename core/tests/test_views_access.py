@@ -35,9 +35,9 @@ from psychology.models import PsychologySession
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Role = User.Role
-# Reachable without logging in, on purpose: signing in and choosing the language
-# on the login page.
-PUBLIC_URL_NAMES = {"login", "set_language"}
+# Reachable without logging in, on purpose: signing in, choosing the language
+# on the login page, and the load balancer's health check (no data, config/health.py).
+PUBLIC_URL_NAMES = {"login", "set_language", "healthz"}
 NOT_WALKED_NAMESPACES = {"admin"}  # Django admin has its own login and its own tests
 
 # The rows' session is in a psychology clinic. Around it: its own provider

@@ -1,0 +1,13 @@
+"""`make serve` and `make loadtest`: production's settings over plain HTTP on a laptop.
+
+Everything production runs (debug off, manifest static files through whitenoise, the
+second factor for administrators, the app role) but the HTTPS that only a TLS-terminating
+proxy gives: no redirect to https, and cookies a browser sends over http://127.0.0.1.
+"""
+
+from .production import *  # noqa: F403
+
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
