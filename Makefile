@@ -17,8 +17,16 @@ FIND_DATABASES = DATABASE_OWNER_URL="$$($(BIN)/python scripts/dev_database.py $(
 	export DATABASE_OWNER_URL && \
 	DATABASE_URL="$$($(BIN)/python scripts/dev_database.py --app-role $(DB_NAME))" && export DATABASE_URL
 PORT ?= 8000
+# make serve's settings: production's (debug off, manifest static files) over plain http on
+# the loopback, with make run's development keys unless the environment gives others.
+SERVE_ENVIRONMENT = export DJANGO_SETTINGS_MODULE=config.settings.serve \
+	SECRET_KEY="$${SECRET_KEY:-insecure-local-development-key-change-me}" \
+	AUDIT_SEAL_KEY="$${AUDIT_SEAL_KEY:-insecure-development-audit-seal-key}" \
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+LOADTEST_DURATION ?= 5m
+LOADTEST_USERS ?= 48
 
-.PHONY: install run demo-reset test lint messages browsers
+.PHONY: install run serve loadtest demo-reset test lint messages browsers
 
 $(STAMP): requirements.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -39,8 +47,27 @@ browsers:
 run: install messages
 	$(FIND_DATABASES) && export DJANGO_SETTINGS_MODULE=config.settings.local && \
 	DATABASE_ROLE=owner $(BIN)/python manage.py migrate --no-input && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py createcachetable && \
 	DATABASE_ROLE=owner $(BIN)/python manage.py seed_demo && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# make run's database and demo, served as production serves (README, Serving): gunicorn with
+# config/gunicorn.py (WEB_CONCURRENCY, GUNICORN_THREADS, ...), whitenoise's static files.
+serve: install messages
+	$(FIND_DATABASES) && $(SERVE_ENVIRONMENT) && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py migrate --no-input && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py createcachetable && \
+	DATABASE_ROLE=owner $(BIN)/python manage.py seed_demo --force && \
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0 && \
+	$(BIN)/gunicorn --config config/gunicorn.py --bind 127.0.0.1:$(PORT) config.wsgi
+
+# Mixed staff traffic from locust against 4 gunicorn workers on the loopback, on a throwaway
+# database, then check_integrity (loadtest/run.py; README, Load test). Not run by CI.
+loadtest: DB_NAME = clinic_loadtest
+loadtest: install messages
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(FIND_DATABASES) && $(SERVE_ENVIRONMENT) && \
+	$(BIN)/python loadtest/run.py --duration $(LOADTEST_DURATION) --users $(LOADTEST_USERS)
 
 # Drops the demo's database and creates it again as its owner, then migrates and seeds; refuses
 # unless DEBUG is on and the database holds the demo organisation only (demo_reset).
