@@ -30,25 +30,30 @@ no_show         completed      no_show      (as ``complete_session`` leaves a no
 Batches run in their own transaction, in primary-key order, so an interruption
 loses nothing already committed and a rerun resumes: a rerun only sees
 appointments that still have no participant. History is written for every row
-created or changed (simple-history's bulk helpers), with the change reason
-``CHANGE_REASON``.
+created or changed, with the change reason ``CHANGE_REASON``: the rows
+simple-history's bulk helpers would write, inserted by the same statement as the
+rows they record. A batch is a fixed number of set-based statements, whatever its
+size: one overlap query that the exclusion constraints' GiST indexes serve, one
+insert of the sessions, participants and their history, and per note discipline a
+lock and one update with its history.
 """
 
 import contextlib
 import datetime
 import enum
+import functools
 import itertools
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Combinable
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from appointments.integrity import expand_slots
 from appointments.models import Appointment, Session, SessionParticipant
@@ -67,6 +72,7 @@ class NoteBooking(TypedDict):
     booked_patient_id: int
     participant_id: int
     participant_session_id: int
+    linked_note_id: int | None
 
 
 CHANGE_REASON = "backfill_sessions: from legacy appointment"
@@ -346,15 +352,16 @@ def backfill_batch(appointment_ids: list[int], result: BatchResult) -> None:
     # would break such a deadlock by failing the batch, and a rerun resumes.)
     locks.lock_rows(Provider.objects.filter(pk__in=pending.values("provider_id")))
     locks.lock_rows(Room.objects.filter(pk__in=pending.values("room_id")))
-    appointments = locks.lock_rows(pending)
-    result.seen = len(appointments)
-    dirty = find_dirty_appointments([appointment.pk for appointment in appointments])
+    # Only the keys: the sessions are built from the locked rows in SQL.
+    locked = [appointment.pk for appointment in locks.lock_rows(pending.only("pk"))]
+    result.seen = len(locked)
+    dirty = find_dirty_appointments(locked)
     for appointment_id, reasons in dirty.items():
         result.skipped.extend(
             SkippedRow(str(Appointment._meta.verbose_name), appointment_id, reason, detail)
             for reason, detail in reasons.items()
         )
-    clean = [appointment for appointment in appointments if appointment.pk not in dirty]
+    clean = [appointment_id for appointment_id in locked if appointment_id not in dirty]
     result.created.extend(_create_sessions(clean, result))
     link_notes_batch([created.appointment_id for created in result.created], result)
 
@@ -394,12 +401,25 @@ def _describe(reason: SkipReason, others: list[str]) -> str:
     return _("overlaps %(bookings)s") % {"bookings": ", ".join(others)}
 
 
-# One set-based query per batch. SLOT(x) expands to ``time_slots.SlotRange``'s
-# expression, so the exclusion constraints' GiST indexes (partial on
-# status <> 'cancelled') serve the lookups of the other booking. A participant holds
-# its patient's time unless its status is one of ``inactive``
-# (``SessionParticipant.INACTIVE_STATUSES``).
-DIRTY_APPOINTMENTS_SQL = expand_slots("""
+_OWNER_MACRO = re.compile(r"OWNER\((\w+)\.(\w+)\)")
+
+
+def _expand_owners(sql: str) -> str:
+    """Replace every ``OWNER(alias.column)`` with ``time_slots.SameRow``'s expression for it."""
+    return _OWNER_MACRO.sub(lambda match: "int8range({0}, {0}, '[]')".format(".".join(match.groups())), sql)
+
+
+# One set-based query per batch. An overlap lookup is written as its exclusion
+# constraint is, OWNER(x.owner) && OWNER(b.owner) AND SLOT(x) && b.slot on the active
+# (status <> 'cancelled'), non-null owner rows, so the constraint's GiST index finds
+# the few bookings overlapping each batch row; joining on the owner's id alone read
+# every booking of that provider or room, a cost that grew with the table. A null
+# room is no owner (its OWNER range would be unbounded), hence the IS NOT NULL on
+# the batch side. The patient's participations have no such index: their patient's
+# btree index reads the few of each child. A participant holds its patient's time
+# unless its status is one of ``inactive`` (``SessionParticipant.INACTIVE_STATUSES``).
+DIRTY_APPOINTMENTS_SQL = _expand_owners(
+    expand_slots("""
 WITH batch AS MATERIALIZED (
     SELECT a.id, a.provider_id, a.room_id, a.patient_id, SLOT(a) AS slot
     FROM appointments_appointment a
@@ -407,28 +427,33 @@ WITH batch AS MATERIALIZED (
 )
 SELECT b.id, 'provider_overlap', 'appointment', o.id
 FROM batch b JOIN appointments_appointment o
-  ON o.provider_id = b.provider_id AND o.id <> b.id AND o.status <> 'cancelled'
- AND SLOT(o) && b.slot
+  ON OWNER(o.provider_id) && OWNER(b.provider_id) AND SLOT(o) && b.slot
+ AND o.provider_id IS NOT NULL AND o.status <> 'cancelled' AND o.id <> b.id
+WHERE b.provider_id IS NOT NULL
 UNION ALL
 SELECT b.id, 'provider_overlap', 'session', s.id
 FROM batch b JOIN appointments_session s
-  ON s.provider_id = b.provider_id AND s.status <> 'cancelled'
- AND SLOT(s) && b.slot
+  ON OWNER(s.provider_id) && OWNER(b.provider_id) AND SLOT(s) && b.slot
+ AND s.provider_id IS NOT NULL AND s.status <> 'cancelled'
+WHERE b.provider_id IS NOT NULL
 UNION ALL
 SELECT b.id, 'room_overlap', 'appointment', o.id
 FROM batch b JOIN appointments_appointment o
-  ON o.room_id = b.room_id AND o.id <> b.id AND o.status <> 'cancelled'
- AND SLOT(o) && b.slot
+  ON OWNER(o.room_id) && OWNER(b.room_id) AND SLOT(o) && b.slot
+ AND o.room_id IS NOT NULL AND o.status <> 'cancelled' AND o.id <> b.id
+WHERE b.room_id IS NOT NULL
 UNION ALL
 SELECT b.id, 'room_overlap', 'session', s.id
 FROM batch b JOIN appointments_session s
-  ON s.room_id = b.room_id AND s.status <> 'cancelled'
- AND SLOT(s) && b.slot
+  ON OWNER(s.room_id) && OWNER(b.room_id) AND SLOT(s) && b.slot
+ AND s.room_id IS NOT NULL AND s.status <> 'cancelled'
+WHERE b.room_id IS NOT NULL
 UNION ALL
 SELECT b.id, 'patient_overlap', 'appointment', o.id
 FROM batch b JOIN appointments_appointment o
-  ON o.patient_id = b.patient_id AND o.id <> b.id AND o.status <> 'cancelled'
- AND SLOT(o) && b.slot
+  ON OWNER(o.patient_id) && OWNER(b.patient_id) AND SLOT(o) && b.slot
+ AND o.patient_id IS NOT NULL AND o.status <> 'cancelled' AND o.id <> b.id
+WHERE b.patient_id IS NOT NULL
 UNION ALL
 SELECT b.id, 'patient_overlap', 'participant', p.id
 FROM batch b JOIN appointments_sessionparticipant p
@@ -441,30 +466,31 @@ JOIN appointments_sessionparticipant p ON p.appointment_number = a.appointment_n
 WHERE a.id = ANY(%(ids)s)
 ORDER BY 1, 2, 3, 4
 """)
+)
 
 
-def _create_sessions(appointments: list[Appointment], result: BatchResult) -> list[CreatedSession]:
+def _create_sessions(appointment_ids: list[int], result: BatchResult) -> list[CreatedSession]:
     """Insert the batch at once; if the database refuses it, insert row by row and skip the refused."""
-    if not appointments:
+    if not appointment_ids:
         return []
     try:
         with transaction.atomic():
-            return _insert_sessions(appointments)
+            return _insert_sessions(appointment_ids)
     except IntegrityError:
         # The pre-check missed something (a booking committed meanwhile): find the
         # offending rows one savepoint each, so the rest of the batch still lands.
         pass
     created: list[CreatedSession] = []
-    for appointment in appointments:
+    for appointment_id in appointment_ids:
         try:
             with transaction.atomic():
-                created.extend(_insert_sessions([appointment]))
+                created.extend(_insert_sessions([appointment_id]))
         except IntegrityError as error:
             constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
             result.skipped.append(
                 SkippedRow(
                     str(Appointment._meta.verbose_name),
-                    appointment.pk,
+                    appointment_id,
                     SkipReason.DATABASE_REFUSED,
                     constraint or str(error),
                 )
@@ -472,88 +498,185 @@ def _create_sessions(appointments: list[Appointment], result: BatchResult) -> li
     return created
 
 
-def _insert_sessions(appointments: list[Appointment]) -> list[CreatedSession]:
-    sessions = bulk_create_with_history(
-        [_session_from(appointment) for appointment in appointments],
-        Session,
-        default_change_reason=CHANGE_REASON,
+def _insert_sessions(appointment_ids: list[int]) -> list[CreatedSession]:
+    """One statement: the sessions, their participants and both creation histories."""
+    sql, fixed = insert_sessions_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**fixed, "ids": appointment_ids, **history_params(Session)})
+        rows = cursor.fetchall()
+    return [CreatedSession(*row) for row in rows]
+
+
+# The columns of a session and its participant taken from the appointment (alias ``b``:
+# its columns, the statuses mapped above and the id drawn for its session). Every other
+# column gets its field's default, as bulk_create would write it.
+SESSION_VALUES = {
+    "id": "b.session_id",
+    "session_type": "%(individual)s",
+    "max_capacity": "1",
+    "provider_id": "b.provider_id",
+    "clinic_id": "b.clinic_id",
+    "room_id": "b.room_id",
+    "scheduled_date": "b.scheduled_date",
+    "scheduled_time": "b.scheduled_time",
+    "duration": "b.duration",
+    "service_type": "b.service_type",
+    "status": "b.session_status",
+    "started_at": "b.started_at",
+    # A no-show's session is completed when the child was marked absent (complete_session).
+    "completed_at": "CASE WHEN b.status = %(no_show)s THEN b.no_show_at ELSE b.completed_at END",
+    "cancelled_at": "b.cancelled_at",
+    "cancel_reason": "b.cancel_reason",
+    "created_by_id": "b.created_by_id",
+}
+PARTICIPANT_VALUES = {
+    "session_id": "b.session_id",
+    "patient_id": "b.patient_id",
+    "appointment_number": "b.appointment_number",
+    "legacy_appointment_id": "b.id",
+    "status": "b.participant_status",
+    "finance_cleared": "b.finance_cleared",
+    "finance_cleared_by_id": "b.finance_cleared_by_id",
+    "finance_cleared_at": "b.finance_cleared_at",
+    "consent_verified": "b.consent_verified",
+    "consent_verified_at": "b.consent_verified_at",
+    # booked_at is auto_now_add; the participant was booked when its appointment was.
+    "booked_at": "b.created_at",
+    "confirmed_at": "b.confirmed_at",
+    "arrived_at": "b.arrived_at",
+    "attended_at": "CASE WHEN b.status = %(completed)s THEN b.completed_at END",
+    "no_show_at": "b.no_show_at",
+    "cancelled_at": "b.cancelled_at",
+    "cancel_reason": "b.cancel_reason",
+}
+
+
+@functools.cache
+def insert_sessions_statement() -> tuple[str, dict[str, Any]]:
+    """The statement that inserts a batch's sessions, participants and their creation history.
+
+    With its fixed parameters; a batch adds ``ids`` (the clean appointments) and
+    ``history_params``. The same-rules floor of ``benchmarks/backfill_benchmark.py``
+    sends it too.
+    """
+    session_columns, session_values, session_defaults = _insert_columns(Session, SESSION_VALUES)
+    participant_columns, participant_values, participant_defaults = _insert_columns(
+        SessionParticipant, PARTICIPANT_VALUES
     )
-    participants = SessionParticipant.objects.bulk_create(
-        [
-            _participant_from(appointment, session)
-            for appointment, session in zip(appointments, sessions, strict=True)
-        ]
-    )
-    _carry_booking_times(participants, appointments)
-    # Their creation history only now, written from the rows as they end up: history rows
-    # are append-only (core.row_hashes), never corrected after the fact.
-    SessionParticipant.history.bulk_history_create(participants, default_change_reason=CHANGE_REASON)
-    return [
-        CreatedSession(
-            appointment_id=participant.legacy_appointment_id,
-            appointment_number=participant.appointment_number,
-            session_id=session.pk,
-            participant_id=participant.pk,
-            session_status=session.status,
-            participant_status=participant.status,
-        )
-        for session, participant in zip(sessions, participants, strict=True)
-    ]
+    session_sequence = f"pg_get_serial_sequence('{Session._meta.db_table}', '{Session._meta.pk.column}')"
+    # Session ids are drawn first, so each participant can name its session, and in the
+    # appointments' order (the subquery's), the order bulk_create gave them.
+    sql = f"""
+WITH batch AS MATERIALIZED (
+    SELECT ordered.*, nextval({session_sequence}) AS session_id
+    FROM (
+        SELECT a.*, m.session_status, m.participant_status
+        FROM appointments_appointment a
+        -- LEFT: a status without a mapping leaves the statuses null, which the insert refuses
+        -- (a reported database_refused row), rather than dropping the row unseen.
+        LEFT JOIN unnest(%(statuses)s::text[], %(session_statuses)s::text[], %(participant_statuses)s::text[])
+          AS m(appointment_status, session_status, participant_status) ON m.appointment_status = a.status
+        WHERE a.id = ANY(%(ids)s)
+        ORDER BY a.id
+    ) ordered
+),
+sessions AS (
+    INSERT INTO {_table(Session)} ({session_columns})
+    SELECT {session_values} FROM batch b ORDER BY b.id
+    RETURNING *
+),
+participants AS (
+    INSERT INTO {_table(SessionParticipant)} ({participant_columns})
+    SELECT {participant_values} FROM batch b ORDER BY b.id
+    RETURNING *
+),
+session_history AS ({history_insert_sql(Session, "sessions", "+")}),
+participant_history AS ({history_insert_sql(SessionParticipant, "participants", "+")})
+SELECT p.legacy_appointment_id, p.appointment_number, p.session_id, p.id, b.session_status, p.status
+FROM participants p JOIN batch b ON b.id = p.legacy_appointment_id
+ORDER BY p.legacy_appointment_id
+"""  # noqa: S608 - table and column names from the models, values are parameters
+    fixed = {
+        "statuses": [str(status) for status in SESSION_STATUS],
+        "session_statuses": [str(SESSION_STATUS[status]) for status in SESSION_STATUS],
+        "participant_statuses": [str(PARTICIPANT_STATUS[status]) for status in SESSION_STATUS],
+        "individual": Session.SessionType.INDIVIDUAL.value,
+        "completed": AppointmentStatus.COMPLETED.value,
+        "no_show": AppointmentStatus.NO_SHOW.value,
+        **session_defaults,
+        **participant_defaults,
+    }
+    return sql, fixed
 
 
-def _session_from(appointment: Appointment) -> Session:
-    status = appointment.status
-    completed_at = appointment.completed_at
-    if status == AppointmentStatus.NO_SHOW:
-        completed_at = appointment.no_show_at
-    return Session(
-        session_type=Session.SessionType.INDIVIDUAL,
-        max_capacity=1,
-        provider_id=appointment.provider_id,
-        clinic_id=appointment.clinic_id,
-        room_id=appointment.room_id,
-        scheduled_date=appointment.scheduled_date,
-        scheduled_time=appointment.scheduled_time,
-        duration=appointment.duration,
-        service_type=appointment.service_type,
-        status=SESSION_STATUS[status],
-        started_at=appointment.started_at,
-        completed_at=completed_at,
-        cancelled_at=appointment.cancelled_at,
-        cancel_reason=appointment.cancel_reason,
-        created_by_id=appointment.created_by_id,
-    )
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-def _participant_from(appointment: Appointment, session: Session) -> SessionParticipant:
-    status = appointment.status
-    return SessionParticipant(
-        session=session,
-        patient_id=appointment.patient_id,
-        appointment_number=appointment.appointment_number,
-        legacy_appointment_id=appointment.pk,
-        status=PARTICIPANT_STATUS[status],
-        finance_cleared=appointment.finance_cleared,
-        finance_cleared_by_id=appointment.finance_cleared_by_id,
-        finance_cleared_at=appointment.finance_cleared_at,
-        consent_verified=appointment.consent_verified,
-        consent_verified_at=appointment.consent_verified_at,
-        confirmed_at=appointment.confirmed_at,
-        arrived_at=appointment.arrived_at,
-        attended_at=appointment.completed_at if status == AppointmentStatus.COMPLETED else None,
-        no_show_at=appointment.no_show_at,
-        cancelled_at=appointment.cancelled_at,
-        cancel_reason=appointment.cancel_reason,
-    )
+def _column(model: type[Model], name: str = "pk") -> str:
+    """The quoted column of ``model``'s field ``name`` (or of its primary key)."""
+    model_field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    column = getattr(model_field, "column", None)
+    if not isinstance(column, str):
+        raise TypeError(f"{model._meta.label}.{name} has no column")
+    return connection.ops.quote_name(column)
 
 
-def _carry_booking_times(participants: list[SessionParticipant], appointments: list[Appointment]) -> None:
-    # booked_at is auto_now_add, which every INSERT path overwrites with now(); the
-    # participant was booked when its appointment was, so set it from there, before
-    # the creation history row is written from the participant (which keeps it truthful).
-    for participant, appointment in zip(participants, appointments, strict=True):
-        participant.booked_at = appointment.created_at
-    SessionParticipant.objects.bulk_update(participants, ["booked_at"])
+def _insert_columns(model: type[Model], values: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    """The column list, SELECT list and parameters of an INSERT of ``model`` rows.
+
+    Each column takes its expression from ``values``, else its field's default as a
+    typed parameter (the field's own database value), so a column a later migration
+    adds gets what bulk_create would give it; auto_now fields get the batch's moment
+    (``%(now)s``).
+    """
+    columns: list[str] = []
+    selected: list[str] = []
+    defaults: dict[str, Any] = {}
+    for model_field in model._meta.concrete_fields:
+        column = str(model_field.column)
+        if column in values:
+            expression = values[column]
+        elif model_field.primary_key:
+            continue  # drawn from its sequence
+        elif getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            expression = "%(now)s"
+        else:
+            name = f"default_{model._meta.model_name}_{column}"
+            defaults[name] = model_field.get_db_prep_save(model_field.get_default(), connection)
+            expression = f"CAST(%({name})s AS {model_field.cast_db_type(connection)})"
+        columns.append(connection.ops.quote_name(column))
+        selected.append(expression)
+    missing = set(values) - {field.column for field in model._meta.concrete_fields}
+    if missing:
+        raise ValueError(f"{model._meta.label} has no column {', '.join(sorted(missing))}")
+    return ", ".join(columns), ", ".join(selected), defaults
+
+
+def history_insert_sql(model: type[Model], rows: str, history_type: str) -> str:
+    """INSERT of the history of the rows the CTE ``rows`` returned, as simple-history's bulk helpers write it.
+
+    Ordered by primary key, the order those helpers were given the rows in; the audit
+    table's trigger adds each row's hash.
+    """
+    history = model.history.model  # type: ignore[attr-defined]
+    columns = ", ".join(connection.ops.quote_name(str(tracked.column)) for tracked in history.tracked_fields)
+    return f"""
+INSERT INTO {_table(history)} ({columns}, history_date, history_change_reason, history_type, history_user_id)
+SELECT {columns}, %(now)s, %(reason)s, '{history_type}', %(history_user)s
+FROM {rows} ORDER BY {_column(model)}
+"""  # noqa: S608 - table and column names from the models, values are parameters
+
+
+def history_params(model: type[Model]) -> dict[str, Any]:
+    """The moment, change reason and user of a batch's history rows (and of its auto_now columns)."""
+    # simple-history's own choice of user: the request's, when a request runs this.
+    user = model.history.model.get_default_history_user(model())  # type: ignore[attr-defined]
+    return {
+        "now": clock.now(),
+        "reason": CHANGE_REASON,
+        "history_user": user.pk if user is not None else None,
+    }
 
 
 def link_notes_batch(appointment_ids: list[int], result: BatchResult) -> None:
@@ -570,13 +693,36 @@ def link_notes_batch(appointment_ids: list[int], result: BatchResult) -> None:
     for note_model in note_models().values():
         notes = _notes_to_link(note_model, appointment_ids, result)
         if notes:
-            bulk_update_with_history(
-                notes,
-                note_model,
-                ["session", "session_participant", "updated_at"],
-                default_change_reason=CHANGE_REASON,
-            )
+            _link_notes(note_model, notes)
             result.linked_notes += len(notes)
+
+
+def _link_notes(note_model: type[ClinicalNote], notes: list[ClinicalNote]) -> None:
+    """One statement: point ``notes`` at their session and participant and write their change history."""
+    pk = _column(note_model)
+    session, participant, updated = (
+        _column(note_model, name) for name in ("session", "session_participant", "updated_at")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+WITH linked AS (
+    UPDATE {_table(note_model)} note
+    SET {session} = link.session_id, {participant} = link.participant_id, {updated} = %(now)s
+    FROM unnest(%(notes)s::bigint[], %(sessions)s::bigint[], %(participants)s::bigint[])
+      AS link(note_id, session_id, participant_id)
+    WHERE note.{pk} = link.note_id
+    RETURNING note.*
+)
+{history_insert_sql(note_model, "linked", "~")}
+""",  # noqa: S608 - table and column names from the models, values are parameters
+            {
+                "notes": [note.pk for note in notes],
+                "sessions": [note.session_id for note in notes],
+                "participants": [note.session_participant_id for note in notes],
+                **history_params(note_model),
+            },
+        )
 
 
 def _notes_to_link(
@@ -585,19 +731,24 @@ def _notes_to_link(
     kind = str(note_model._meta.verbose_name)
     participant = "appointment__session_participant"
     candidates: list[WithAnnotations[ClinicalNote, NoteBooking]] = locks.lock_rows(
-        note_model.objects.filter(
-            appointment_id__in=appointment_ids, session_participant__isnull=True
-        ).annotate(
+        note_model.objects.filter(appointment_id__in=appointment_ids, session_participant__isnull=True)
+        .annotate(
             booked_patient_id=F("appointment__patient_id"),
             participant_id=F(f"{participant}__id"),
             participant_session_id=F(f"{participant}__session_id"),
+            # The note of this discipline already on the participant (one at most: a unique constraint).
+            linked_note_id=Subquery(
+                note_model.objects.filter(session_participant_id=OuterRef(f"{participant}__id")).values("pk")[
+                    :1
+                ]
+            ),
         )
+        # Only what the checks read: the update is written in SQL.
+        .only("pk", "patient", "appointment", "session")
     )
-    already_linked = dict(
-        note_model.objects.filter(
-            session_participant_id__in={note.participant_id for note in candidates}
-        ).values_list("session_participant_id", "pk")
-    )
+    already_linked = {
+        note.participant_id: note.linked_note_id for note in candidates if note.linked_note_id is not None
+    }
     consistent: dict[int, list[WithAnnotations[ClinicalNote, NoteBooking]]] = {}
     for note in candidates:
         if note.patient_id != note.booked_patient_id:
@@ -631,7 +782,6 @@ def _notes_to_link(
         else:
             consistent.setdefault(note.participant_id, []).append(note)
     notes: list[ClinicalNote] = []
-    now = clock.now()
     for participant_id, group in consistent.items():
         holders = [note.pk for note in group]
         if participant_id in already_linked:
@@ -655,6 +805,5 @@ def _notes_to_link(
         for note in group:
             note.session_id = note.participant_session_id
             note.session_participant_id = participant_id
-            note.updated_at = now
             notes.append(note)
     return notes

@@ -9,18 +9,35 @@ operator would, in a child process, and prints appointments per second and the
 child's peak memory (``getrusage`` of the child). It then reruns the command (which
 must find nothing to do), runs ``check_integrity``, and drops the database unless
 ``--keep`` is given.
+
+The floor: a copy of the same legacy database (``CREATE DATABASE ... TEMPLATE``) is
+back-filled by the essential SQL alone, sent straight through psycopg, one transaction
+per batch with the same rules and writes - the batch's keyset query, the provider,
+room and appointment locks, the service's dirty-row query, its set-based insert of
+sessions, participants and their history (the audit hash triggers fire as for the
+command), and per note discipline one statement that locks, checks (patient, session,
+one note per participant) and links the notes and writes their history. The ratio
+command/floor is what the Python around that SQL costs. ``--profile`` back-fills a
+third copy in this process under cProfile and prints the statements per batch and the
+functions that take the time.
 """
 
 import argparse
+import cProfile
 import datetime
+import io
 import os
+import pstats
+import re
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psycopg
 from databases import database_url, drop_database, recreate_database
+from psycopg import sql
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROVIDERS = 60
@@ -189,6 +206,170 @@ def run_command(url: str, *args: str) -> tuple[float, str, int]:
     return time.monotonic() - started, lines[-1], child.returncode
 
 
+def clone_database(source_url: str, name: str) -> str:
+    """A copy of the database at ``source_url`` (no one may be connected to it), as ``name``."""
+    from django.db import connections
+
+    connections.close_all()
+    url = database_url(name)
+    drop_database(url)
+    source = source_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url("postgres"), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(source))
+        )
+    return url
+
+
+# Per note discipline: lock the batch's unlinked notes, keep those about the appointment's
+# patient, not on another session and alone on their participant (no note linked there
+# already), link them and write their change history - the service's rules in one statement.
+FLOOR_LINK_NOTES_SQL = """
+WITH candidates AS MATERIALIZED (
+    SELECT n.id, n.patient_id, n.session_id, a.patient_id AS booked_patient_id,
+           p.id AS participant_id, p.session_id AS participant_session_id
+    FROM {note} n
+    JOIN appointments_appointment a ON a.id = n.appointment_id
+    JOIN appointments_sessionparticipant p ON p.legacy_appointment_id = a.id
+    WHERE n.appointment_id = ANY(%(ids)s) AND n.session_participant_id IS NULL
+    ORDER BY n.id
+    FOR UPDATE OF n
+),
+consistent AS MATERIALIZED (
+    SELECT * FROM candidates
+    WHERE patient_id = booked_patient_id AND (session_id IS NULL OR session_id = participant_session_id)
+),
+alone AS (
+    SELECT c.* FROM consistent c
+    WHERE NOT EXISTS (SELECT FROM consistent o WHERE o.participant_id = c.participant_id AND o.id <> c.id)
+      AND NOT EXISTS (SELECT FROM {note} o WHERE o.session_participant_id = c.participant_id)
+),
+linked AS (
+    UPDATE {note} n
+    SET session_id = alone.participant_session_id, session_participant_id = alone.participant_id,
+        updated_at = %(now)s
+    FROM alone WHERE n.id = alone.id
+    RETURNING n.*
+)
+{history}
+"""
+
+
+def run_floor(url: str, batch_size: int) -> tuple[float, int, dict[str, float]]:
+    """Back-fill the database at ``url`` with the essential SQL only: seconds, sessions, seconds by step."""
+    from appointments import backfill_service
+    from appointments.models import Session, SessionParticipant
+    from appointments.notes.registry import note_models
+
+    link_notes = [
+        FLOOR_LINK_NOTES_SQL.format(
+            note=model._meta.db_table, history=backfill_service.history_insert_sql(model, "linked", "~")
+        )
+        for model in note_models().values()
+    ]
+    inactive = [status.value for status in SessionParticipant.INACTIVE_STATUSES]
+    insert_sessions, fixed = backfill_service.insert_sessions_statement()
+    created = 0
+    steps: dict[str, float] = {}
+
+    def step(name: str, started: float) -> None:
+        steps[name] = steps.get(name, 0.0) + time.monotonic() - started
+
+    started = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as connection:  # each batch its own transaction() block
+        last = 0
+        while True:
+            with connection.transaction():
+                ids = [
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT a.id FROM appointments_appointment a WHERE a.id > %s AND NOT EXISTS ("
+                        "SELECT FROM appointments_sessionparticipant p WHERE p.legacy_appointment_id = a.id"
+                        ") ORDER BY a.id LIMIT %s",
+                        [last, batch_size],
+                    )
+                ]
+                if not ids:
+                    break
+                last = ids[-1]
+                locking = time.monotonic()
+                connection.execute(
+                    "SELECT id FROM core_provider WHERE id IN ("
+                    "SELECT provider_id FROM appointments_appointment WHERE id = ANY(%s)"
+                    ") ORDER BY id FOR UPDATE",
+                    [ids],
+                ).fetchall()
+                connection.execute(
+                    "SELECT id FROM core_room WHERE id IN ("
+                    "SELECT room_id FROM appointments_appointment WHERE id = ANY(%s)"
+                    ") ORDER BY id FOR UPDATE",
+                    [ids],
+                ).fetchall()
+                connection.execute(
+                    "SELECT id FROM appointments_appointment WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
+                ).fetchall()
+                step("locks", locking)
+                checking = time.monotonic()
+                dirty = {
+                    row[0]
+                    for row in connection.execute(
+                        backfill_service.DIRTY_APPOINTMENTS_SQL, {"ids": ids, "inactive": inactive}
+                    )
+                }
+                step("dirty-row query", checking)
+                clean = [pk for pk in ids if pk not in dirty]
+                params = {**fixed, **backfill_service.history_params(Session), "ids": clean}
+                inserting = time.monotonic()
+                created += len(connection.execute(insert_sessions, params).fetchall())
+                step("insert", inserting)
+                linking = time.monotonic()
+                for statement in link_notes:
+                    connection.execute(statement, params)
+                step("notes", linking)
+    return time.monotonic() - started, created, steps
+
+
+def profile_command(url: str, batch_size: int, lines: int = 25) -> str:
+    """Back-fill the database at ``url`` in this process under cProfile: statements and profile."""
+    from django.db import connection, connections
+
+    from appointments.backfill_service import backfill_sessions
+
+    connections.close_all()
+    connection.settings_dict["NAME"] = url.rsplit("/", 1)[1]
+    by_statement: dict[str, list[float]] = {}
+
+    def timed(execute, sql_text, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql_text, params, many, context)
+        finally:
+            label = " ".join(sql_text.split())[:70]
+            by_statement.setdefault(label, []).append(time.perf_counter() - started)
+
+    profiler = cProfile.Profile()
+    with connection.execute_wrapper(timed):
+        started = time.perf_counter()
+        profiler.enable()
+        report = backfill_sessions(batch_size=batch_size)
+        profiler.disable()
+        seconds = time.perf_counter() - started
+    statements = sum(len(times) for times in by_statement.values())
+    in_sql = sum(sum(times) for times in by_statement.values())
+    batches = max(report.batches, 1)
+    out = io.StringIO()
+    out.write(
+        f"profile: {report.created} sessions in {report.batches} batches, {seconds:.1f} s; "
+        f"{statements} statements ({statements / batches:.1f} per batch), {in_sql:.1f} s waiting for "
+        f"PostgreSQL, {seconds - in_sql:.1f} s in Python\n"
+    )
+    for label, times in sorted(by_statement.items(), key=lambda item: -sum(item[1]))[:10]:
+        out.write(f"  {sum(times):6.1f} s {len(times):6d}x  {label}\n")
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -197,9 +378,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--database", default="clinic_backfill_benchmark")
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+    parser.add_argument("--no-floor", action="store_true", help="Skip the same-rules SQL floor.")
+    parser.add_argument("--profile", action="store_true", help="Also profile a back-fill in this process.")
     options = parser.parse_args()
 
     url = database_url(options.database)
+    floor_url = database_url(f"{options.database}_floor")
+    profile_url = database_url(f"{options.database}_profile")
     recreate_database(url)
     try:
         setup_django(url)
@@ -208,11 +393,16 @@ def main() -> None:
         print(
             f"setup: {appointments} legacy appointments, {notes} notes in {time.monotonic() - started:.1f} s"
         )
+        if not options.no_floor:
+            clone_database(url, f"{options.database}_floor")
+        if options.profile:
+            clone_database(url, f"{options.database}_profile")
 
         seconds, summary, status = run_command(
             url, "backfill_sessions", "--batch-size", str(options.batch_size)
         )
         child = resource.getrusage(resource.RUSAGE_CHILDREN)  # only this child has ended so far
+        seconds_command, command_summary = seconds, summary
         print(summary)
         print(
             f"backfill_sessions: {appointments} appointments in {seconds:.1f} s wall "
@@ -224,12 +414,28 @@ def main() -> None:
         print(f"rerun: {summary} ({seconds:.1f} s wall, exit status {status})")
         seconds, summary, status = run_command(url, "check_integrity")
         print(f"check_integrity: {summary} ({seconds:.1f} s wall, exit status {status})")
+        if not options.no_floor:
+            floor_seconds, floor_created, floor_steps = run_floor(floor_url, options.batch_size)
+            floor_rate = appointments / floor_seconds
+            # The command's wall time includes starting Django; its summary gives its own run time.
+            own_seconds = float(re.search(r", ([\d.]+) s\.$", command_summary)[1])
+            print(
+                f"floor (same rules, set-based SQL through psycopg): {floor_created} sessions in "
+                f"{floor_seconds:.1f} s = {floor_rate:,.0f} appointments/s; command/floor = "
+                f"{appointments / seconds_command / floor_rate:.2f} by wall time, "
+                f"{appointments / own_seconds / floor_rate:.2f} by the command's own run time "
+                f"({', '.join(f'{name} {seconds:.1f} s' for name, seconds in floor_steps.items())})"
+            )
+        if options.profile:
+            print(profile_command(profile_url, options.batch_size))
     finally:
         from django.db import connections
 
         connections.close_all()
         if not options.keep:
             drop_database(url)
+        drop_database(floor_url)
+        drop_database(profile_url)
 
 
 if __name__ == "__main__":

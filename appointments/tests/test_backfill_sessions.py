@@ -48,6 +48,11 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
+# The test's savepoint and its release; the locks (providers, rooms, appointments), the
+# dirty-row query, a savepoint around one insert of sessions, participants and their
+# history; per note discipline the notes' lock and one update with its history.
+BATCH_STATEMENTS = 2 + 3 + 1 + 3 + 3 * 2
+
 DIRTY_SUMMARY = (
     "16 appointments seen, 9 sessions created, 4 notes linked, 11 skipped (duplicate_note 2, "
     "note_linked_elsewhere 1, note_patient_mismatch 1, number_in_use 1, patient_overlap 2, "
@@ -544,3 +549,56 @@ def test_backfill_sessions_batch_locks_providers_rooms_appointments_then_notes(l
     assert {label for label, _ in notes} == {"psychology.PsychologySession", "ot.OTSession", "aba.ABASession"}
     order = locks.lock_order()
     assert notes == sorted(notes, key=lambda lock: (order.index(lock[0]), lock[1]))
+
+
+def skipped_lines(lines: list[str]) -> list[str]:
+    # A rolled-back run still draws session ids, so a later run's new session has another id.
+    return [
+        re.sub(r"became session \d+", "became session N", line)
+        for line in lines
+        if line.startswith("skipped ")
+    ]
+
+
+def test_backfill_sessions_reports_the_same_skips_whatever_the_batch_boundaries(legacy):
+    # given each overlapping pair split across batches, then three to a batch (dry runs)
+    one_by_one = run("--dry-run", "--batch-size", "1")
+    by_three = run("--dry-run", "--batch-size", "3")
+
+    # when the whole set is one batch, each pair clashing inside it
+    at_once = run()
+
+    # then every run skips the same rows for the same reasons, in the same words
+    assert len(skipped_lines(at_once)) == 11
+    assert skipped_lines(one_by_one) == skipped_lines(by_three) == skipped_lines(at_once)
+    assert summary(at_once) == f"Back-fill done: {DIRTY_SUMMARY}"
+
+
+def build_clean_clinics(clinic, provider, room, count: int) -> list[int]:
+    """``count`` clinics of clean legacy appointments, each with its notes: the pending ids."""
+    add_legacy_notes(build_legacy_clinic(clinic, provider, room, dirty=False), dirty=False)
+    for number in range(1, count):
+        other = ClinicFactory(tenant=clinic.tenant, name_en=f"Back-fill clinic {number}")
+        more = build_legacy_clinic(
+            other, ProviderFactory(clinic=other), RoomFactory(clinic=other), dirty=False
+        )
+        add_legacy_notes(more, dirty=False)
+    pending = backfill_service.pending_appointments(backfill_service.BackfillScope())
+    return list(pending.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("clinics", [1, 3])
+def test_backfill_batch_sends_as_many_statements_for_three_times_the_rows(
+    clinic, provider, room, clinics, django_assert_num_queries
+):
+    # given one or three clinics' appointments, with notes of every discipline
+    ids = build_clean_clinics(clinic, provider, room, clinics)
+    result = backfill_service.BatchResult(number=1)
+
+    # when they are back-filled as one batch
+    with django_assert_num_queries(BATCH_STATEMENTS), transaction.atomic():
+        backfill_service.backfill_batch(ids, result)
+
+    # then the statements are set-based: as many for 27 rows as for 9
+    assert len(result.created) == len(ids) == 9 * clinics
+    assert SessionParticipant.history.filter(legacy_appointment_id__in=ids).count() == len(ids)
