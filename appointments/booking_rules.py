@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from appointments.models import (
     CheckInRefusal,
     Session,
     SessionParticipant,
+    WaitlistEntry,
 )
 from appointments.workflow import transition
 from core import availability, clock, opening_hours
@@ -166,6 +168,48 @@ def validate_patient_scope(patient: Patient, clinic: Clinic) -> None:
             _("%(patient)s is registered with another organisation and can't be booked here.")
             % {"patient": patient.full_name}
         )
+
+
+@dataclass(frozen=True)
+class SeatCheck:
+    """What decides whether a patient may take a seat in a locked session."""
+
+    already_booked: bool  # an active participation in this session
+    seats_taken: int  # as ``waitlist.seats_taken``: active participants and offered seats
+    overlapping: bool  # an active booking elsewhere overlapping the session (``overlaps``)
+
+
+SEAT_CHECK_SQL = f"""
+SELECT
+    EXISTS (SELECT 1 FROM {SessionParticipant._meta.db_table}
+            WHERE session_id = %(session)s AND patient_id = %(patient)s AND status <> ALL(%(inactive)s)),
+    (SELECT count(*) FROM {SessionParticipant._meta.db_table}
+     WHERE session_id = %(session)s AND status <> ALL(%(inactive)s))
+    + (SELECT count(*) FROM {WaitlistEntry._meta.db_table}
+       WHERE session_id = %(session)s AND status = %(offered)s),
+    {overlaps.PATIENT_OVERLAP_SQL}
+"""  # noqa: S608 - model table names, values as parameters
+
+
+def seat_check(session: Session, patient: Patient) -> SeatCheck:
+    """The duplicate, capacity and overlap rules of booking ``patient`` into ``session``, in one query.
+
+    A booking's hot path: the caller holds the session's and the patient's locks, raises
+    with the messages of the usual functions when a rule refuses, and so queries further
+    only then.
+    """
+    params = overlaps.patient_overlap_params(
+        patient=patient,
+        day=session.scheduled_date,
+        start=session.scheduled_time,
+        minutes=session.duration,
+        exclude_session=session,
+    )
+    params["offered"] = WaitlistEntry.Status.OFFERED
+    with connection.cursor() as cursor:
+        cursor.execute(SEAT_CHECK_SQL, params)
+        already_booked, seats_taken, overlapping = cursor.fetchone()
+    return SeatCheck(already_booked, seats_taken, overlapping)
 
 
 def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str | None:

@@ -46,11 +46,13 @@ def _lock_session(session_id: int) -> Session:
 
 
 def _lock_participant(participant: SessionParticipant) -> SessionParticipant:
-    # Session first, then the participant: core.locks' order.
-    _lock_session(participant.session_id)
-    return locks.lock_row(
-        SessionParticipant.objects.select_related("session__clinic", "patient"), participant.pk
-    )
+    # Session first, then the participant: core.locks' order. The session row read under its
+    # lock (with its clinic, which the gates read) becomes the participant's: no second copy.
+    session = locks.lock_row(Session.objects.select_related("clinic"), participant.session_id)
+    locked = locks.lock_row(SessionParticipant.objects.select_related("patient"), participant.pk)
+    if locked.session_id == session.pk:
+        locked.session = session
+    return locked
 
 
 def _require_reason(reason: str) -> str:
@@ -212,7 +214,8 @@ class SessionService:
         within capacity (CapacityError), and no overlapping booking of the patient
         elsewhere (ConflictError).
         """
-        locked = _lock_session(session.pk)
+        # Only the clinic and its tenant are read here (scope, number): no other joins.
+        locked = locks.lock_row(Session.objects.select_related("clinic__tenant"), session.pk)
         if not locked.is_open:
             raise InvalidTransition(
                 _("Patients can only be added to a scheduled or in-progress session; this one is %(status)s.")
@@ -221,24 +224,25 @@ class SessionService:
         booking_rules.validate_patient_scope(patient, locked.clinic)
         # After the session (core.locks' order); offers that ran out pass their seats on first.
         patient = waitlist.lock_patient_for_booking(locked, patient, user=user)
-        active = locked.participants.exclude(status__in=SessionParticipant.INACTIVE_STATUSES)
-        if active.filter(patient=patient).exists():
+        # Every rule below in one query; the messages' own queries run only when one refuses.
+        check = booking_rules.seat_check(locked, patient)
+        if check.already_booked:
             raise ConflictError(
                 _("%(patient)s is already booked in this session.") % {"patient": patient.full_name}
             )
-        taken = _seats_taken(locked)
-        if taken >= locked.max_capacity:
+        if check.seats_taken >= locked.max_capacity:
             raise CapacityError(
                 _("Session is full (%(taken)d of %(capacity)d).")
-                % {"taken": taken, "capacity": locked.max_capacity}
+                % {"taken": check.seats_taken, "capacity": locked.max_capacity}
             )
-        overlaps.raise_on_conflicts(
-            patients=(patient,),
-            day=locked.scheduled_date,
-            start=locked.scheduled_time,
-            minutes=locked.duration,
-            exclude_session=locked,
-        )
+        if check.overlapping:
+            overlaps.raise_on_conflicts(
+                patients=(patient,),
+                day=locked.scheduled_date,
+                start=locked.scheduled_time,
+                minutes=locked.duration,
+                exclude_session=locked,
+            )
         participant = SessionParticipant(
             session=locked,
             patient=patient,

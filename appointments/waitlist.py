@@ -26,7 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import BooleanField, Max
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
@@ -196,9 +197,20 @@ def fill_freed_seats(sessions: Sequence[Session], *, user: User | None) -> list[
 def lock_patient_for_booking(session: Session, patient: Patient, *, user: User | None) -> Patient:
     """Lock ``patient`` to book them into the locked ``session``, first passing on the seats of
     offers that ran out (so the seat count the booking reads is true)."""
-    lapsed = session.waitlist_entries.filter(status=Status.OFFERED, offer_expires_at__lte=clock.now())
-    if lapsed.exists():
-        settle([session], user=user, joining=patient)
+    # One round trip on the usual path: the patient row is locked only when no offer ran out.
+    # Otherwise nothing is locked yet, and settling takes the waiting-list entries before the
+    # patients, in core.locks' order. Raw SQL: a booking's hot path, and building the ORM
+    # subquery cost more than the query.
+    no_lapsed_offers = RawSQL(  # noqa: S611 - constant SQL, values as parameters
+        f"NOT EXISTS (SELECT 1 FROM {WaitlistEntry._meta.db_table} WHERE session_id = %s "  # noqa: S608 - model table name
+        "AND status = %s AND offer_expires_at <= %s)",
+        (session.pk, Status.OFFERED, clock.now()),
+        output_field=BooleanField(),
+    )
+    locked = locks.lock_row_if_exists(Patient.objects.filter(no_lapsed_offers), patient.pk)
+    if locked is not None:
+        return locked
+    settle([session], user=user, joining=patient)
     return locks.lock_row(Patient, patient.pk)  # held already when settled: re-locking reads it
 
 

@@ -36,10 +36,10 @@ A transaction takes its locks in this order and never goes back up it:
                    registration (``INSTALLED_APPS``) order. Addenda and child rows are
                    never locked themselves: the note's lock guards them.
 9. number counter  ``appointments.AppointmentNumberCounter``, last: every booking of a
-                   tenant queues on it, so it is held for the shortest time. It is
-                   created race-free (``INSERT ... ON CONFLICT DO NOTHING``) before it is
-                   locked and stays locked until the booking commits, so numbers have no
-                   gaps.
+                   tenant queues on it, so it is held for the shortest time. One
+                   ``INSERT ... ON CONFLICT DO UPDATE`` creates or advances it
+                   (``increment``), locking it until the booking commits, so numbers
+                   have no gaps.
 
 Rows of one model are locked in ascending primary key (``lock_rows`` orders them).
 Locking a row the transaction already holds again is fine.
@@ -90,9 +90,9 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -188,6 +188,48 @@ def lock_unique(source: type[ModelT] | QuerySet[ModelT], **lookups: Any) -> Mode
     _check(queryset, row.pk)
     _record(queryset, [row])
     return row
+
+
+def increment(model: type[Model], field: str, **key: Any) -> int:
+    """Add one to ``field`` of the row of ``model`` whose unique fields are ``key``, creating it
+    at 1 when missing; return the new value.
+
+    One ``INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING``: race-free and one round
+    trip, and the row it inserts or updates stays locked until the transaction ends (a
+    counter). The primary key is known only once the row is written, so the order is
+    checked then, as ``lock_unique`` does.
+    """
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    key_fields = [_column_field(model, name) for name in key]
+    key_columns = ", ".join(quote(str(key_field.column)) for key_field in key_fields)
+    values = [
+        key_field.get_db_prep_value(getattr(value, "pk", value), connection)
+        for key_field, value in zip(key_fields, key.values(), strict=True)
+    ]
+    table, counted = quote(model._meta.db_table), quote(str(_column_field(model, field).column))
+    primary_key = quote(str(_column_field(model, "pk").column))
+    placeholders = ", ".join(["%s"] * len(key))
+    sql = (
+        f"INSERT INTO {table} ({key_columns}, {counted}) VALUES ({placeholders}, 1) "  # noqa: S608 - quoted names
+        f"ON CONFLICT ({key_columns}) DO UPDATE SET {counted} = {table}.{counted} + 1 "
+        f"RETURNING {primary_key}, {counted}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        pk, number = cursor.fetchone()
+    queryset = model._default_manager.using(connection.alias)
+    _check(queryset, pk)
+    _record(queryset, [model(pk=pk)])
+    return number
+
+
+def _column_field(model: type[Model], name: str) -> Field:
+    """The field ``name`` (or ``"pk"``) of ``model``, which must be a column of its table."""
+    found = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    if not isinstance(found, Field) or found.column is None:
+        raise ValueError(f"{name} is not a column of {model._meta.label}.")
+    return found
 
 
 def lock_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:

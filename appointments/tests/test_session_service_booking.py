@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 
 from appointments.exceptions import CapacityError, ConflictError, InvalidTransition, OutOfScope
 from appointments.models import Session, SessionParticipant
@@ -14,7 +15,15 @@ from appointments.tests.factories import (
     check_in,
 )
 from core.clock import today as clinic_today
-from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory, RoomFactory, TenantFactory
+from core.models import User
+from core.tests.factories import (
+    ClinicFactory,
+    PatientFactory,
+    ProviderFactory,
+    RoomFactory,
+    TenantFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
@@ -465,3 +474,34 @@ def test_get_available_group_sessions_filters_by_service_type(provider, clinic):
     )
 
     assert list(available) == [social]
+
+
+def history_row_hash(participant):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT row_hash FROM appointments_historicalsessionparticipant WHERE id = %s", [participant.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize(("booked", "elsewhere"), [(1, 0), (12, 5)])
+def test_add_patient_to_session_takes_six_statements_whatever_is_booked(
+    provider, clinic, django_assert_num_queries, booked, elsewhere
+):
+    session = create_group(
+        provider, clinic, max_capacity=20, scheduled_date=clinic_today(), scheduled_time=datetime.time(19, 0)
+    )
+    fill(session, booked)
+    patient = PatientFactory(tenant=clinic.tenant)
+    for _ in range(elsewhere):  # the child's other bookings that day, at other hours
+        ParticipantFactory(session=GroupSessionFactory(clinic=clinic), patient=patient)
+    desk = UserFactory(tenant=clinic.tenant, role=User.Role.FRONT_DESK)
+
+    # Lock the session, lock the child, check seat, duplicate and overlaps, draw the number,
+    # insert the participant and its history row; the test's transaction adds a savepoint pair.
+    with django_assert_num_queries(6 + 2):
+        participant = SessionService.add_patient_to_session(session, patient, user=desk)
+
+    assert participant.history.get().history_user == desk
+    assert history_row_hash(participant) is not None
+    assert session.participants.count() == booked + 1

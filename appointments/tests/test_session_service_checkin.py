@@ -364,3 +364,24 @@ def test_clear_finance_cancelled_participant_refused(participant, clerk):
         SessionService.clear_finance(participant, user=clerk)
 
     assert refused.value.messages == ["Finance can't clear a participation that is cancelled."]
+
+
+@pytest.mark.parametrize(("others", "consents"), [(0, 1), (12, 4)])
+def test_check_in_participant_takes_five_statements_whatever_is_booked(
+    provider, clinic, clerk, django_assert_num_queries, others, consents
+):
+    session = GroupSessionFactory(provider=provider, clinic=clinic, max_capacity=20)
+    participant = ParticipantFactory(session=session)
+    for _ in range(others):
+        ParticipantFactory(session=session)
+    for _ in range(consents):
+        ConsentFactory(patient=participant.patient)
+    SessionService.clear_finance(participant, user=clerk)
+
+    # Lock the session and the participant, read the consents, update the participant and
+    # insert its history row; the test's transaction adds a savepoint pair.
+    with django_assert_num_queries(5 + 2):
+        SessionService.check_in_participant(participant, user=clerk)
+
+    assert participant.status == SessionParticipant.Status.ARRIVED
+    assert participant.history.latest().history_user == clerk
