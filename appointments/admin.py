@@ -52,6 +52,7 @@ from core.admin import (
     refused_on,
 )
 from core.admin_input import ReadableAutocompleteSelect
+from core.admin_paging import LargeListAdminMixin
 from core.audit_admin import ReadOnlyAdminMixin
 from core.models import Patient, User
 from core.permissions import StaffRequest
@@ -278,7 +279,7 @@ class AddParticipantInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
+class SessionAdmin(AccessLoggedAdminMixin, LargeListAdminMixin, ServiceFormAdmin):
     access_log_patient_path = None  # a group session is about many children
     # Changelists open on the newest rows.
     ordering = ("-scheduled_date", "-scheduled_time", "-pk")
@@ -293,10 +294,13 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "clinic",
         "room",
     )
+    # The clinic and provider filters offer the organisation's (listing those present in the
+    # list would read every row), the date filter ranges; no date hierarchy, which reads
+    # every row's date to offer the years.
     list_filter = (
         "status",
         "session_type",
-        ("clinic", admin.RelatedOnlyFieldListFilter),
+        "clinic",
         ("provider", ProviderListFilter),
         "scheduled_date",
     )
@@ -307,7 +311,6 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "provider__user__last_name",
         *(f"participants__patient__{name}" for name in PATIENT_SEARCH_FIELDS),
     )
-    date_hierarchy = "scheduled_date"
     actions = ("start_sessions", "complete_sessions", "cancel_sessions", "reschedule_session")
     add_fieldsets = (
         (
@@ -381,8 +384,7 @@ class SessionAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
     )
 
     def get_queryset(self, request):
-        # The seat count groups the rows, which drops Meta.ordering: order explicitly so the
-        # autocomplete's pagination is stable.
+        # Ordered explicitly so the autocomplete's pagination is stable.
         return with_seats_taken(super().get_queryset(request)).order_by(
             "scheduled_date", "scheduled_time", "pk"
         )
@@ -556,7 +558,7 @@ class CheckInRefusalInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(SessionParticipant)
-class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
+class SessionParticipantAdmin(AccessLoggedAdminMixin, LargeListAdminMixin, ServiceFormAdmin):
     """Participants are booked through the service and never edited by hand afterwards."""
 
     form = SessionParticipantCreateForm
@@ -583,7 +585,8 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "is_late_cancellation",
         "billable",
         "billing_review_pending",
-        ("session__clinic", admin.RelatedOnlyFieldListFilter),
+        "session__clinic",
+        "session__scheduled_date",
     )
     list_select_related = ("patient", "session")
     search_fields = (
@@ -591,7 +594,6 @@ class SessionParticipantAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "session__service_type",
         *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS),
     )
-    date_hierarchy = "session__scheduled_date"
     autocomplete_fields = ("session", "patient")
     actions = (
         "confirm_participants",
@@ -1165,7 +1167,7 @@ class AppointmentRescheduleForm(ServiceForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
+class AppointmentAdmin(AccessLoggedAdminMixin, LargeListAdminMixin, ServiceFormAdmin):
     # Changelists open on the newest rows.
     ordering = ("-scheduled_date", "-scheduled_time", "-pk")
     list_display = (
@@ -1180,19 +1182,13 @@ class AppointmentAdmin(AccessLoggedAdminMixin, ServiceFormAdmin):
         "finance_cleared",
         "consent_verified",
     )
-    list_filter = (
-        "status",
-        ("clinic", admin.RelatedOnlyFieldListFilter),
-        "finance_cleared",
-        "scheduled_date",
-    )
+    list_filter = ("status", "clinic", "finance_cleared", "scheduled_date")
     list_select_related = ("patient", "provider__user", "clinic")
     search_fields = (
         "appointment_number",
         "service_type",
         *(f"patient__{name}" for name in PATIENT_SEARCH_FIELDS),
     )
-    date_hierarchy = "scheduled_date"
     autocomplete_fields = ("patient",)
     actions = (
         "confirm_appointments",

@@ -176,7 +176,11 @@ class Appointment(ScheduledSlot):
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
         ordering = ["scheduled_date", "scheduled_time"]
-        indexes = [models.Index(fields=["clinic", "scheduled_date"], name="appointment_clinic_day_idx")]
+        indexes = [
+            models.Index(fields=["clinic", "scheduled_date"], name="appointment_clinic_day_idx"),
+            # Lists newest or oldest first (the admin changelist, undated lists) read a page off it.
+            models.Index(fields=["scheduled_date", "scheduled_time", "id"], name="appointment_date_time_idx"),
+        ]
         constraints = [
             duration_constraint("appointment_duration_range"),
             models.CheckConstraint(
@@ -306,7 +310,11 @@ class Session(ScheduledSlot):
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
         ordering = ["scheduled_date", "scheduled_time"]
-        indexes = [models.Index(fields=["clinic", "scheduled_date"], name="session_clinic_day_idx")]
+        indexes = [
+            models.Index(fields=["clinic", "scheduled_date"], name="session_clinic_day_idx"),
+            # Lists newest or oldest first (the admin changelists, undated lists) read a page off it.
+            models.Index(fields=["scheduled_date", "scheduled_time", "id"], name="session_date_time_idx"),
+        ]
         constraints = [
             duration_constraint("session_duration_range"),
             models.CheckConstraint(
@@ -469,6 +477,14 @@ class SessionParticipant(models.Model):
         verbose_name = _("session participant")
         verbose_name_plural = _("session participants")
         ordering = ["session", "booked_at", "pk"]
+        indexes = [
+            # The few no-shows of auto-closed sessions waiting for review (the home pages' queue).
+            models.Index(
+                fields=["session"],
+                condition=models.Q(billing_review_pending=True),
+                name="participant_review_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "patient"],

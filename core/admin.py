@@ -31,6 +31,7 @@ from core import clock
 from core.access_logging import AccessLoggedAdminMixin
 from core.admin_history import ReadableHistoryContextHelper
 from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
+from core.admin_paging import LargeListAdminMixin
 from core.logins import unlock_logins
 from core.models import (
     Clinic,
@@ -295,14 +296,16 @@ class ServiceAdmin(SimpleHistoryAdmin):
             yield formset_class, inline
 
 
-class ProviderListFilter(admin.RelatedOnlyFieldListFilter):
-    """The providers present in the list, each with its user (its name) in the same query."""
+class ProviderListFilter(admin.RelatedFieldListFilter):
+    """The organisation's providers, each with its user (its name) in the same query.
+
+    Not only those present in the list: finding those reads every row of it.
+    """
 
     def field_choices(self, field, request, model_admin):
-        present = (
-            model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
+        providers = for_user(Provider.objects.select_related("user"), request.user).order_by(
+            "user__last_name", "user__first_name", "pk"
         )
-        providers = Provider.objects.filter(pk__in=present).select_related("user")
         return [(provider.pk, str(provider)) for provider in providers]
 
 
@@ -548,7 +551,7 @@ class ServiceNameAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(AccessLoggedAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
+class PatientAdmin(AccessLoggedAdminMixin, LargeListAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
     access_log_patient_path = "pk"
     list_display = ("mrn", "full_name_en", "full_name_ar", "date_of_birth", "sex", "phone", "tenant")
     # Changelists open on the newest rows: the children registered last.

@@ -538,6 +538,8 @@ class Patient(models.Model):
         ordering = ["last_name_en", "first_name_en"]
         indexes = [
             models.Index(fields=["tenant", "last_name_en"], name="patient_tenant_name_idx"),
+            # The admin changelist's newest-first page.
+            models.Index(fields=["created_at", "id"], name="patient_created_idx"),
             # Word-prefix search (to_tsquery 'word:*') with the built-in 'simple' configuration.
             GinIndex(SearchVector("search_text", config="simple"), name="patient_search_text_idx"),
         ]
