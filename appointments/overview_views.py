@@ -59,7 +59,7 @@ def _billing_queue(user: User, *, billable: bool = True) -> dict:
     """Auto-closed no-shows to review and, for finance, the billable items it may waive."""
     context = {"billing_review": list(billing_review_queue(user)[:QUEUE_SIZE])}
     if billable:
-        context["billing_items"] = list(billing_queue(user)[:QUEUE_SIZE])
+        context["billing_items"] = list(billing_queue(user, clock.today())[:QUEUE_SIZE])
     return context
 
 
@@ -87,7 +87,12 @@ def patient_chart(request: StaffRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk)
     context = {
         "patient": patient,
-        "chart": chart_for_patient(patient, clock.today()),
+        "chart": chart_for_patient(
+            patient,
+            clock.today(),
+            upcoming_page=request.GET.get("upcoming"),
+            past_page=request.GET.get("page"),
+        ),
         **patient_notes_context(patient, request.user),
     }
     return render(request, "core/patient_chart.html", context)

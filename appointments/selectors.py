@@ -4,7 +4,22 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -12,18 +27,26 @@ from appointments.booking_rules import consent_problem
 from appointments.models import Appointment, CheckInRefusal, Session, SessionParticipant, WaitlistEntry
 from core.models import Clinic, Consent, Patient, Provider, Room, User
 
-ACTIVE_PARTICIPANT = ~Q(participants__status__in=SessionParticipant.INACTIVE_STATUSES)
-# A waiting-list offer holds its seat until accepted or expired. A subquery, not a second
-# join: joining the entries too would multiply the participant counts of every annotation.
-OFFERED_SEATS = Coalesce(
-    Subquery(
-        WaitlistEntry.objects.filter(session=OuterRef("pk"), status=WaitlistEntry.Status.OFFERED)
-        .order_by()
-        .values("session")
-        .annotate(offered=Count("pk"))
-        .values("offered")
-    ),
-    0,
+
+def _count_per_session(rows: QuerySet) -> Coalesce:
+    """``count(*)`` of ``rows`` (filtered on ``session=OuterRef("pk")``) as a per-row subquery.
+
+    Per row, not a join and GROUP BY: a page of sessions counts only its own rows' seats,
+    however many participants the table holds, and the session queryset stays ungrouped
+    (its filters stay WHERE clauses, its ordering can use an index).
+    """
+    counted = rows.order_by().annotate(total=Func(F("pk"), function="COUNT")).values("total")
+    return Coalesce(Subquery(counted), 0)
+
+
+ACTIVE_SEATS = _count_per_session(
+    SessionParticipant.objects.filter(session=OuterRef("pk")).exclude(
+        status__in=SessionParticipant.INACTIVE_STATUSES
+    )
+)
+# A waiting-list offer holds its seat until accepted or expired.
+OFFERED_SEATS = _count_per_session(
+    WaitlistEntry.objects.filter(session=OuterRef("pk"), status=WaitlistEntry.Status.OFFERED)
 )
 
 
@@ -41,7 +64,7 @@ if TYPE_CHECKING:
 def with_seats_taken(sessions: QuerySet[Session]) -> "QuerySet[SessionWithSeats]":
     """Annotate ``seats_taken`` (active participants and waiting-list offers), read by
     ``Session.current_capacity``."""
-    return sessions.annotate(seats_taken=Count("participants", filter=ACTIVE_PARTICIPANT) + OFFERED_SEATS)
+    return sessions.annotate(seats_taken=ACTIVE_SEATS + OFFERED_SEATS)
 
 
 def available_group_sessions(
@@ -242,49 +265,117 @@ def participant_status_counts(
     return counts
 
 
-def patient_participations(patient: Patient) -> QuerySet[SessionParticipant]:
-    return patient.session_participations.select_related(
-        "session__clinic", "session__provider__user", "session__room"
-    ).order_by("session__scheduled_date", "session__scheduled_time", "pk")
+# The bookings a page of the patient chart shows in each of its timelines (upcoming, past).
+CHART_PAGE_SIZE = 25
 
 
-def patient_appointments(patient: Patient) -> QuerySet[Appointment]:
-    return patient.appointments.select_related("clinic", "provider__user", "room").order_by(
-        "scheduled_date", "scheduled_time", "pk"
-    )
+@dataclass
+class ChartBookings:
+    """One page of a patient's bookings, session places and legacy appointments in one timeline."""
+
+    page: Page
+    bookings: list[SessionParticipant | Appointment]
+
+    @property
+    def participations(self) -> list[SessionParticipant]:
+        return [booking for booking in self.bookings if isinstance(booking, SessionParticipant)]
+
+    @property
+    def appointments(self) -> list[Appointment]:
+        return [booking for booking in self.bookings if isinstance(booking, Appointment)]
 
 
 @dataclass
 class PatientChart:
-    upcoming_participations: list[SessionParticipant]
-    past_participations: list[SessionParticipant]
-    upcoming_appointments: list[Appointment]
-    past_appointments: list[Appointment]
+    upcoming: ChartBookings
+    past: ChartBookings
     consents: list[Consent]
 
 
-def chart_for_patient(patient: Patient, today: datetime.date) -> PatientChart:
-    """Bookings split at ``today`` (today counts as upcoming; past ones newest first), consents."""
-    participations = list(patient_participations(patient))
-    appointments = list(patient_appointments(patient))
+def _booking_keys(patient: Patient, *, upcoming: bool, today: datetime.date) -> QuerySet:
+    """The patient's session places and legacy appointments as one timeline of keys (day, start,
+    kind, row): upcoming ones (today included) soonest first, past ones newest first. Each side
+    reads the patient's own rows through its patient index, so a page costs what the child's
+    history costs, not the size of the organisation."""
+    when = "gte" if upcoming else "lt"
+    places = (
+        SessionParticipant.objects.filter(patient=patient, **{f"session__scheduled_date__{when}": today})
+        .order_by()
+        .values(
+            day=F("session__scheduled_date"),
+            start=F("session__scheduled_time"),
+            kind=Value("participant"),
+            row=F("pk"),
+        )
+    )
+    appointments = (
+        Appointment.objects.filter(patient=patient, **{f"scheduled_date__{when}": today})
+        .order_by()
+        .values(day=F("scheduled_date"), start=F("scheduled_time"), kind=Value("appointment"), row=F("pk"))
+    )
+    timeline = places.union(appointments, all=True)
+    return (
+        timeline.order_by("day", "start", "kind", "row")
+        if upcoming
+        else timeline.order_by("-day", "-start", "kind", "-row")
+    )
+
+
+def chart_for_patient(
+    patient: Patient, today: datetime.date, *, upcoming_page: str | None = None, past_page: str | None = None
+) -> PatientChart:
+    """Bookings split at ``today`` (today counts as upcoming), a page of each: upcoming soonest
+    first, past newest first; consents. Seven queries whatever the length of the history: a
+    count and a page of keys per timeline, the places and appointments of both pages, consents."""
+    upcoming = Paginator(_booking_keys(patient, upcoming=True, today=today), CHART_PAGE_SIZE)
+    past = Paginator(_booking_keys(patient, upcoming=False, today=today), CHART_PAGE_SIZE)
+    pages = (upcoming.get_page(upcoming_page), past.get_page(past_page))
+    keys = [key for page in pages for key in page.object_list]
+    # Django asks nothing for an empty ``pk__in``: a page without appointments is a query less.
+    places = SessionParticipant.objects.filter(
+        pk__in=[key["row"] for key in keys if key["kind"] == "participant"]
+    ).select_related("session__clinic", "session__provider__user", "session__room")
+    appointments = Appointment.objects.filter(
+        pk__in=[key["row"] for key in keys if key["kind"] == "appointment"]
+    ).select_related("clinic", "provider__user", "room")
+    rows: dict[tuple[str, int], SessionParticipant | Appointment] = {
+        **{("participant", place.pk): place for place in places},
+        **{("appointment", appointment.pk): appointment for appointment in appointments},
+    }
     consents = list(patient.consents.order_by("-signed_at", "pk"))
     for consent in consents:
         # An attribute for the template, not a field (declaring it on the model would claim every row has it).
         consent.valid_today = consent.is_valid_on(today)  # type: ignore[attr-defined]
-    return PatientChart(
-        upcoming_participations=[p for p in participations if p.session.scheduled_date >= today],
-        past_participations=[p for p in reversed(participations) if p.session.scheduled_date < today],
-        upcoming_appointments=[a for a in appointments if a.scheduled_date >= today],
-        past_appointments=[a for a in reversed(appointments) if a.scheduled_date < today],
-        consents=consents,
+    upcoming_bookings, past_bookings = (
+        ChartBookings(page, [rows[key["kind"], key["row"]] for key in page.object_list]) for page in pages
     )
+    return PatientChart(upcoming=upcoming_bookings, past=past_bookings, consents=consents)
 
 
-def billing_queue(user: User) -> QuerySet[SessionParticipant]:
-    """Billable no-shows and late cancellations (not waived), the latest first, for finance."""
+def billing_queue(user: User, today: datetime.date) -> QuerySet[SessionParticipant]:
+    """Billable no-shows and late cancellations (not waived), the latest first, for finance.
+
+    A no-show is billable from its session's start, a late cancellation at most the clinic's
+    window (``late_cancellation_hours``) before it: no billable booking lies further ahead
+    than today plus the organisation's longest window. Bounding the sessions there lets
+    PostgreSQL walk back by date from that day, rather than through a year of bookings
+    ahead that can't be billable yet.
+    """
+    longest_window = Subquery(
+        Clinic.objects.for_user(user)
+        .order_by()
+        .annotate(whole=Value(1))
+        .values("whole")
+        .annotate(hours=Max("late_cancellation_hours"))
+        .values("hours")
+    )
+    # Days, rounded up: date + integer is a date in PostgreSQL.
+    last_day = ExpressionWrapper(
+        Value(today) + Coalesce(longest_window, 0) / 24 + 1, output_field=DateField()
+    )
     return (
         SessionParticipant.objects.for_user(user)
-        .filter(billable=True)
+        .filter(billable=True, session__scheduled_date__lte=last_day)
         .select_related("patient", "session__clinic")
         .order_by("-session__scheduled_date", "-session__scheduled_time", "-pk")
     )

@@ -69,6 +69,7 @@ from appointments.session_service import SessionService
 from core import bidi, clock
 from core.forms import PatientSearchForm
 from core.models import User
+from core.paging import page_without_count
 from core.permissions import Capability, StaffRequest, require_capability
 from core.selectors import search_patients
 
@@ -151,9 +152,9 @@ def _with_default_start(query: dict, key: str = "date_from"):
 def session_list(request: StaffRequest) -> HttpResponse:
     form = SessionFilterForm(_with_default_start(request.GET), user=request.user)
     sessions = filter_sessions(sessions_visible_to(request.user), **form.filters())
-    return render(
-        request, "appointments/session_list.html", {"form": form, "page_obj": _page(request, sessions)}
-    )
+    # Cleared dates list every session there ever was: paged without counting them.
+    page_obj = page_without_count(sessions, request.GET.get("page"), PAGE_SIZE)
+    return render(request, "appointments/session_list.html", {"form": form, "page_obj": page_obj})
 
 
 @require_capability(Capability.BOOK)
@@ -553,7 +554,7 @@ def schedule_by_room(request: StaffRequest) -> HttpResponse:
 def appointment_list(request: StaffRequest) -> HttpResponse:
     form = AppointmentFilterForm(_with_default_start(request.GET), user=request.user)
     appointments = filter_appointments(appointments_visible_to(request.user), **form.filters())
-    context = {"form": form, "page_obj": _page(request, appointments)}
+    context = {"form": form, "page_obj": page_without_count(appointments, request.GET.get("page"), PAGE_SIZE)}
     return render(request, "appointments/appointment_list.html", context)
 
 

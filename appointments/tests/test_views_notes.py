@@ -875,10 +875,11 @@ def test_patient_chart_query_count_with_notes_does_not_grow(
         psychology_note(participant, provider)
     work_in(logged_in(client, superuser()), tenant)
 
-    # session, user, patient, participations, appointments, consents, the
-    # viewer's provider profile, then each discipline's notes (psychology's with
-    # their addenda; no OT or ABA note, so nothing of theirs to prefetch), the access-log row
-    with django_assert_num_queries(12):
+    # session, user, patient, per timeline (upcoming, past) a count and a page of keys, the
+    # pages' session places (no appointments: none asked for), consents, the viewer's provider
+    # profile, then each discipline's notes (psychology's with their addenda; no OT or ABA note,
+    # so nothing of theirs to prefetch), the access-log row
+    with django_assert_num_queries(15):
         response = client.get(chart_url(patient))
 
     assert len(response.context["notes"]) == visits

@@ -158,9 +158,9 @@ SIZES = [(2, 1), (6, 4)]
         # session + user, today's sessions, their children, today's appointments, participant
         # counts, the no-shows to review, the tenant, the access-log row
         ("home", 9),
-        # session + user, the tenant, clinic and provider choices, page count, page rows, their
-        # children, the access-log row
-        ("appointments:session_list", 9),
+        # session + user, the tenant, clinic and provider choices, page rows (and whether more
+        # follow), their children, the access-log row
+        ("appointments:session_list", 8),
         # session + user, the tenant, the day's sessions, their children, the day's appointments,
         # the access-log row
         ("appointments:schedule_by_provider", 7),

@@ -282,9 +282,9 @@ def test_session_list_with_hijri_dates_query_count_does_not_grow(
         booked(group_session(provider, clinic, day=SUNDAY + datetime.timedelta(days=hour % 3), hour=7 + hour))
     signed_in(client, hijri_tenant)
 
-    # session + user, clinic and provider choices, page count, page rows, the user's organisation
-    # (once, whatever the number of dates), the access-log row
-    with django_assert_num_queries(9):
+    # session + user, clinic and provider choices, page rows, the user's organisation (once,
+    # whatever the number of dates), the access-log row
+    with django_assert_num_queries(8):
         response = client.get(reverse("appointments:session_list"))
 
     assert response.content.decode().count('class="hijri-date"') == sessions
@@ -299,9 +299,10 @@ def test_chart_with_hijri_dates_query_count_does_not_grow(
         booked(group_session(provider, clinic, day=SUNDAY + datetime.timedelta(days=day)), patient)
     signed_in(client, hijri_tenant)
 
-    # session + user, patient, participations, appointments, consents, the user's organisation,
-    # the access-log row
-    with django_assert_num_queries(8):
+    # session + user, patient, per timeline (upcoming, past) a count, the page of keys of the
+    # one with visits (an empty one's is not asked for), the page's session places (no
+    # appointments: none asked for), consents, the user's organisation, the access-log row
+    with django_assert_num_queries(10):
         response = client.get(reverse("core:patient_chart", args=[patient.pk]))
 
     assert response.content.decode().count('class="hijri-date"') == visits + 1  # and the birthday

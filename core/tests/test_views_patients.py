@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,10 +128,10 @@ def test_patient_chart_shows_upcoming_and_past_bookings_and_consents(desk, tenan
     response = desk.get(reverse("core:patient_chart", args=[sara.pk]))
 
     chart = response.context["chart"]
-    assert chart.upcoming_participations == [upcoming]
-    assert chart.past_participations == [past]
-    assert chart.upcoming_appointments == [coming_appointment]
-    assert chart.past_appointments == [old_appointment]
+    assert chart.upcoming.participations == [upcoming]
+    assert chart.past.participations == [past]
+    assert chart.upcoming.appointments == [coming_appointment]
+    assert chart.past.appointments == [old_appointment]
     assert [(c.consent_type, c.valid_today) for c in chart.consents] == [("ot", False), ("general", True)]
     html = response.content.decode()
     assert "سارة علي" in html
@@ -140,23 +141,65 @@ def test_patient_chart_shows_upcoming_and_past_bookings_and_consents(desk, tenan
     assert f"?patient={sara.mrn}" in html
 
 
-@pytest.mark.parametrize("visits", [3, 12])
+@pytest.mark.parametrize("visits", [3, 40])
 def test_patient_chart_query_count_does_not_grow(
     desk, clinic, provider, sara, visits, django_assert_num_queries
 ):
-    for day in range(visits):
-        visit_day = today() + datetime.timedelta(days=day - visits // 2)
+    upcoming = booked(group_session(provider, clinic, hour=9), sara)
+    for back in range(1, visits + 1):
+        visit_day = today() - datetime.timedelta(days=back)
         booked(group_session(provider, clinic, day=visit_day, hour=9), sara)
-        legacy_appointment(provider, clinic, sara, day=visit_day, hour=15)
+        if back % 4 == 1:
+            legacy_appointment(provider, clinic, sara, day=visit_day, hour=15)
         ConsentFactory(patient=sara)
+    url = reverse("core:patient_chart", args=[sara.pk])
 
-    # session + user, patient, participations, appointments, consents, the user's organisation
-    # (whether it shows Hijri dates), the access-log row
-    with django_assert_num_queries(8):
-        response = desk.get(reverse("core:patient_chart", args=[sara.pk]))
+    # session + user, patient, per timeline (upcoming, past) a count and a page of keys, the
+    # pages' session places, their appointments, consents, the user's organisation (whether it
+    # shows Hijri dates), the access-log row
+    with django_assert_num_queries(12):
+        first = desk.get(url)
+    with django_assert_num_queries(12):
+        second = desk.get(url, {"page": 2})
 
-    chart = response.context["chart"]
-    assert len(chart.upcoming_participations) + len(chart.past_participations) == visits
+    bookings = visits + len(range(1, visits + 1, 4))
+    past = [response.context["chart"].past.bookings for response in (first, second)]
+    assert len(past[0]) == min(bookings, 25)
+    assert len(set(past[0]) | set(past[1])) == bookings
+    assert first.context["chart"].upcoming.bookings == [upcoming]
+
+
+def test_patient_chart_shows_the_latest_visits_first_and_links_to_older_pages(desk, clinic, provider, sara):
+    days = [today() - datetime.timedelta(days=back) for back in range(1, 28)]
+    visits = {day: booked(group_session(provider, clinic, day=day, hour=9), sara) for day in days}
+    url = reverse("core:patient_chart", args=[sara.pk])
+
+    latest = desk.get(url)
+    older = desk.get(url, {"page": 2})
+
+    assert latest.context["chart"].past.bookings == [visits[day] for day in days[:25]]
+    assert older.context["chart"].past.bookings == [visits[day] for day in days[25:]]
+    latest_html, older_html = latest.content.decode(), older.content.decode()
+    assert latest_html.index(f"{days[0]:%-d %b %Y}") < latest_html.index(f"{days[24]:%-d %b %Y}")
+    assert f"{days[25]:%-d %b %Y}" not in latest_html
+    assert '?page=2">Older</a>' in latest_html
+    assert "Page 1 of 2" in latest_html
+    assert '?page=1">Newer</a>' in older_html
+    assert "Older</a>" not in older_html
+
+
+def test_patient_chart_pages_in_arabic(desk, clinic, provider, sara):
+    for back in range(1, 28):
+        booked(group_session(provider, clinic, day=today() - datetime.timedelta(days=back), hour=9), sara)
+    desk.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    url = reverse("core:patient_chart", args=[sara.pk])
+
+    latest = desk.get(url).content.decode()
+    older = desk.get(url, {"page": 2}).content.decode()
+
+    assert '?page=2">أقدم</a>' in latest
+    assert "الصفحة 1 من 2" in latest
+    assert '?page=1">أحدث</a>' in older
 
 
 def test_patient_chart_of_another_organisation_or_unknown_is_404(desk):
