@@ -1,13 +1,16 @@
 """The demo: its plan covers every status on any date; seed_demo carries the plan out once."""
 
 import datetime
+import io
 import itertools
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterator
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from appointments import booking_rules
 from appointments.demo import (
@@ -261,17 +264,55 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.mark.django_db
-def test_seed_demo_carries_out_the_plan_once(capsys):
-    # given the clock pinned on a Friday morning
+def test_seed_demo_dry_run_writes_nothing(capsys):
+    before = _counts()
+
     with time_machine.travel(DEMO_MOMENT, tick=False):
-        # when
-        call_command("seed_demo", "--force", verbosity=0)
-        first = _counts()
+        call_command("seed_demo", "--force", "--dry-run", verbosity=0)
+
+    assert _counts() == before
+    assert "Dry run (rolled back): would create 60 patients" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_known_passwords_without_debug():
+    with pytest.raises(CommandError, match="Refusing to create demo logins with DEBUG off"):
+        call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def loaded_demo(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """The demo loaded once, on a Friday morning, for the tests below that read it (a load takes
+    most of a minute); gives what the load printed. It lives in a transaction rolled back after
+    the module, and each test runs in a savepoint inside it (pytest-django's ``db``), so what a
+    test writes the next one never sees. The tests that need no demo loaded come before the
+    first that asks for it: a module fixture lasts to the module's end."""
+    printed = io.StringIO()
+    with django_db_blocker.unblock():
+        loaded = transaction.atomic()
+        loaded.__enter__()
+    try:
+        with django_db_blocker.unblock(), time_machine.travel(DEMO_MOMENT, tick=False):
+            call_command("seed_demo", "--force", verbosity=0, stdout=printed)
+        yield printed.getvalue()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            loaded.__exit__(None, None, None)
+
+
+@pytest.mark.django_db
+def test_seed_demo_carries_out_the_plan_once(loaded_demo, capsys):
+    # given the demo loaded on a Friday morning, and what it holds
+    first = _counts()
+
+    # when it is loaded again
+    with time_machine.travel(DEMO_MOMENT, tick=False):
         call_command("seed_demo", "--force", verbosity=0)
 
     # then the second run changed nothing
     assert _counts() == first
-    output = capsys.readouterr().out
+    output = loaded_demo + capsys.readouterr().out
     assert "Created 60 patients, 142 sessions, 360 participants and 66 legacy appointments." in output
     assert "Demo data already loaded; nothing changed." in output
     assert "frontdesk / demo12345" in output
@@ -335,10 +376,9 @@ def test_seed_demo_carries_out_the_plan_once(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("loaded_demo")
 def test_seed_demo_sets_opening_hours_that_cover_every_booking():
     # given the demo loaded on a Friday
-    with time_machine.travel(DEMO_MOMENT, tick=False):
-        call_command("seed_demo", "--force", verbosity=0)
     friday = DEMO_MOMENT.date()
     sunday, saturday = friday + datetime.timedelta(days=2), friday + datetime.timedelta(days=8)
 
@@ -372,26 +412,8 @@ def test_seed_demo_sets_opening_hours_that_cover_every_booking():
 
 
 @pytest.mark.django_db
-def test_seed_demo_dry_run_writes_nothing(capsys):
-    before = _counts()
-
-    with time_machine.travel(DEMO_MOMENT, tick=False):
-        call_command("seed_demo", "--force", "--dry-run", verbosity=0)
-
-    assert _counts() == before
-    assert "Dry run (rolled back): would create 60 patients" in capsys.readouterr().out
-
-
-@pytest.mark.django_db
-def test_seed_demo_refuses_known_passwords_without_debug():
-    with pytest.raises(CommandError, match="Refusing to create demo logins with DEBUG off"):
-        call_command("seed_demo", verbosity=0)
-
-
-@pytest.mark.django_db
+@pytest.mark.usefixtures("loaded_demo")
 def test_seed_demo_clinic_admin_is_a_tenant_administrator_and_the_operator_a_superuser(client):
-    with time_machine.travel(DEMO_MOMENT, tick=False):
-        call_command("seed_demo", "--force", verbosity=0)
     operator = User.objects.get(username="operator")
 
     # the clinic's administrator is staff of AGDAR, not a superuser; the operator is the only superuser
