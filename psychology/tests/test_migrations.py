@@ -245,47 +245,50 @@ def stored_links(label: str, apps) -> list[tuple[int, int | None, int | None]]:
         return cursor.fetchall()
 
 
+# Each discipline's links migration, as its refusal names the notes it would unlink.
+LINKS_BY_DISCIPLINE = [
+    ("psychology.PsychologySession", BEFORE_LINKS[0], WITH_LINKS[0], "psychology notes"),
+    ("ot.OTSession", BEFORE_LINKS[1], WITH_LINKS[1], "OT notes"),
+    ("aba.ABASession", BEFORE_LINKS[2], WITH_LINKS[2], "ABA notes"),
+]
+
+
+# One test for the refusals and the versions migrations: both start from the links over legacy
+# data, and the refusals leave what the versions migrations start from (a note of every discipline
+# linked, as the back-fill leaves them). Migrating an empty database up to the links (and on to the
+# latest after) takes a minute or more, so it is done once here, not once per discipline and again
+# for the versions.
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    ("label", "before", "links", "name"),
-    [
-        ("psychology.PsychologySession", BEFORE_LINKS[0], WITH_LINKS[0], "psychology notes"),
-        ("ot.OTSession", BEFORE_LINKS[1], WITH_LINKS[1], "OT notes"),
-        ("aba.ABASession", BEFORE_LINKS[2], WITH_LINKS[2], "ABA notes"),
-    ],
-)
-def test_add_centralized_session_links_back_is_refused_while_a_note_is_linked(
-    migrator, label, before, links, name
-):
-    # given the links migrations applied over legacy data, and one note of the discipline linked
+def test_linked_notes_refuse_going_back_and_keep_every_row_and_link_over_the_versions_migrations(migrator):
+    # given the links migrations applied over legacy data
     migrator.apply_initial_migration(BEFORE_LINKS)
     build_legacy_clinic(migrator.apply_tested_migration(BEFORE_LINKS).apps)
     linked_state = migrator.apply_tested_migration(WITH_LINKS)
-    note_id, session_id, participant_id = link_a_note(linked_state.apps, label)
-    stored = stored_links(label, linked_state.apps)
 
-    # when the discipline's links migration is unapplied
-    with pytest.raises(IrreversibleError) as refused:
-        migrator.apply_tested_migration([before])
+    # Going back past the links is refused while a note is linked: for each discipline in turn,
+    # one of its notes linked (those of the disciplines before it stay linked), then its links
+    # migration unapplied.
+    for label, before, links, name in LINKS_BY_DISCIPLINE:
+        note_id, session_id, participant_id = link_a_note(linked_state.apps, label)
+        stored = stored_links(label, linked_state.apps)
+        before_refusal = snapshot(linked_state.apps)
 
-    # then it is refused, naming what would be lost, and every link is still there
-    assert str(refused.value) == (
-        f"{name}: 1 linked to sessions (and 0 history records); migrating back past {links[1]} "
-        "would drop those links. Stay on this migration (restore a backup to go back), or unlink the "
-        "notes first."
-    )
-    assert stored_links(label, linked_state.apps) == stored
-    assert (note_id, session_id, participant_id) in stored
+        with pytest.raises(IrreversibleError) as refused:
+            migrator.apply_tested_migration([before])
 
+        # then it is refused, naming what would be lost (its own discipline's note alone), and
+        # every link (every row) is still there
+        assert str(refused.value) == (
+            f"{name}: 1 linked to sessions (and 0 history records); migrating back past {links[1]} "
+            "would drop those links. Stay on this migration (restore a backup to go back), or unlink the "
+            "notes first."
+        )
+        assert stored_links(label, linked_state.apps) == stored
+        assert (note_id, session_id, participant_id) in stored
+        assert snapshot(linked_state.apps) == before_refusal
 
-@pytest.mark.django_db(transaction=True)
-def test_note_versions_migrations_forward_back_and_forward_keep_every_row_and_link(migrator):
-    # given linked legacy notes of every discipline, as the back-fill leaves them
-    migrator.apply_initial_migration(BEFORE_LINKS)
-    build_legacy_clinic(migrator.apply_tested_migration(BEFORE_LINKS).apps)
-    linked_state = migrator.apply_tested_migration(WITH_LINKS)
-    for label in NOTE_MODELS:
-        link_a_note(linked_state.apps, label)
+    # The versions, delete guards and text limits keep every row and link: given linked legacy
+    # notes of every discipline (above), as the back-fill leaves them
     linked = snapshot(linked_state.apps)
 
     # when the versions, delete guards and text limits come, go and come again
