@@ -6,8 +6,11 @@
 Creates its own throwaway database (``--database``, default ``clinic_booking_benchmark``)
 on the server of $DATABASE_URL (or 127.0.0.1:5432), migrates it and fills it with bulk
 inserts (not measured). Then, per round, it runs ``--ops`` operations of each kind with
-1 client and with ``--clients`` concurrent clients (threads, each with its own database
-connection), first through the service and then as the floor:
+1 client and with ``--clients`` concurrent clients, first through the service and then as
+the floor. Every client is a process of its own with its own database connection, as the
+app's gunicorn workers are (client threads of one process would share its GIL, which caps
+the service's Python far more than the floor's): the processes are forked once the data is
+built, and each run's clients start together at a barrier.
 
 - ``SessionService.add_patient_to_session``: each client books children into its own group
   sessions (20 seats); every booking of the centre draws a number from the one counter;
@@ -19,7 +22,8 @@ The floor is the same rules and writes sent straight through psycopg, one transa
 operation: the session row lock, the patient lock (after passing on lapsed waiting-list
 offers), the duplicate check, the seat count with offered seats, the patient's overlaps with
 sessions and legacy appointments, the counter upsert, the participant insert and its
-simple-history row with ``history_user``. The audit trigger hashes both history rows.
+simple-history row with ``history_user`` in one statement, as the service writes them (and
+the check-in's update with its history row). The audit trigger hashes the history rows.
 Booking into an existing session checks no opening hours, working hours, leave or holidays:
 the service checked those when the session's slot was set, so neither side does here.
 
@@ -38,7 +42,6 @@ import os
 import pstats
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -285,17 +288,24 @@ PARTICIPANT_DEFAULTS = {
     "cancelled_by": "",
     "is_late_cancellation": False,
 }
+PARTICIPANT_COLUMNS = (
+    "id, appointment_number, status, finance_cleared, finance_cleared_at, consent_verified, "
+    "consent_verified_at, booked_at, confirmed_at, arrived_at, attended_at, no_show_at, cancelled_at, "
+    "cancel_reason, finance_cleared_by_id, legacy_appointment_id, patient_id, session_id, billable, "
+    "billing_review_pending, billing_waived_at, billing_waived_by_id, billing_waived_reason, "
+    "cancel_category, cancelled_by, is_late_cancellation, turned_away_at"
+)
+DEFAULT_VALUES = ", ".join(f"%({name})s" for name in PARTICIPANT_DEFAULTS)
+# The participant and its history row in one statement, as the service writes them.
 INSERT_PARTICIPANT = f"""
-INSERT INTO appointments_sessionparticipant
-    (session_id, patient_id, appointment_number, booked_at, {", ".join(PARTICIPANT_DEFAULTS)})
-VALUES (%(session)s, %(patient)s, %(number)s, %(now)s, {", ".join(f"%({k})s" for k in PARTICIPANT_DEFAULTS)})
-RETURNING id
-"""  # noqa: S608 - constants only
-HISTORY_COLUMNS = ("id", "session_id", "patient_id", "appointment_number", "booked_at", *PARTICIPANT_DEFAULTS)
-INSERT_HISTORY = f"""
+WITH added AS (
+    INSERT INTO appointments_sessionparticipant
+        (session_id, patient_id, appointment_number, booked_at, {", ".join(PARTICIPANT_DEFAULTS)})
+    VALUES (%(session)s, %(patient)s, %(number)s, %(now)s, {DEFAULT_VALUES})
+    RETURNING {PARTICIPANT_COLUMNS})
 INSERT INTO appointments_historicalsessionparticipant
-    ({", ".join(HISTORY_COLUMNS)}, history_date, history_type, history_user_id)
-VALUES ({", ".join(f"%({k})s" for k in HISTORY_COLUMNS)}, %(now)s, '+', %(user)s)
+    ({PARTICIPANT_COLUMNS}, history_date, history_type, history_user_id)
+SELECT {PARTICIPANT_COLUMNS}, %(now)s, '+', %(user)s FROM added
 """  # noqa: S608 - constants only
 
 CHECKIN_LOCK_SESSION = """
@@ -311,24 +321,17 @@ WHERE sp.id = %(participant)s FOR UPDATE
 CONSENTS = """
 SELECT consent_type, signed_at, expires_at, revoked_at FROM core_consent WHERE patient_id = %(patient)s
 """
-ARRIVE = """
-UPDATE appointments_sessionparticipant
-SET status = 'arrived', arrived_at = %(now)s,
-    consent_verified = %(valid)s, consent_verified_at = %(verified_at)s
-WHERE id = %(participant)s
-"""
-PARTICIPANT_COLUMNS = (
-    "id, appointment_number, status, finance_cleared, finance_cleared_at, consent_verified, "
-    "consent_verified_at, booked_at, confirmed_at, arrived_at, attended_at, no_show_at, cancelled_at, "
-    "cancel_reason, finance_cleared_by_id, legacy_appointment_id, patient_id, session_id, billable, "
-    "billing_review_pending, billing_waived_at, billing_waived_by_id, billing_waived_reason, "
-    "cancel_category, cancelled_by, is_late_cancellation, turned_away_at"
-)
-ARRIVE_HISTORY = f"""
+# The update and its history row in one statement, as the service writes them.
+ARRIVE = f"""
+WITH changed AS (
+    UPDATE appointments_sessionparticipant
+    SET status = 'arrived', arrived_at = %(now)s,
+        consent_verified = %(valid)s, consent_verified_at = %(verified_at)s
+    WHERE id = %(participant)s
+    RETURNING {PARTICIPANT_COLUMNS})
 INSERT INTO appointments_historicalsessionparticipant
     ({PARTICIPANT_COLUMNS}, history_date, history_type, history_user_id)
-SELECT {PARTICIPANT_COLUMNS}, %(now)s, '~', %(user)s
-FROM appointments_sessionparticipant WHERE id = %(participant)s
+SELECT {PARTICIPANT_COLUMNS}, %(now)s, '~', %(user)s FROM changed
 """  # noqa: S608 - constants only
 
 
@@ -343,6 +346,9 @@ class Floor:
     def run(self, sql: str, params: dict[str, Any]) -> Any:
         self.statements += 1
         return self.connection.execute(sql, params).fetchone()
+
+    def prepare(self, _operation: str, part: list[Any]) -> list[Any]:
+        return part  # the floor works from the ids alone
 
     def book(self, session: int, patient: int) -> None:
         try:
@@ -375,16 +381,9 @@ class Floor:
         year = clock.today().year
         (number,) = self.run(NEXT_NUMBER, {"tenant": tenant, "year": year})
         keys.update(PARTICIPANT_DEFAULTS, number=f"APT-{code}-{year}-{number:05d}", now=clock.now())
-        (keys["id"],) = self.run(INSERT_PARTICIPANT, keys)
-        keys.update(
-            user=self.world.user_id,
-            session_id=session,
-            patient_id=patient,
-            appointment_number=keys["number"],
-            booked_at=keys["now"],
-        )
+        keys["user"] = self.world.user_id
         self.statements += 1
-        self.connection.execute(INSERT_HISTORY, keys)
+        self.connection.execute(INSERT_PARTICIPANT, keys)
 
     def check_in(self, participant: int) -> None:
         try:
@@ -419,9 +418,8 @@ class Floor:
             raise Refused("a gate refused")  # the service records the refusal first: never here
         now = clock.now()
         keys.update(now=now, valid=valid, verified_at=now if valid else None, user=self.world.user_id)
-        self.statements += 2
+        self.statements += 1
         self.connection.execute(ARRIVE, keys)
-        self.connection.execute(ARRIVE_HISTORY, keys)
 
     def close(self) -> None:
         self.connection.close()
@@ -431,7 +429,7 @@ class Floor:
 
 
 class Service:
-    """One client of the service: Django's connection of its thread, the objects a view would hold."""
+    """One client of the service: Django's connection of its process, the objects a view would hold."""
 
     def __init__(self, world: World) -> None:
         from django.db import connection
@@ -441,6 +439,9 @@ class Service:
         connection.ensure_connection()
         self.user = User.objects.get(pk=world.user_id)
         self.statements = 0
+
+    def prepare(self, operation: str, part: list[Any]) -> list[Any]:
+        return self.prepare_bookings(part) if operation == "book" else self.prepare_checkins(part)
 
     def prepare_bookings(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[Any, Any]]:
         from appointments.models import Session
@@ -475,104 +476,128 @@ class Service:
 # --- running clients ----------------------------------------------------------------------------
 
 
-def split(items: Sequence[Any], clients: int, ops: int) -> list[list[Any]]:
-    """``ops // clients`` operations for each client, in sessions of its own (seat after seat)."""
-    sessions = [items[index : index + SEATS] for index in range(0, len(items), SEATS)]
-    parts = []
-    for client in range(clients):
-        own = [item for session in sessions[client::clients] for item in session]
-        parts.append(own[: ops // clients])
-    return parts
+@dataclass
+class Report:
+    """What one client process did in one run."""
+
+    started: float  # time.perf_counter(): CLOCK_MONOTONIC, one clock for every process
+    finished: float
+    outcomes: list[str]  # "ok", or the refusal's class and message
+    statements: int
 
 
-def run_clients(
-    make_client: Callable[[], Any],
-    prepare: Callable[[Any, list[Any]], list[Any]],
-    work: Callable[..., None],
-    parts: list[list[Any]],
-) -> tuple[float, list[Any], int]:
-    """Run every part in its own thread and connection, released together: (seconds, outcomes, statements)."""
-    barrier = threading.Barrier(len(parts) + 1)
-    outcomes: list[Any] = []
-    statements = [0] * len(parts)
-    lock = threading.Lock()
+def outcome_of(error: Exception) -> str:
+    # Exceptions go back as text: the project's errors carry lists of lazy messages, not pickled.
+    return f"{type(error).__name__}: {error}"
 
-    def client(index: int, part: list[Any]) -> None:
-        connection = make_client()
+
+def client_process(url: str, world: World, barriers: dict[int, Any], tasks: Any, reports: Any) -> None:
+    """One client: a process of its own, as each gunicorn worker is, so no GIL is shared.
+
+    Forked from the set-up benchmark (Django is set up, no connection open), it runs each
+    part it is sent with a new connection of its own, released together with the other
+    clients of the run by their barrier, until it is sent None.
+    """
+    while (task := tasks.get()) is not None:
+        side, operation, part, clients = task
+        barrier = barriers[clients]
         try:
-            prepared = prepare(connection, part)
-            barrier.wait(timeout=120)
-            for args in prepared:
-                try:
-                    work(connection, *args)
-                    outcome: Any = "ok"
-                except Exception as error:  # every refusal is counted and shown
-                    outcome = error
-                with lock:
-                    outcomes.append(outcome)
-            statements[index] = connection.statements
-        finally:
-            connection.close()
+            client = Service(world) if side == "service" else Floor(url, world)
+            try:
+                prepared = client.prepare(operation, part)
+                work = client.book if operation == "book" else client.check_in
+                barrier.wait(timeout=120)
+                started, outcomes = time.perf_counter(), []
+                for args in prepared:
+                    try:
+                        work(*args)
+                        outcomes.append("ok")
+                    except Exception as error:  # every refusal is counted and shown
+                        outcomes.append(outcome_of(error))
+                reports.put(Report(started, time.perf_counter(), outcomes, client.statements))
+            finally:
+                client.close()
+        except Exception as error:  # the run can't be measured: say why, release the others
+            barrier.abort()
+            reports.put(f"client process {os.getpid()}: {outcome_of(error)}")
 
-    threads = [threading.Thread(target=client, args=(i, part)) for i, part in enumerate(parts)]
-    for thread in threads:
-        thread.start()
-    barrier.wait(timeout=120)
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, outcomes, sum(statements)
+
+class Clients:
+    """``processes`` client processes, forked once; a run hands each of the first few one part."""
+
+    def __init__(self, url: str, world: World, processes: int, sizes: set[int]) -> None:
+        import multiprocessing
+
+        from django.db import connections
+
+        context = multiprocessing.get_context("fork")
+        connections.close_all()  # a forked child must never share this process's connection
+        # A barrier per number of clients in a run, created before the fork that hands them down.
+        barriers = {size: context.Barrier(size) for size in sizes}
+        self.reports = context.Queue()
+        self.tasks = [context.Queue() for _ in range(processes)]
+        self.processes = [
+            context.Process(
+                target=client_process, args=(url, world, barriers, tasks, self.reports), daemon=True
+            )
+            for tasks in self.tasks
+        ]
+        for process in self.processes:
+            process.start()
+
+    def run(self, side: str, operation: str, parts: list[list[Any]]) -> tuple[float, list[str], int]:
+        """Every part in its own process, released together: (seconds, outcomes, statements)."""
+        for tasks, part in zip(self.tasks, parts, strict=False):
+            tasks.put((side, operation, part, len(parts)))
+        reports = [self.reports.get(timeout=600) for _ in parts]
+        broken = [report for report in reports if isinstance(report, str)]
+        if broken:
+            raise SystemExit(f"{side} {operation}: {broken[0]}")
+        seconds = max(report.finished for report in reports) - min(report.started for report in reports)
+        outcomes = [outcome for report in reports for outcome in report.outcomes]
+        return seconds, outcomes, sum(report.statements for report in reports)
+
+    def close(self) -> None:
+        for tasks in self.tasks:
+            tasks.put(None)
+        for process in self.processes:
+            process.join(timeout=60)
 
 
 def as_args(items: list[Any]) -> list[tuple[Any, ...]]:
     return [item if isinstance(item, tuple) else (item,) for item in items]
 
 
+def split(items: Sequence[Any], clients: int, ops: int) -> list[list[Any]]:
+    """``ops // clients`` operations for each client, in sessions of its own (seat after seat)."""
+    sessions = [items[index : index + SEATS] for index in range(0, len(items), SEATS)]
+    parts = []
+    for client in range(clients):
+        own = [item for session in sessions[client::clients] for item in session]
+        parts.append(as_args(own[: ops // clients]))
+    return parts
+
+
 def measure(
-    world: World, url: str, kind: str, block: list[Any], clients: int, operation: str, ops: int
+    pool: Clients, kind: str, block: list[Any], clients: int, operation: str, ops: int
 ) -> tuple[float, int]:
     """(ops/s, statements per op) of ``ops`` operations of one block."""
     side = kind.split("-")[0]
-    parts = [as_args(part) for part in split(block, clients, ops)]
-    if side == "service":
-        make = lambda: Service(world)  # noqa: E731
-        prepare = Service.prepare_bookings if operation == "book" else Service.prepare_checkins
-    else:
-        make = lambda: Floor(url, world)  # noqa: E731
-        prepare = lambda _client, part: part  # noqa: E731
-    work = (
-        Service.book
-        if side == "service" and operation == "book"
-        else (
-            Service.check_in if side == "service" else (Floor.book if operation == "book" else Floor.check_in)
-        )
-    )
-    seconds, outcomes, statements = run_clients(make, prepare, work, parts)
+    seconds, outcomes, statements = pool.run(side, operation, split(block, clients, ops))
     failed = [outcome for outcome in outcomes if outcome != "ok"]
     if failed:
-        raise SystemExit(f"{kind} {operation}: {len(failed)} of {len(outcomes)} failed, e.g. {failed[0]!r}")
+        raise SystemExit(f"{kind} {operation}: {len(failed)} of {len(outcomes)} failed, e.g. {failed[0]}")
     return len(outcomes) / seconds, (statements // len(outcomes) if side == "floor" else 0)
 
 
-def crowd(world: World, url: str, side: str, session: int, patients: list[int]) -> tuple[int, float]:
+def crowd(pool: Clients, side: str, session: int, patients: list[int]) -> tuple[int, float]:
     """``len(patients)`` clients book one child each into one 8-seat session at once: (booked, seconds)."""
-    parts = [[(session, patient)] for patient in patients]
-    if side == "service":
-        seconds, outcomes, _ = run_clients(
-            lambda: Service(world), Service.prepare_bookings, Service.book, parts
-        )
-        from appointments.exceptions import CapacityError
-
-        expected: type[Exception] = CapacityError
-    else:
-        seconds, outcomes, _ = run_clients(
-            lambda: Floor(url, world), lambda _c, part: part, Floor.book, parts
-        )
-        expected = Refused
-    unexpected = [o for o in outcomes if o != "ok" and not isinstance(o, expected)]
+    seconds, outcomes, _ = pool.run(side, "book", [[(session, patient)] for patient in patients])
+    refusal = "CapacityError: " if side == "service" else "Refused: "
+    unexpected = [outcome for outcome in outcomes if outcome != "ok" and not outcome.startswith(refusal)]
     if unexpected:
-        raise SystemExit(f"crowd ({side}): unexpected outcome {unexpected[0]!r}")
-    return sum(1 for outcome in outcomes if outcome == "ok"), seconds
+        raise SystemExit(f"crowd ({side}): unexpected outcome {unexpected[0]}")
+    return outcomes.count("ok"), seconds
 
 
 # --- where the time goes ------------------------------------------------------------------------
@@ -583,7 +608,7 @@ def probe(world: World, operation: str, items: list[Any]) -> str:
     from django.db import connection
 
     client = Service(world)
-    prepared = (client.prepare_bookings if operation == "book" else client.prepare_checkins)(items)
+    prepared = client.prepare(operation, items)
     work = client.book if operation == "book" else client.check_in
     calls: list[float] = []
 
@@ -623,7 +648,7 @@ def floor_cpu(world: World, url: str, operation: str, items: list[Any]) -> str:
 
 def profile(world: World, operation: str, items: list[Any], lines: int) -> str:
     client = Service(world)
-    prepared = (client.prepare_bookings if operation == "book" else client.prepare_checkins)(items)
+    prepared = client.prepare(operation, items)
     work = client.book if operation == "book" else client.check_in
     # CPU time, not wall time: the client's own cost, whatever else the machine runs
     # (the wall time spent waiting for PostgreSQL is in the probe's line).
@@ -716,20 +741,24 @@ def main() -> None:
         results: dict[tuple[str, str, int], list[float]] = {}
         statements: dict[tuple[str, str], int] = {}
         crowds: dict[str, list[tuple[int, float]]] = {"service": [], "floor": []}
-        for round_index in range(options.rounds):
-            for operation, blocks in (("book", world.bookings), ("check_in", world.checkins)):
-                for clients in (1, options.clients):
-                    for side in ("service", "floor"):
-                        kind = f"{side}-{'1' if clients == 1 else 'n'}"
-                        block = blocks[kind][round_index]
-                        rate, per_op = measure(world, url, kind, block, clients, operation, options.ops)
-                        results.setdefault((operation, side, clients), []).append(rate)
-                        if side == "floor":
-                            statements[operation, side] = per_op
-            for side in ("service", "floor"):
-                session, patients = world.crowds[2 * round_index + (side == "floor")]
-                crowds[side].append(crowd(world, url, side, session, patients))
-            print(f"round {round_index + 1} done")
+        pool = Clients(url, world, max(options.clients, options.crowd), {1, options.clients, options.crowd})
+        try:
+            for round_index in range(options.rounds):
+                for operation, blocks in (("book", world.bookings), ("check_in", world.checkins)):
+                    for clients in (1, options.clients):
+                        for side in ("service", "floor"):
+                            kind = f"{side}-{'1' if clients == 1 else 'n'}"
+                            block = blocks[kind][round_index]
+                            rate, per_op = measure(pool, kind, block, clients, operation, options.ops)
+                            results.setdefault((operation, side, clients), []).append(rate)
+                            if side == "floor":
+                                statements[operation, side] = per_op
+                for side in ("service", "floor"):
+                    session, patients = world.crowds[2 * round_index + (side == "floor")]
+                    crowds[side].append(crowd(pool, side, session, patients))
+                print(f"round {round_index + 1} done")
+        finally:
+            pool.close()
         print()
         print(f"{'operation':<24}{'clients':>8}{'service/s':>12}{'floor/s':>10}{'ratio':>8}")
         for operation in ("book", "check_in"):
