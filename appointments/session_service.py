@@ -28,7 +28,7 @@ from appointments.models import (
 from appointments.numbering import issue_appointment_number
 from appointments.selectors import available_group_sessions, refused_for_the_day
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
-from core import clock, locks
+from core import clock, history_writes, locks
 from core.models import Clinic, Patient, Provider, Room, User
 
 ParticipantStatus = SessionParticipant.Status
@@ -45,10 +45,29 @@ def _lock_session(session_id: int) -> Session:
     )
 
 
-def _lock_participant(participant: SessionParticipant) -> SessionParticipant:
+# What a check-in reads of the session and its clinic (``check_in_participant``, ``try_admit``).
+CHECK_IN_SESSION_FIELDS = (
+    "status",
+    "scheduled_date",
+    "clinic",
+    "clinic__requires_finance_clearance",
+    "clinic__requires_consent",
+    "clinic__specialty",
+)
+
+
+def _lock_participant(
+    participant: SessionParticipant, session_fields: tuple[str, ...] = ()
+) -> SessionParticipant:
     # Session first, then the participant: core.locks' order. The session row read under its
     # lock (with its clinic, which the gates read) becomes the participant's: no second copy.
-    session = locks.lock_row(Session.objects.select_related("clinic"), participant.session_id)
+    # ``session_fields`` narrows that read for a caller that reads no more and keeps the
+    # session to itself: the check-in, the front desk's busiest write, compiles and converts
+    # 8 of the 37 columns.
+    sessions = Session.objects.select_related("clinic")
+    session = locks.lock_row(
+        sessions.only(*session_fields) if session_fields else sessions, participant.session_id
+    )
     locked = locks.lock_row(SessionParticipant.objects.select_related("patient"), participant.pk)
     if locked.session_id == session.pk:
         locked.session = session
@@ -248,8 +267,8 @@ class SessionService:
             patient=patient,
             appointment_number=issue_appointment_number(locked.clinic.tenant),
         )
-        save_with_history(participant, user)
-        return participant
+        # The participant and its history row in one statement (core.history_writes).
+        return history_writes.insert_with_history(participant, user)
 
     @staticmethod
     @transaction.atomic
@@ -321,7 +340,7 @@ class SessionService:
         down with the refused check-in's transaction. The other refusals record nothing.
         """
         with transaction.atomic():
-            locked = _lock_participant(participant)
+            locked = _lock_participant(participant, CHECK_IN_SESSION_FIELDS)
             session = locked.session
             if not session.is_open:
                 raise CheckInBlocked(

@@ -485,7 +485,7 @@ def history_row_hash(participant):
 
 
 @pytest.mark.parametrize(("booked", "elsewhere"), [(1, 0), (12, 5)])
-def test_add_patient_to_session_takes_six_statements_whatever_is_booked(
+def test_add_patient_to_session_takes_five_statements_whatever_is_booked(
     provider, clinic, django_assert_num_queries, booked, elsewhere
 ):
     session = create_group(
@@ -498,10 +498,17 @@ def test_add_patient_to_session_takes_six_statements_whatever_is_booked(
     desk = UserFactory(tenant=clinic.tenant, role=User.Role.FRONT_DESK)
 
     # Lock the session, lock the child, check seat, duplicate and overlaps, draw the number,
-    # insert the participant and its history row; the test's transaction adds a savepoint pair.
-    with django_assert_num_queries(6 + 2):
+    # insert the participant with its history row; the test's transaction adds a savepoint pair.
+    with django_assert_num_queries(5 + 2):
         participant = SessionService.add_patient_to_session(session, patient, user=desk)
 
-    assert participant.history.get().history_user == desk
+    added = participant.history.get()
+    assert (added.history_user, added.history_type) == (desk, "+")
+    assert (added.appointment_number, added.status, added.session_id) == (
+        participant.appointment_number,
+        SessionParticipant.Status.BOOKED,
+        session.pk,
+    )
     assert history_row_hash(participant) is not None
+    assert session.participants.get(pk=participant.pk).booked_at == participant.booked_at
     assert session.participants.count() == booked + 1

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -367,7 +368,7 @@ def test_clear_finance_cancelled_participant_refused(participant, clerk):
 
 
 @pytest.mark.parametrize(("others", "consents"), [(0, 1), (12, 4)])
-def test_check_in_participant_takes_five_statements_whatever_is_booked(
+def test_check_in_participant_takes_four_statements_whatever_is_booked(
     provider, clinic, clerk, django_assert_num_queries, others, consents
 ):
     session = GroupSessionFactory(provider=provider, clinic=clinic, max_capacity=20)
@@ -378,10 +379,24 @@ def test_check_in_participant_takes_five_statements_whatever_is_booked(
         ConsentFactory(patient=participant.patient)
     SessionService.clear_finance(participant, user=clerk)
 
-    # Lock the session and the participant, read the consents, update the participant and
-    # insert its history row; the test's transaction adds a savepoint pair.
-    with django_assert_num_queries(5 + 2):
+    # Lock the session and the participant, read the consents, update the participant with
+    # its history row; the test's transaction adds a savepoint pair.
+    with django_assert_num_queries(4 + 2):
         SessionService.check_in_participant(participant, user=clerk)
 
     assert participant.status == SessionParticipant.Status.ARRIVED
-    assert participant.history.latest().history_user == clerk
+    latest = participant.history.latest()
+    assert latest.history_user == clerk
+    assert latest.history_type == "~"
+    assert (latest.status, latest.arrived_at, latest.consent_verified, latest.finance_cleared) == (
+        SessionParticipant.Status.ARRIVED,
+        participant.arrived_at,
+        True,
+        True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT row_hash FROM appointments_historicalsessionparticipant WHERE history_id = %s",
+            [latest.history_id],
+        )
+        assert cursor.fetchone()[0] is not None
