@@ -214,11 +214,33 @@ JOIN {sessions} y ON y.owner = x.owner AND y.day = x.day + shift.days
 WHERE x.slot && y.slot AND x.id IS DISTINCT FROM ({_LEGACY_OF_SESSION})"""  # noqa: S608 - constants
 
 
-def _pairs_across_indexed(appointments: str, owner: str) -> str:
-    """``_pairs_across``, each appointment looked up in the sessions' exclusion constraint's GiST index."""
+# Active appointments of a provider or room that could clash with a session other than
+# their own. The rest are covered: their own session (the one back-filled from them: its
+# participants' lowest legacy appointment) is active, has the same provider or room and
+# holds the whole slot. While the sessions' exclusion constraint holds, no other active
+# session overlaps that one for it, so none overlaps the appointment. Appointments never
+# back-filled share the window's NULL partition, and join no session.
+_UNCOVERED_APPOINTMENTS = """
+SELECT 'appointment' AS kind, a.id, a.{owner} AS owner, a.day, a.slot
+FROM (
+    SELECT a.id, a.{owner}, a.status, a.scheduled_date AS day, SLOT(a) AS slot, p.session_id,
+           min(a.id) OVER (PARTITION BY p.session_id) AS session_own
+    FROM appointments_appointment a
+    LEFT JOIN appointments_sessionparticipant p ON p.legacy_appointment_id = a.id
+) a
+LEFT JOIN appointments_session own
+       ON own.id = a.session_id AND a.id = a.session_own AND own.status <> 'cancelled'
+      AND own.{owner} = a.{owner} AND SLOT(own) @> a.slot
+WHERE a.status <> 'cancelled' AND a.{owner} IS NOT NULL AND own.id IS NULL"""
+
+
+def _pairs_across_indexed(owner: str) -> str:
+    """``_pairs_across`` relying on the sessions' exclusion constraint: appointments covered by
+    their own session are skipped (they can meet no other), and each other one is looked up
+    in the constraint's GiST index."""
     return f"""
 SELECT x.owner, {_PAIR_COLUMNS}
-FROM {appointments} x
+FROM ({_UNCOVERED_APPOINTMENTS.format(owner=f"{owner}_id")}) x
 CROSS JOIN LATERAL (
     SELECT 'session' AS kind, s.id, s.scheduled_date AS day
     FROM appointments_session s
@@ -251,7 +273,7 @@ def _staff_overlap_sql(owner: str, holding: frozenset[str]) -> str:
     sessions = f"({_SESSION_BOOKINGS.format(owner=f'{owner}_id')})"
     appointments = f"({_APPOINTMENT_BOOKINGS.format(owner=f'{owner}_id')})"
     if f"session_{owner}_no_overlap" in holding:
-        parts = [_pairs_across_indexed(appointments, owner)]
+        parts = [_pairs_across_indexed(owner)]
     else:
         parts = [_pairs_across(appointments, sessions), _pairs_within(sessions)]
     if f"appointment_{owner}_no_overlap" not in holding:

@@ -24,7 +24,7 @@ from appointments.tests.legacy_data import (
     triggers_off,
 )
 from core.clock import today as clinic_today
-from core.tests.factories import PatientFactory, ProviderFactory
+from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory
 from psychology.models import PsychologySession
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -328,6 +328,84 @@ def test_check_integrity_ignores_a_backfilled_pair_whose_session_moved(clinic, p
 
     # then the booking overlaps only itself
     assert report.violations == []
+
+
+@pytest.mark.parametrize(
+    "own_session_change",
+    [
+        pytest.param(lambda clinic: {"status": "cancelled"}, id="cancelled"),
+        pytest.param(lambda clinic: {"scheduled_time": at(15)}, id="moved-away"),
+        pytest.param(lambda clinic: {"scheduled_time": at(9, 30)}, id="moved-half-off"),
+        pytest.param(lambda clinic: {"provider_id": ProviderFactory(clinic=clinic).pk}, id="other-provider"),
+    ],
+)
+def test_check_integrity_reports_a_backfilled_appointment_its_own_session_no_longer_covers(
+    clinic, provider, own_session_change
+):
+    # given a back-filled appointment whose own session no longer holds its slot for the
+    # provider, and another session of the provider moved over the appointment
+    appointment = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(10))
+    backfill()
+    own_session = SessionParticipant.objects.get(legacy_appointment=appointment).session_id
+    set_columns(Session, own_session, **own_session_change(clinic))
+    clash = group(provider, at(12))
+    set_columns(Session, clash.pk, scheduled_time=at(10, 30))
+
+    # when
+    report = check_integrity(["provider_overlap"])
+
+    # then
+    assert [violation.message for violation in report.violations] == [
+        f"provider {provider.pk}: appointment {appointment.pk} overlaps session {clash.pk}"
+    ]
+
+
+def test_check_integrity_reports_an_appointment_moved_into_a_session_backfilled_from_another(
+    clinic, provider
+):
+    # given two back-filled appointments, the later one's participant moved into the first
+    # one's session, which now runs over both
+    first = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(10))
+    later = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(11))
+    backfill()
+    session = SessionParticipant.objects.get(legacy_appointment=first).session_id
+    moved = SessionParticipant.objects.get(legacy_appointment=later)
+    set_columns(Session, moved.session_id, status="cancelled")
+    set_columns(SessionParticipant, moved.pk, session_id=session)
+    set_columns(Session, session, duration=120)
+
+    # when
+    report = check_integrity(["provider_overlap"])
+
+    # then the session is the first appointment's booking, not the later one's
+    assert [violation.message for violation in report.violations] == [
+        f"provider {provider.pk}: appointment {later.pk} overlaps session {session}"
+    ]
+
+
+def test_check_integrity_reports_an_appointment_under_the_providers_session_in_another_clinic(
+    clinic, provider
+):
+    # given the provider's session in another clinic moved over one appointment, after
+    # another that ends as it starts and over a cancelled one
+    other_clinic = ClinicFactory(tenant=clinic.tenant)
+    provider.clinics.add(other_clinic)
+    AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(10))
+    cancelled = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(11))
+    set_columns(Appointment, cancelled.pk, status="cancelled")
+    under = AppointmentFactory(clinic=clinic, provider=provider, scheduled_time=at(12))
+    session = GroupSessionFactory(
+        provider=provider, clinic=other_clinic, scheduled_date=clinic_today(), scheduled_time=at(16)
+    )
+    set_columns(Session, session.pk, scheduled_time=at(11), duration=120)
+
+    # when
+    report = check_integrity(["provider_overlap"])
+
+    # then only the appointment under it is reported
+    assert [violation.message for violation in report.violations] == [
+        f"provider {provider.pk}: appointment {under.pk} overlaps session {session.pk}"
+    ]
 
 
 def test_check_integrity_runs_only_the_named_checks(provider):
