@@ -27,7 +27,8 @@ from appointments.models import (
     WaitlistEntry,
 )
 from core import availability, clock, history_writes, opening_hours
-from core.models import Clinic, Patient, Provider, Room, User
+from core.models import Clinic, Consent, Patient, Provider, Room, User
+from core.prepared import PreparedQuery
 
 
 def validate_slot_scope(
@@ -212,6 +213,16 @@ def seat_check(session: Session, patient: Patient) -> SeatCheck:
     return SeatCheck(already_booked, seats_taken, overlapping)
 
 
+# A check-in reads the patient's consents: its SQL compiled once per process (core.prepared).
+_consents_of_patient = PreparedQuery(lambda patient_id: Consent.objects.filter(patient_id=patient_id))
+
+
+def _consents(patient: Patient) -> list[Consent]:
+    if "consents" in getattr(patient, "_prefetched_objects_cache", {}):
+        return list(patient.consents.all())
+    return _consents_of_patient.rows(patient.pk)
+
+
 def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str | None:
     """Why the patient has no consent valid on ``day`` for this clinic, or None if one is.
 
@@ -219,7 +230,7 @@ def consent_problem(patient: Patient, clinic: Clinic, day: datetime.date) -> str
     is the one staff will look for on file.
     """
     covering = sorted(
-        (consent for consent in patient.consents.all() if consent.covers(clinic.specialty)),
+        (consent for consent in _consents(patient) if consent.covers(clinic.specialty)),
         key=lambda consent: consent.signed_at,
         reverse=True,
     )

@@ -37,12 +37,23 @@ CancelledBy = SessionParticipant.CancelledBy
 CancelCategory = SessionParticipant.CancelCategory
 
 
+# The hot row locks, their SQL compiled once per process (core.locks.PreparedRowLock):
+# compiling these queries cost a booking or a check-in more than running them.
+_lock_session_with_parties = locks.PreparedRowLock(
+    lambda: Session.objects.select_related("clinic__tenant", "provider__user", "room")
+)
+# A booking reads only the clinic and its tenant (scope, number): no other joins.
+_lock_session_for_booking = locks.PreparedRowLock(lambda: Session.objects.select_related("clinic__tenant"))
+_lock_session_with_clinic = locks.PreparedRowLock(lambda: Session.objects.select_related("clinic"))
+_lock_participant_with_patient = locks.PreparedRowLock(
+    lambda: SessionParticipant.objects.select_related("patient")
+)
+
+
 def _lock_session(session_id: int) -> Session:
     # Row lock on the session: seat counts and status checks below see every
     # committed booking and no other transaction can add one until we commit.
-    return locks.lock_row(
-        Session.objects.select_related("clinic__tenant", "provider__user", "room"), session_id
-    )
+    return _lock_session_with_parties(session_id)
 
 
 # What a check-in reads of the session and its clinic (``check_in_participant``, ``try_admit``).
@@ -54,21 +65,22 @@ CHECK_IN_SESSION_FIELDS = (
     "clinic__requires_consent",
     "clinic__specialty",
 )
+# The check-in, the front desk's busiest write, compiles and converts 8 of the 37 columns.
+_lock_session_for_check_in = locks.PreparedRowLock(
+    lambda: Session.objects.select_related("clinic").only(*CHECK_IN_SESSION_FIELDS)
+)
 
 
 def _lock_participant(
-    participant: SessionParticipant, session_fields: tuple[str, ...] = ()
+    participant: SessionParticipant,
+    lock_session: locks.PreparedRowLock[Session] = _lock_session_with_clinic,
 ) -> SessionParticipant:
     # Session first, then the participant: core.locks' order. The session row read under its
     # lock (with its clinic, which the gates read) becomes the participant's: no second copy.
-    # ``session_fields`` narrows that read for a caller that reads no more and keeps the
-    # session to itself: the check-in, the front desk's busiest write, compiles and converts
-    # 8 of the 37 columns.
-    sessions = Session.objects.select_related("clinic")
-    session = locks.lock_row(
-        sessions.only(*session_fields) if session_fields else sessions, participant.session_id
-    )
-    locked = locks.lock_row(SessionParticipant.objects.select_related("patient"), participant.pk)
+    # ``lock_session`` may narrow that read for a caller that reads no more and keeps the
+    # session to itself (``_lock_session_for_check_in``).
+    session = lock_session(participant.session_id)
+    locked = _lock_participant_with_patient(participant.pk)
     if locked.session_id == session.pk:
         locked.session = session
     return locked
@@ -233,8 +245,7 @@ class SessionService:
         within capacity (CapacityError), and no overlapping booking of the patient
         elsewhere (ConflictError).
         """
-        # Only the clinic and its tenant are read here (scope, number): no other joins.
-        locked = locks.lock_row(Session.objects.select_related("clinic__tenant"), session.pk)
+        locked = _lock_session_for_booking(session.pk)
         if not locked.is_open:
             raise InvalidTransition(
                 _("Patients can only be added to a scheduled or in-progress session; this one is %(status)s.")
@@ -340,7 +351,7 @@ class SessionService:
         down with the refused check-in's transaction. The other refusals record nothing.
         """
         with transaction.atomic():
-            locked = _lock_participant(participant, CHECK_IN_SESSION_FIELDS)
+            locked = _lock_participant(participant, _lock_session_for_check_in)
             session = locked.session
             if not session.is_open:
                 raise CheckInBlocked(

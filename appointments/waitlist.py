@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import BooleanField, Max
+from django.db.models import BooleanField, Max, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
@@ -194,20 +194,28 @@ def fill_freed_seats(sessions: Sequence[Session], *, user: User | None) -> list[
     return settle(sessions, user=user).promoted
 
 
+def _patient_unless_offers_lapsed(session_id: int, now: datetime.datetime) -> QuerySet[Patient]:
+    # Raw SQL: a booking's hot path, where building the ORM subquery cost more than the query.
+    no_lapsed_offers = RawSQL(  # noqa: S611 - constant SQL, values as parameters
+        f"NOT EXISTS (SELECT 1 FROM {WaitlistEntry._meta.db_table} WHERE session_id = %s "  # noqa: S608 - model table name
+        "AND status = %s AND offer_expires_at <= %s)",
+        (session_id, Status.OFFERED, now),
+        output_field=BooleanField(),
+    )
+    return Patient.objects.filter(no_lapsed_offers)
+
+
+# Compiled once per process (core.locks.PreparedRowLock): the patient, the session and the time.
+_lock_patient_unless_offers_lapsed = locks.PreparedRowLock(_patient_unless_offers_lapsed, extra=2)
+
+
 def lock_patient_for_booking(session: Session, patient: Patient, *, user: User | None) -> Patient:
     """Lock ``patient`` to book them into the locked ``session``, first passing on the seats of
     offers that ran out (so the seat count the booking reads is true)."""
     # One round trip on the usual path: the patient row is locked only when no offer ran out.
     # Otherwise nothing is locked yet, and settling takes the waiting-list entries before the
-    # patients, in core.locks' order. Raw SQL: a booking's hot path, and building the ORM
-    # subquery cost more than the query.
-    no_lapsed_offers = RawSQL(  # noqa: S611 - constant SQL, values as parameters
-        f"NOT EXISTS (SELECT 1 FROM {WaitlistEntry._meta.db_table} WHERE session_id = %s "  # noqa: S608 - model table name
-        "AND status = %s AND offer_expires_at <= %s)",
-        (session.pk, Status.OFFERED, clock.now()),
-        output_field=BooleanField(),
-    )
-    locked = locks.lock_row_if_exists(Patient.objects.filter(no_lapsed_offers), patient.pk)
+    # patients, in core.locks' order.
+    locked = _lock_patient_unless_offers_lapsed.if_exists(patient.pk, session.pk, clock.now())
     if locked is not None:
         return locked
     settle([session], user=user, joining=patient)

@@ -83,16 +83,18 @@ takes many units' locks in one transaction (a bulk load into an idle database, a
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model, QuerySet
+
+from core.prepared import PreparedQuery
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -167,6 +169,46 @@ def lock_row(source: type[ModelT] | QuerySet[ModelT], pk: Any) -> ModelT:
     row = queryset.get(pk=pk)
     _record(queryset, [row])
     return row
+
+
+class PreparedRowLock(Generic[ModelT]):
+    """``lock_row`` for a queryset of a fixed shape, its SQL compiled once per process.
+
+    For the hottest paths (a booking, a check-in), where compiling the ORM query cost
+    more than running it (``core.prepared``). ``source(*values)`` returns the model or a
+    queryset of it, as ``lock_row`` takes; it may depend on nothing but the model and its
+    ``values`` (``extra`` of them), each of which must reach the SQL as one parameter.
+    """
+
+    def __init__(self, source: Callable[..., type[ModelT] | QuerySet[ModelT]], extra: int = 0) -> None:
+        self._query: PreparedQuery[ModelT] = PreparedQuery(
+            lambda pk, *values: _for_update(source(*values)).filter(pk=pk), arity=1 + extra
+        )
+
+    def __call__(self, pk: Any, *values: Any) -> ModelT:
+        row = self.if_exists(pk, *values)
+        if row is None:
+            model = self._query.model()
+            # Every model has DoesNotExist; the stubs don't know it of a bare type[Model].
+            raise model.DoesNotExist(  # type: ignore[attr-defined]
+                f"{model._meta.object_name} matching query does not exist."
+            )
+        return row
+
+    def if_exists(self, pk: Any, *values: Any) -> ModelT | None:
+        """As ``lock_row_if_exists``: the locked row, or None when no row matches."""
+        model = self._query.model()
+        using = router.db_for_write(model)
+        checking = _checking()
+        if checking:
+            _check(model._default_manager.using(using), pk)
+        value = model._meta.pk.get_db_prep_value(pk, connections[using], prepared=False)
+        rows = self._query.rows(value, *values, using=using)
+        if not rows:
+            return None
+        if checking:
+            _record(model._default_manager.using(using), rows)
+        return rows[0]
 
 
 def lock_row_if_exists(source: type[ModelT] | QuerySet[ModelT], pk: Any) -> ModelT | None:
