@@ -17,7 +17,9 @@ from django.conf import settings
 from django.utils import translation
 
 from appointments.tests.factories import reset_slots
+from core.models import User
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory, TenantFactory
+from core.tests.view_helpers import staff_member
 
 PIN_DATE_VARIABLE = "CLINIC_PIN_DATE"
 # A Sunday (a working day), months from a year's end.
@@ -112,3 +114,16 @@ def room(clinic):
 @pytest.fixture
 def provider(clinic):
     return ProviderFactory(clinic=clinic)
+
+
+@pytest.fixture
+def desk_user(tenant):
+    """A front-desk member of ``tenant``."""
+    return staff_member(tenant, User.Role.FRONT_DESK)
+
+
+@pytest.fixture
+def desk(client, desk_user):
+    """The test client, signed in as ``desk_user``."""
+    client.force_login(desk_user)
+    return client

@@ -59,11 +59,6 @@ def session(provider, clinic):
 
 
 @pytest.fixture
-def desk_user(tenant):
-    return staff_member(tenant, User.Role.FRONT_DESK)
-
-
-@pytest.fixture
 def sara(session, tenant):
     """Booked, with a consent on file but no finance clearance: the finance gate refuses her."""
     patient = PatientFactory(tenant=tenant, first_name_en="Sara", last_name_en="Ali")

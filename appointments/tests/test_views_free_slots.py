@@ -29,17 +29,6 @@ def monday_at(hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime(2026, 3, 16, hour, minute, tzinfo=ZONE)
 
 
-@pytest.fixture
-def desk_user(tenant):
-    return staff_member(tenant, Role.FRONT_DESK)
-
-
-@pytest.fixture
-def desk(client, desk_user):
-    client.force_login(desk_user)
-    return client
-
-
 def search(clinic, provider=None, **fields):
     data = {
         "clinic": clinic.pk,

@@ -30,17 +30,6 @@ def at(day: datetime.date, hour: int = 0) -> datetime.datetime:
 
 
 @pytest.fixture
-def desk_user(tenant):
-    return staff_member(tenant, Role.FRONT_DESK)
-
-
-@pytest.fixture
-def desk(client, desk_user):
-    client.force_login(desk_user)
-    return client
-
-
-@pytest.fixture
 def colleague(clinic):
     return ProviderFactory(clinic=clinic)
 

@@ -17,17 +17,6 @@ Status = SessionParticipant.Status
 
 
 @pytest.fixture
-def desk_user(tenant):
-    return staff_member(tenant, User.Role.FRONT_DESK)
-
-
-@pytest.fixture
-def desk(client, desk_user):
-    client.force_login(desk_user)
-    return client
-
-
-@pytest.fixture
 def clinician(provider):
     """The session's own provider, signed in on a client of their own: the clinical actions are theirs."""
     client = Client()

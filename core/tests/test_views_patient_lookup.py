@@ -16,17 +16,6 @@ URL = reverse("core:patient_lookup")
 
 
 @pytest.fixture
-def desk_user(tenant):
-    return staff_member(tenant, Role.FRONT_DESK)
-
-
-@pytest.fixture
-def desk(client, desk_user):
-    client.force_login(desk_user)
-    return client
-
-
-@pytest.fixture
 def noura(tenant):
     return PatientFactory(
         tenant=tenant,

@@ -26,17 +26,6 @@ Role = User.Role
 
 
 @pytest.fixture
-def desk_user(tenant):
-    return staff_member(tenant, Role.FRONT_DESK)
-
-
-@pytest.fixture
-def desk(client, desk_user):
-    client.force_login(desk_user)
-    return client
-
-
-@pytest.fixture
 def sara(tenant):
     return PatientFactory(
         tenant=tenant,
