@@ -100,8 +100,10 @@ def logged_response(
     object_id: object,
     patient: Callable[[], PatientRef] | None = None,
     tenant: Callable[[], Subquery | None] | None = None,
+    action: AccessLog.Action | None = None,
 ) -> ResponseT:
-    """Run ``view`` and write the row its answer calls for (see the module docstring)."""
+    """Run ``view`` and write the row its answer calls for (see the module docstring); ``action``
+    replaces ``view`` for a page shown as a file (``export``) or for paper (``print``)."""
     try:
         response = view()
     except (Http404, PermissionDenied):
@@ -112,7 +114,7 @@ def logged_response(
     elif shown(response):
         record_access(
             request,
-            action=read_action(request),
+            action=action or read_action(request),
             object_type=object_type,
             object_id=object_id,
             patient_id=patient() if patient is not None else None,
@@ -122,14 +124,19 @@ def logged_response(
 
 
 def logs_access(
-    object_type: str, *, patient: PatientLookup | None = None, listing: bool = False
+    object_type: str,
+    *,
+    patient: PatientLookup | None = None,
+    listing: bool = False,
+    action: AccessLog.Action | None = None,
 ) -> Callable[[ViewT], ViewT]:
     """View decorator, applied in the URL confs: each request to the page writes one access-log row.
 
     ``object_type`` names what the URL's ``pk`` is (``"appointment"``); it may name other URL
     parameters in braces (``"{specialty}_note"``). ``patient`` finds the child a page is about
     (``url_patient``, ``patient_of(Model)``); none for pages about many children. With
-    ``listing`` the page is a list or search: ``object_id`` is its query, and no patient.
+    ``listing`` the page is a list or search: ``object_id`` is its query, and no patient. ``action``
+    logs a page that answered as ``export`` (a file download) or ``print`` rather than ``view``.
     """
 
     def decorator(view: ViewT) -> ViewT:
@@ -142,6 +149,7 @@ def logs_access(
                 object_type=object_type.format(**kwargs),
                 object_id=listed_query(request, kwargs) if listing else kwargs.get("pk", ""),
                 patient=found,
+                action=action,
             )
 
         setattr(logged, ACCESS_LOGGED, object_type)

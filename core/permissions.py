@@ -61,6 +61,7 @@ class Capability(enum.StrEnum):
     MANAGE_CONSENTS = "manage_consents"
     WAIVE_BILLING = "waive_billing"
     CONFIRM_BILLING = "confirm_billing"
+    VIEW_REPORTS = "view_reports"
 
 
 ROLES_WITH: dict[Capability, tuple[str, ...]] = {
@@ -77,6 +78,9 @@ ROLES_WITH: dict[Capability, tuple[str, ...]] = {
     # no-show is confirmed by whoever knows the child didn't come (front desk) or finance.
     Capability.WAIVE_BILLING: (Role.FINANCE,),
     Capability.CONFIRM_BILLING: (Role.FRONT_DESK, Role.FINANCE),
+    # Every report of the organisation. Without it, finance still sees the finance report and
+    # a clinician their own notes queue (``appointments.reports.registry``).
+    Capability.VIEW_REPORTS: (Role.FRONT_DESK,),
 }
 
 
