@@ -1,0 +1,1 @@
+"""The reports section: utilisation, attendance, throughput, finance and the notes queue (``registry``)."""
