@@ -68,7 +68,7 @@ APPOINTMENT_OUTCOME = Case(
 )
 
 
-def _slot_filters(filters: ReportFilters, prefix: str) -> Q:
+def slot_filters(filters: ReportFilters, prefix: str) -> Q:
     """The filters on the booking's slot (a participant's session, or the appointment itself)."""
     condition = Q(**{f"{prefix}scheduled_date__range": (filters.date_from, filters.date_to)})
     if filters.clinic_id is not None:
@@ -86,7 +86,7 @@ def participant_events(
     user: User, filters: ReportFilters, *, patient_id: int | None = None
 ) -> "models.QuerySet[SessionParticipant]":
     """The user's organisation's participants the filters select, with ``outcome`` and ``day``."""
-    condition = _slot_filters(filters, "session__")
+    condition = slot_filters(filters, "session__")
     if filters.series_id is not None:
         condition &= Q(session__series_id=filters.series_id)
     if patient_id is not None:
@@ -103,7 +103,7 @@ def appointment_events(
 ) -> "models.QuerySet[Appointment]":
     """The legacy appointments the filters select that no participant was back-filled from,
     with ``outcome`` and ``day``. A series filter selects none: legacy bookings have no series."""
-    condition = _slot_filters(filters, "") & Q(session_participant__isnull=True)
+    condition = slot_filters(filters, "") & Q(session_participant__isnull=True)
     if patient_id is not None:
         condition &= Q(patient_id=patient_id)
     events = (
