@@ -8,7 +8,16 @@ class PsychologyConfig(AppConfig):
 
     def ready(self) -> None:
         from appointments.notes.registry import NoteKind, register_note_kind
+        from psychology.demo import demo_note_content
         from psychology.forms import PsychologySessionForm
         from psychology.models import PsychologySession
+        from psychology.progress import psychology_progress
 
-        register_note_kind(NoteKind(model=PsychologySession, form=PsychologySessionForm))
+        register_note_kind(
+            NoteKind(
+                model=PsychologySession,
+                form=PsychologySessionForm,
+                progress=psychology_progress,
+                demo_content=demo_note_content,
+            )
+        )

@@ -5,13 +5,17 @@ Each discipline app (``psychology``, ``ot``, ``aba``) registers its note kind in
 dependencies flow one way (``core`` <- ``appointments`` <- the disciplines).
 """
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 
 from appointments.notes.models import ClinicalNote
+from appointments.notes.progress import ProgressChart
 from core import locks
+from core.models import Patient
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class CarriedRows:
 
 @dataclass(frozen=True)
 class NoteKind:
-    """A discipline's note: its model, content form, child-row formsets, row template and carried rows."""
+    """A discipline's note: its model, form, child-row formsets, row template, carried rows, progress."""
 
     model: type[ClinicalNote]
     form: type[forms.ModelForm]
@@ -36,6 +40,10 @@ class NoteKind:
     formsets: "tuple[type[forms.BaseInlineFormSet[Any, Any, Any]], ...]" = ()
     rows_template: str = ""
     carried_over: tuple[CarriedRows, ...] = ()
+    # The patient's progress charts from their signed notes of a period (None: the notes chart nothing).
+    progress: "Callable[[Patient, datetime.date, datetime.date], list[ProgressChart]] | None" = None
+    # The demo's content of a child's n-th note (n from 0): fields and rows for NoteService.create_note.
+    demo_content: Callable[[int], dict[str, Any]] | None = None
 
     @property
     def specialty(self) -> str:
