@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from appointments.clearance_selectors import QueueFilters, queue_page, queue_rows
 from appointments.notes.access import patient_notes_context
+from appointments.progress_section import progress_section
 from appointments.selectors import (
     appointments_on,
     billing_queue,
@@ -94,5 +95,6 @@ def patient_chart(request: StaffRequest, pk: int) -> HttpResponse:
             past_page=request.GET.get("page"),
         ),
         **patient_notes_context(patient, request.user),
+        **progress_section(request.user, patient, request.GET, clock.today()),
     }
     return render(request, "core/patient_chart.html", context)

@@ -878,8 +878,9 @@ def test_patient_chart_query_count_with_notes_does_not_grow(
     # session, user, patient, per timeline (upcoming, past) a count and a page of keys, the
     # pages' session places (no appointments: none asked for), consents, the viewer's provider
     # profile, then each discipline's notes (psychology's with their addenda; no OT or ABA note,
-    # so nothing of theirs to prefetch), the access-log row
-    with django_assert_num_queries(15):
+    # so nothing of theirs to prefetch), the progress section's sessions and legacy appointments
+    # and each discipline's progress (psychology's, OT's, ABA's), the access-log row
+    with django_assert_num_queries(20):
         response = client.get(chart_url(patient))
 
     assert len(response.context["notes"]) == visits

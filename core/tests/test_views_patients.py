@@ -145,10 +145,10 @@ def test_patient_chart_query_count_does_not_grow(
 
     # session + user, patient, per timeline (upcoming, past) a count and a page of keys, the
     # pages' session places, their appointments, consents, the user's organisation (whether it
-    # shows Hijri dates), the access-log row
-    with django_assert_num_queries(12):
+    # shows Hijri dates), the progress section's sessions and legacy appointments, the access-log row
+    with django_assert_num_queries(14):
         first = desk.get(url)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         second = desk.get(url, {"page": 2})
 
     bookings = visits + len(range(1, visits + 1, 4))
