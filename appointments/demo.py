@@ -22,6 +22,8 @@ from django.utils import timezone
 from appointments.appointment_service import AppointmentService
 from appointments.exceptions import CheckInBlocked
 from appointments.models import Appointment, Session, SessionParticipant
+from appointments.notes.registry import note_kinds
+from appointments.notes.services import NoteService
 from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
 from core import clock
@@ -481,6 +483,7 @@ class DemoSummary:
     sessions: int = 0
     participants: int = 0
     appointments: int = 0
+    notes: int = 0
 
 
 def demo_already_loaded() -> bool:
@@ -528,7 +531,44 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
         progress(1)
     for planned_series in plan.series:
         _carry_out_series(planned_series, lanes[planned_series.lane], patients, summary)
+    _write_notes(tenant, summary)
     return summary
+
+
+# Of the children who came, every NOTE_LEFT_UNWRITTEN-th has no note yet and every
+# NOTE_LEFT_UNSIGNED-th a draft, so the notes queue has work in it; the rest are signed.
+NOTE_LEFT_UNWRITTEN = 9
+NOTE_LEFT_UNSIGNED = 7
+
+
+def _write_notes(tenant: Tenant, summary: DemoSummary) -> None:
+    """Each child who came gets their clinician's note, oldest session first, so a child's
+    progress (the discipline's ``NoteKind.demo_content``) rises from session to session."""
+    kinds = note_kinds()
+    attended = (
+        SessionParticipant.objects.filter(session__clinic__tenant=tenant, status=ParticipantStatus.ATTENDED)
+        .select_related("session__clinic", "session__provider__user", "patient")
+        .order_by("session__scheduled_date", "session__scheduled_time", "pk")
+    )
+    sessions_before: dict[tuple[int, str], int] = {}
+    for index, participant in enumerate(attended, start=1):
+        session = participant.session
+        kind = kinds.get(session.clinic.specialty)
+        if kind is None or kind.demo_content is None or index % NOTE_LEFT_UNWRITTEN == 0:
+            continue
+        sequence = sessions_before.get((participant.patient_id, kind.specialty), 0)
+        sessions_before[(participant.patient_id, kind.specialty)] = sequence + 1
+        author = session.provider.user
+        note = NoteService.create_note(
+            kind.model,
+            participant=participant,
+            provider=session.provider,
+            user=author,
+            **kind.demo_content(sequence),
+        )
+        if index % NOTE_LEFT_UNSIGNED != 0:
+            NoteService.sign_note(note, user=author)
+        summary.notes += 1
 
 
 def demo_steps() -> int:

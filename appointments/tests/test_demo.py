@@ -36,6 +36,7 @@ from appointments.demo import (
     plan_demo,
 )
 from appointments.models import Appointment, SeriesSkippedDate, Session, SessionParticipant, SessionSeries
+from appointments.notes.registry import note_models
 from core.models import (
     Clinic,
     ClinicHoliday,
@@ -313,7 +314,10 @@ def test_seed_demo_carries_out_the_plan_once(loaded_demo, capsys):
     # then the second run changed nothing
     assert _counts() == first
     output = loaded_demo + capsys.readouterr().out
-    assert "Created 60 patients, 142 sessions, 360 participants and 66 legacy appointments." in output
+    assert (
+        "Created 60 patients, 142 sessions, 360 participants, 66 legacy appointments and 97 clinical notes."
+        in output
+    )
     assert "Demo data already loaded; nothing changed." in output
     assert "frontdesk / demo12345" in output
     assert output.count("\nOperator (superuser) login: operator / demo12345\n") == 2
@@ -438,3 +442,36 @@ def test_seed_demo_clinic_admin_is_a_tenant_administrator_and_the_operator_a_sup
     client.force_login(operator)
     assert client.get("/").url == "/organisation/?next=%2F"
     assert client.get("/admin/core/patient/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("loaded_demo")
+def test_seed_demo_writes_rising_notes_for_the_children_who_came_and_leaves_the_queue_some_work():
+    # given the demo loaded on a Friday
+    notes = {
+        specialty: list(model.objects.order_by("patient", "session_date", "pk"))
+        for specialty, model in note_models().items()
+    }
+
+    # then the children who came have their clinician's notes, by the session's provider, most signed
+    written = [note for kind_notes in notes.values() for note in kind_notes]
+    assert len(written) == 97
+    assert {note.session_participant.status for note in written} == {SessionParticipant.Status.ATTENDED}
+    assert all(note.provider_id == note.session.provider_id for note in written)
+    drafts = [note for note in written if not note.is_signed]
+    assert 0 < len(drafts) < len(written) // 5
+    unwritten = SessionParticipant.objects.filter(
+        status=SessionParticipant.Status.ATTENDED,
+        aba_notes__isnull=True,
+        ot_notes__isnull=True,
+        psychology_notes__isnull=True,
+        session__clinic__specialty__in=list(notes),
+    )
+    assert unwritten.exists()
+    # and an ABA child's percent correct rises from one session to the next
+    by_child = defaultdict(list)
+    for note in notes[Clinic.Specialty.ABA]:
+        by_child[note.patient_id].append(note.overall_percent_correct)
+    rising = [percents for percents in by_child.values() if len(percents) >= 3]
+    assert rising
+    assert all(percents == sorted(percents) and percents[0] < percents[-1] for percents in rising)

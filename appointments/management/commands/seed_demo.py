@@ -44,7 +44,8 @@ class Command(BaseCommand):
             prefix = "Dry run (rolled back): would create" if dry_run else "Created"
             self.stdout.write(
                 f"{prefix} {summary.patients} patients, {summary.sessions} sessions, "
-                f"{summary.participants} participants and {summary.appointments} legacy appointments."
+                f"{summary.participants} participants, {summary.appointments} legacy appointments "
+                f"and {summary.notes} clinical notes."
             )
         self.stdout.write("Demo logins: " + ", ".join(f"{user} / {pw}" for user, pw in summary.logins))
         if summary.operator_login is not None:
