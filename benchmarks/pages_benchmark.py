@@ -184,6 +184,14 @@ def pages_for(ids: dict) -> list[Page]:
         Page("new patient form", "front_desk", url("core:patient_create")),
         Page("add consent form", "front_desk", url("core:patient_add_consent", patient.pk)),
         Page("note", "note_author", url("notes:note_detail", "psychology", note.pk)),
+        # The reports, each for the current month (their default), as whoever opens them.
+        *(
+            Page(f"report: {key}", "admin", url("reports:report", key))
+            for key in ("utilisation", "attendance", "throughput", "finance", "notes_queue")
+        ),
+        Page("report: attendance CSV export", "front_desk", url("reports:export", "attendance", "csv")),
+        Page("report: finance (finance)", "finance", url("reports:report", "finance")),
+        Page("report: notes queue (clinician)", "clinician", url("reports:report", "notes_queue")),
         Page("admin: sessions", "admin", "/admin/appointments/session/"),
         Page("admin: participants", "admin", "/admin/appointments/sessionparticipant/"),
         Page("admin: appointments", "admin", "/admin/appointments/appointment/"),

@@ -4,11 +4,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from appointments import overview_views
+from appointments import overview_views, progress_views
 from config.health import healthz
 from core import two_factor_views
 from core import urls as core_urls
 from core.access_logging import logs_access, url_patient
+from core.models import AccessLog
 
 # The `core` namespace joins the directory's pages (patients, the superuser's organisation
 # picker) with the patient chart, which shows bookings and notes and so lives above core,
@@ -20,6 +21,20 @@ core_pages = [
         logs_access("patient", patient=url_patient)(overview_views.patient_chart),
         name="patient_chart",
     ),
+    # The progress report's form names the child only: a view. The report is a print, logged
+    # only once rendered (without a complete choice it redirects to the form, which logs nothing).
+    path(
+        "patients/<int:pk>/progress/print/options/",
+        logs_access("patient_progress", patient=url_patient)(progress_views.patient_progress_print_options),
+        name="patient_progress_print_options",
+    ),
+    path(
+        "patients/<int:pk>/progress/print/",
+        logs_access("patient_progress", patient=url_patient, action=AccessLog.Action.PRINT)(
+            progress_views.patient_progress_print
+        ),
+        name="patient_progress_print",
+    ),
 ]
 
 urlpatterns = [
@@ -28,6 +43,7 @@ urlpatterns = [
     path("appointments/", include("appointments.urls")),
     path("", include((core_pages, core_urls.app_name))),
     path("notes/", include("appointments.notes.urls")),
+    path("reports/", include("appointments.reports.urls")),
     # No self-service password reset: clinics have no outgoing mail configured, and
     # an administrator resets a forgotten password in the admin.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -47,6 +47,7 @@ PAGES_NOT_SHOWN_TO_THE_ADMINISTRATOR = {
     "set_language": 302,  # back to the page it came from
     "two_factor_verify": 302,  # no device to verify
     "core:patient_break_glass": 403,  # clinicians only
+    "core:patient_progress_print": 302,  # without its choices, to its form (its own tests check the report)
 }
 HANDLER_PREFIXES = ("on", "hx-on", "data-hx-on")
 # Script types a browser never executes: data for scripts (json_script).

@@ -145,6 +145,9 @@ MATRIX = {
     "core:patient_create": ("get", DESK),
     "core:patient_lookup": ("get", DESK),  # the booking forms' patient picker
     "core:patient_chart": ("get", STAFF),
+    # Whoever opens the chart may print the progress report; what it shows follows their notes access.
+    "core:patient_progress_print_options": ("get", STAFF),
+    "core:patient_progress_print": ("get", STAFF),  # without a choice it redirects to the form
     "core:patient_add_consent": ("get", DESK),
     "core:consent_revoke": ("post", DESK),
     "core:tenant_pick": ("get", {"superuser"}),
@@ -158,6 +161,11 @@ MATRIX = {
     "notes:note_autosave": ("post", NOTE_WRITERS),
     "notes:note_sign": ("post", NOTE_READERS),
     "notes:note_add_addendum": ("post", NOTE_READERS),
+    # Every role has some report (appointments.reports.registry); the report page is walked with
+    # the finance report (finance's too), the export with the notes queue (the clinicians' too).
+    "reports:index": ("get", EVERYONE),
+    "reports:report": ("get", DESK | FINANCE),
+    "reports:export": ("get", DESK | CLINICIANS),
 }
 
 
@@ -227,6 +235,11 @@ def rows(tenant, clinic, provider):
 
 # URLs whose name doesn't start with the kind of row their <pk> is.
 ROW_KIND_OF = {"appointments:calendar_move": "session"}
+# URL parameters that name no row: which report, which file format.
+FIXED_PARAMETERS = {
+    "reports:report": {"key": "finance"},
+    "reports:export": {"key": "notes_queue", "fmt": "csv"},
+}
 
 
 def row_kind(name: str) -> str:
@@ -243,6 +256,9 @@ def url_for(name: str, pattern: URLPattern, rows: dict) -> str:
     """
     kwargs = {}
     for parameter in pattern.pattern.converters:
+        if parameter in FIXED_PARAMETERS.get(name, {}):
+            kwargs[parameter] = FIXED_PARAMETERS[name][parameter]
+            continue
         assert parameter in ("pk", "specialty"), f"{name}: teach url_for about the <{parameter}> parameter"
         kind = row_kind(name)
         assert kind in rows, f"{name}: teach url_for which row <{parameter}> of this URL is"
