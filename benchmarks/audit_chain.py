@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from databases import database_url, drop_database, recreate_database
+from databases import database_url, throwaway_database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHUNK = 100_000
@@ -99,8 +99,7 @@ def main() -> None:
     options = parser.parse_args()
 
     url = database_url(options.database)
-    recreate_database(url)
-    try:
+    with throwaway_database(url, keep=options.keep):
         migrate(url)
         seconds = insert_history(url, 1, options.rows)
         print(
@@ -122,9 +121,6 @@ def main() -> None:
         ):
             seconds, summary, status = run_command(url, *args)
             print(f"{label}: {seconds:.1f} s wall, exit status {status}\n    {summary}")
-    finally:
-        if not options.keep:
-            drop_database(url)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from databases import database_url, drop_database, recreate_database
+from databases import database_url, throwaway_database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SEATS = 20
@@ -732,8 +732,7 @@ def main() -> None:
     options = parser.parse_args()
 
     url = database_url(options.database)
-    recreate_database(url)
-    try:
+    with throwaway_database(url, keep=options.keep):
         setup_django(url)
         started = time.perf_counter()
         world = build(options)
@@ -797,12 +796,6 @@ def main() -> None:
         print(profile(world, "check_in", checkins[half:], options.profile_lines))
         print()
         print("verify:", verify(world))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not options.keep:
-            drop_database(url)
 
 
 if __name__ == "__main__":

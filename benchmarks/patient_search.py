@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from databases import database_url, drop_database, recreate_database
+from databases import database_url, throwaway_database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # (English, Arabic) as registration desks spell them; the searches below type other spellings.
@@ -180,8 +180,7 @@ def main() -> None:
     options = parser.parse_args()
 
     url = database_url(options.database)
-    recreate_database(url)
-    try:
+    with throwaway_database(url, keep=options.keep):
         setup_django(url)
         from core.models import User
 
@@ -205,12 +204,6 @@ def main() -> None:
             f"all {len(SEARCHES)} searches x {options.repeat}: "
             f"median {statistics.median(everything):.2f} ms, p95 {p95:.2f} ms"
         )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not options.keep:
-            drop_database(url)
 
 
 if __name__ == "__main__":
