@@ -38,6 +38,8 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 # following Content Security Policy directive 'script-src 'self''. ...".
 CSP_VIOLATION = "Content Security Policy"
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+# UserFactory sets every user's password to this.
+FACTORY_PASSWORD = "pass12345"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +102,21 @@ def log_in(page: Page, username: str, password: str, login_path: str = "/admin/l
     page.fill("input[name=password]", password)
     page.click("[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def sign_in(tab: Page, user, language: str, password: str = FACTORY_PASSWORD) -> None:
+    """Sign ``user`` in through the staff login page, in ``language`` (``"ar"`` switches first)."""
+    from django.urls import reverse
+
+    tab.goto(reverse("login"))
+    if language == "ar":
+        with tab.expect_navigation():
+            tab.click("button[name=language][value=ar]")
+    tab.fill("input[name=username]", user.username)
+    tab.fill("input[name=password]", password)
+    with tab.expect_navigation():
+        tab.click(f"main form[action='{reverse('login')}'] button[type=submit]")
+    assert "/login/" not in tab.url
 
 
 def save_screenshot(page: Page, name: str) -> Path:

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from appointments.tests.test_progress_chart import PERIOD, build_attendance, build_notes, world  # noqa: F401
 from core.models import User
-from core.tests.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
-from core.tests.test_browser_week_calendar import sign_in
+from core.tests.browser import browser, page, save_screenshot, sign_in  # noqa: F401  (pytest fixtures)
 from core.tests.view_helpers import staff_member
 
 pytestmark = [

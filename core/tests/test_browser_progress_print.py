@@ -19,10 +19,9 @@ from django.conf import settings
 
 from appointments.tests.test_progress_print import PERIOD, build_progress, options_url, print_url
 from core.models import User
-from core.tests.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
+from core.tests.browser import browser, page, save_screenshot, sign_in  # noqa: F401  (pytest fixtures)
 from core.tests.test_browser_axe import AXE, AXE_ARGUMENTS, AXE_RESULT, START_AXE
 from core.tests.test_browser_print import A4_POINTS, OVERFLOWING, PRINTABLE_WIDTH, pages_of
-from core.tests.test_browser_week_calendar import sign_in
 from core.tests.view_helpers import staff_member
 
 pytestmark = [

@@ -12,12 +12,11 @@ import re
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Page
 
 from appointments.session_service import SessionService
 from appointments.tests.factories import check_in
 from core.models import User
-from core.tests.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
+from core.tests.browser import browser, page, save_screenshot, sign_in  # noqa: F401  (pytest fixtures)
 from core.tests.factories import ClinicFactory, ProviderFactory, UserFactory
 from core.tests.view_helpers import booked, consented_patient, group_session
 
@@ -27,7 +26,6 @@ pytestmark = [
     pytest.mark.usefixtures("frozen_today"),
 ]
 
-PASSWORD = "pass12345"  # UserFactory's
 SATURDAY = datetime.date(2026, 3, 7)  # frozen_today is Sunday 15 March 2026
 KEYS = ("utilisation", "attendance", "throughput", "finance", "notes_queue")
 ARABIC_INDIC_DIGITS = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
@@ -46,18 +44,6 @@ def director(tenant):
             check_in(participant)
     SessionService.complete_session(session)
     return UserFactory(username="director", tenant=tenant, role=User.Role.ADMIN)
-
-
-def sign_in(tab: Page, user: User, language: str) -> None:
-    tab.goto(reverse("login"))
-    if language == "ar":
-        with tab.expect_navigation():
-            tab.click("button[name=language][value=ar]")
-    tab.fill("input[name=username]", user.username)
-    tab.fill("input[name=password]", PASSWORD)
-    with tab.expect_navigation():
-        tab.click(f"main form[action='{reverse('login')}'] button[type=submit]")
-    assert "/login/" not in tab.url
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

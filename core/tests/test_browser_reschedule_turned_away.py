@@ -25,6 +25,7 @@ from appointments.models import Session, SessionParticipant
 from appointments.session_service import SessionService
 from core.models import Clinic, User
 from core.tests.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
+from core.tests.browser import sign_in as sign_in_through_the_form
 from core.tests.factories import (
     ClinicFactory,
     ConsentFactory,
@@ -40,7 +41,6 @@ pytestmark = [
     pytest.mark.usefixtures("frozen_today"),
 ]
 
-PASSWORD = "pass12345"  # UserFactory's
 TUESDAY = datetime.date(2026, 3, 17)  # frozen_today is Sunday 15 March 2026
 WEDNESDAY = datetime.date(2026, 3, 18)
 CONSENT_EXPIRED = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
@@ -109,13 +109,7 @@ def submit(tab: Page, selector: str) -> None:
 
 
 def sign_in(tab: Page, user: User, language: str) -> None:
-    tab.goto(reverse("login"))
-    if language == "ar":
-        submit(tab, "button[name=language][value=ar]")
-    tab.fill("input[name=username]", user.username)
-    tab.fill("input[name=password]", PASSWORD)
-    submit(tab, f"main form[action='{reverse('login')}'] button[type=submit]")
-    assert "/login/" not in tab.url
+    sign_in_through_the_form(tab, user, language)
     assert tab.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
 
 

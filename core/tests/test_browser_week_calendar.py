@@ -19,7 +19,7 @@ from playwright.sync_api import Page
 
 from appointments.models import Session
 from core.models import User
-from core.tests.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
+from core.tests.browser import browser, page, save_screenshot, sign_in  # noqa: F401  (pytest fixtures)
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory, UserFactory
 from core.tests.view_helpers import booked, consented_patient, group_session
 
@@ -29,7 +29,6 @@ pytestmark = [
     pytest.mark.usefixtures("frozen_today"),
 ]
 
-PASSWORD = "pass12345"  # UserFactory's
 TUESDAY = datetime.date(2026, 3, 17)  # frozen_today is Sunday 15 March 2026
 WEDNESDAY = datetime.date(2026, 3, 18)
 THURSDAY = datetime.date(2026, 3, 19)
@@ -68,18 +67,6 @@ def week(tenant):
         "thursday": thursday,
         "evening": evening,
     }
-
-
-def sign_in(tab: Page, user: User, language: str) -> None:
-    tab.goto(reverse("login"))
-    if language == "ar":
-        with tab.expect_navigation():
-            tab.click("button[name=language][value=ar]")
-    tab.fill("input[name=username]", user.username)
-    tab.fill("input[name=password]", PASSWORD)
-    with tab.expect_navigation():
-        tab.click(f"main form[action='{reverse('login')}'] button[type=submit]")
-    assert "/login/" not in tab.url
 
 
 def event_of(tab: Page, session: Session, day: datetime.date):
