@@ -12,73 +12,42 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from appointments.appointment_service import AppointmentService
 from appointments.backfill_service import BackfillScope, backfill_sessions
-from appointments.exceptions import CheckInBlocked
-from appointments.models import Session, SessionParticipant
+from appointments.models import SessionParticipant
 from appointments.reports.attendance import attendance_report
 from appointments.reports.base import ReportFilters
 from appointments.session_service import SessionService
-from appointments.tests.factories import appointment_under_way, check_in
-from core.models import Clinic, User
-from core.tests.factories import (
-    ClinicFactory,
-    ConsentFactory,
-    PatientFactory,
-    ProviderFactory,
-    TenantFactory,
+from appointments.tests.report_fixtures import (
+    AT_TWO_SIZES,
+    FIRST_WEEK,
+    FORTNIGHT,
+    MONDAY,
+    SATURDAY,
+    SECOND_WEEK,
+    SUNDAY,
+    attend,
+    child,
+    completed_appointment,
+    groups_attended,
+    held,
+    individual_attended,
+    named_children,
+    other_organisation,
+    queries_run,
+    table,
+    turned_away,
 )
-from core.tests.view_helpers import group_series, group_session, legacy_appointment, staff_member
+from core.models import Clinic, User
+from core.tests.factories import ClinicFactory, ProviderFactory
+from core.tests.view_helpers import booked, group_series, group_session, legacy_appointment, staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 CancelledBy = SessionParticipant.CancelledBy
-SATURDAY = datetime.date(2026, 3, 7)
-SUNDAY = datetime.date(2026, 3, 8)
-MONDAY = datetime.date(2026, 3, 9)
-FIRST_WEEK = datetime.date(2026, 3, 1)
-SECOND_WEEK = datetime.date(2026, 3, 8)
-FILTERS = ReportFilters(
-    date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 14), missed_at_least=2
-)
-
-
-def child(tenant, first: str, arabic: str = ""):
-    patient = PatientFactory(
-        tenant=tenant,
-        first_name_en=first,
-        last_name_en="Test",
-        first_name_ar=arabic,
-        last_name_ar="اختبار" if arabic else "",
-        mrn=f"MRN-{first}",
-    )
-    ConsentFactory(patient=patient)
-    return patient
-
-
-def book(session: Session, patient) -> SessionParticipant:
-    return SessionService.add_patient_to_session(session, patient)
-
-
-def attend(session: Session, patient) -> SessionParticipant:
-    return check_in(book(session, patient))
-
-
-def turn_away(session: Session, patient) -> SessionParticipant:
-    """Booked without finance clearance: refused at the finance gate, then turned away."""
-    participant = book(session, patient)
-    with pytest.raises(CheckInBlocked):
-        SessionService.check_in_participant(participant)
-    return SessionService.mark_turned_away(participant)
-
-
-def completed_appointment(provider, clinic, patient, day: datetime.date):
-    appointment = appointment_under_way(legacy_appointment(provider, clinic, patient, day=day))
-    return AppointmentService.complete(appointment)
+FILTERS = dataclasses.replace(FORTNIGHT, missed_at_least=2)
 
 
 def counts(row: dict) -> tuple:
@@ -92,44 +61,27 @@ def counts(row: dict) -> tuple:
     )
 
 
-def table(report, key: str):
-    return next(table for table in report.tables if table.key == key)
-
-
 @pytest.fixture
 def admin(tenant):
     return staff_member(tenant, User.Role.ADMIN)
 
 
 @pytest.fixture
-def children(tenant):
-    names = {
-        "Amal": "أمل",
-        "Badr": "بدر",
-        "Dana": "دانة",
-        "Fahd": "فهد",
-        "Huda": "هدى",
-        "Jana": "جنى",
-        "Khalid": "خالد",
-    }
-    return {first: child(tenant, first, arabic) for first, arabic in names.items()}
-
-
-@pytest.fixture
-def example(clinic, provider, children):
+def example(tenant, clinic, provider):
     """The module docstring's data."""
+    children = named_children(tenant)
     saturday = group_session(provider, clinic, day=SATURDAY, hour=10)
     for name in ("Amal", "Badr", "Dana"):
         attend(saturday, children[name])
-    fahd = book(saturday, children["Fahd"])
+    fahd = booked(saturday, children["Fahd"])
     SessionService.mark_participant_no_show(fahd)
     SessionService.cancel_participant(
-        book(saturday, children["Huda"]), "Ill", cancelled_by=CancelledBy.FAMILY
+        booked(saturday, children["Huda"]), "Ill", cancelled_by=CancelledBy.FAMILY
     )
     SessionService.cancel_participant(
-        book(saturday, children["Jana"]), "Room flooded", cancelled_by=CancelledBy.CLINIC
+        booked(saturday, children["Jana"]), "Room flooded", cancelled_by=CancelledBy.CLINIC
     )
-    turn_away(saturday, children["Khalid"])
+    turned_away(booked(saturday, children["Khalid"]))
     SessionService.complete_session(saturday)
 
     completed_appointment(provider, clinic, children["Amal"], SUNDAY)
@@ -239,17 +191,7 @@ def elsewhere(tenant, clinic, provider):
     """One attended child in each of: an OT clinic (its own provider and service type), a series."""
     ot_clinic = ClinicFactory(tenant=tenant, specialty=Clinic.Specialty.OT)
     therapist = ProviderFactory(clinic=ot_clinic)
-    ot_session = SessionService.create_individual_session(
-        provider=therapist,
-        clinic=ot_clinic,
-        patient=child(tenant, "Omar"),
-        scheduled_date=SATURDAY,
-        scheduled_time=datetime.time(9),
-        duration=60,
-        service_type="Sensory play",
-    )
-    check_in(ot_session.participants.get())
-    SessionService.complete_session(ot_session)
+    individual_attended(therapist, ot_clinic, child(tenant, "Omar"), SATURDAY, 9, service_type="Sensory play")
     series = group_series(provider, clinic, day=SUNDAY, hour=12, count=1)
     series_session = series.sessions.get()
     attend(series_session, child(tenant, "Sami"))
@@ -288,15 +230,12 @@ def test_attendance_report_series_table_names_the_series(admin, example, elsewhe
 
 
 def test_attendance_report_never_counts_another_organisation(admin, example):
-    other = TenantFactory(code="OTHER", name_en="Other centre")
-    other_clinic = ClinicFactory(tenant=other)
-    other_session = group_session(ProviderFactory(clinic=other_clinic), other_clinic, day=SATURDAY, hour=10)
-    attend(other_session, child(other, "Zaid"))
-    SessionService.complete_session(other_session)
-    other_appointment = legacy_appointment(
-        other_session.provider, other_clinic, child(other, "Yara"), day=MONDAY
+    other_clinic, other_provider = other_organisation()
+    other = other_clinic.tenant
+    held(group_session(other_provider, other_clinic, day=SATURDAY, hour=10), [child(other, "Zaid")])
+    AppointmentService.mark_no_show(
+        legacy_appointment(other_provider, other_clinic, child(other, "Yara"), day=MONDAY)
     )
-    AppointmentService.mark_no_show(other_appointment)
 
     report = attendance_report(admin, FILTERS)
 
@@ -310,28 +249,22 @@ def test_attendance_report_never_counts_another_organisation(admin, example):
 # Query count ---------------------------------------------------------------------------------------
 
 
-def build(tenant, clinic, provider, sessions: int, per_session: int) -> None:
+def build(clinic, provider, sessions: int, per_session: int) -> None:
     """``sessions`` group sessions on the Saturday, each with ``per_session`` children attended,
     and a legacy no-show: every query of the report has rows to read."""
-    for number in range(sessions):
-        session = group_session(provider, clinic, day=SATURDAY, hour=8 + number)
-        for seat in range(per_session):
-            attend(session, child(tenant, f"C{number}x{seat}"))
-        SessionService.complete_session(session)
-    AppointmentService.mark_no_show(legacy_appointment(provider, clinic, child(tenant, "Legacy"), day=MONDAY))
+    groups_attended(provider, clinic, SATURDAY, sessions, per_session)
+    AppointmentService.mark_no_show(
+        legacy_appointment(provider, clinic, child(clinic.tenant, "Legacy"), day=MONDAY)
+    )
 
 
-def queries_for(user) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        attendance_report(user, FILTERS)
-    return len(queries)
+@AT_TWO_SIZES
+def test_attendance_report_query_count_is_fixed(admin, clinic, provider, sessions, per_session):
+    build(clinic, provider, sessions, per_session)
 
-
-@pytest.mark.parametrize(("sessions", "per_session"), [(1, 1), (6, 4)])
-def test_attendance_report_query_count_is_fixed(admin, tenant, clinic, provider, sessions, per_session):
-    build(tenant, clinic, provider, sessions, per_session)
+    _report, queries = queries_run(attendance_report, admin, FILTERS)
 
     # Participants and legacy appointments by week, discipline, provider and series
     # together, and by child (4); then the providers and children named (2). None of the
     # bookings is in a series, so there is no series to name and no query for one.
-    assert queries_for(admin) == 6
+    assert queries == 6

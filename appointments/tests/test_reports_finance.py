@@ -20,53 +20,38 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
 from appointments.appointment_service import AppointmentService
 from appointments.backfill_service import BackfillScope, backfill_sessions
-from appointments.exceptions import CheckInBlocked
-from appointments.models import Session, SessionParticipant
+from appointments.models import SessionParticipant
 from appointments.reports.base import ReportFilters
 from appointments.reports.finance import finance_report
 from appointments.session_service import SessionService
-from appointments.tests.factories import appointment_under_way, check_in
+from appointments.tests.factories import check_in
+from appointments.tests.report_fixtures import (
+    ARABIC_FIRST_NAMES,
+    FORTNIGHT,
+    MONDAY,
+    SATURDAY,
+    SUNDAY,
+    THURSDAY,
+    TUESDAY,
+    child,
+    completed_appointment,
+    other_organisation,
+    queries_run,
+    table,
+    turned_away,
+)
 from core.models import Clinic, User
-from core.tests.factories import ClinicFactory, ConsentFactory, PatientFactory, ProviderFactory, TenantFactory
-from core.tests.view_helpers import group_session, legacy_appointment, staff_member
+from core.tests.factories import ClinicFactory, ProviderFactory
+from core.tests.view_helpers import booked, group_session, legacy_appointment, staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 CancelledBy = SessionParticipant.CancelledBy
-SATURDAY = datetime.date(2026, 3, 7)
-SUNDAY = datetime.date(2026, 3, 8)
-MONDAY = datetime.date(2026, 3, 9)
-TUESDAY = datetime.date(2026, 3, 10)
-THURSDAY = datetime.date(2026, 3, 12)
-FILTERS = ReportFilters(date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 14))
-
-
-def child(tenant, first: str, arabic: str = ""):
-    patient = PatientFactory(
-        tenant=tenant,
-        first_name_en=first,
-        last_name_en="Test",
-        first_name_ar=arabic,
-        last_name_ar="اختبار" if arabic else "",
-        mrn=f"MRN-{first}",
-    )
-    ConsentFactory(patient=patient)
-    return patient
-
-
-def book(session: Session, patient) -> SessionParticipant:
-    return SessionService.add_patient_to_session(session, patient)
-
-
-def table(report, key: str):
-    return next(table for table in report.tables if table.key == key)
 
 
 def clearance(row: dict) -> tuple:
@@ -104,46 +89,34 @@ def doctor(psychology):
 def saturday(psychology, doctor, tenant, finance):
     """The module docstring's Saturday group, completed; its participants by first name."""
     session = group_session(doctor, psychology, day=SATURDAY, hour=10)
-    names = {
-        "Amal": "أمل",
-        "Badr": "بدر",
-        "Dana": "دانة",
-        "Fahd": "فهد",
-        "Huda": "هدى",
-        "Jana": "جنى",
-        "Khalid": "خالد",
+    participants = {
+        first: booked(session, child(tenant, first, arabic)) for first, arabic in ARABIC_FIRST_NAMES.items()
     }
-    booked = {first: book(session, child(tenant, first, arabic)) for first, arabic in names.items()}
-    check_in(booked["Amal"], user=finance)
-    SessionService.clear_finance(booked["Badr"], user=finance)
-    SessionService.mark_participant_no_show(booked["Badr"])
-    SessionService.mark_participant_no_show(booked["Dana"])
-    SessionService.waive_billing(booked["Dana"], reason="Hardship", user=finance)
-    SessionService.cancel_participant(booked["Fahd"], "Travelling", cancelled_by=CancelledBy.FAMILY)
-    SessionService.cancel_participant(booked["Huda"], "Ill", cancelled_by=CancelledBy.FAMILY)
-    SessionService.waive_billing(booked["Huda"], reason="Illness", user=finance)
-    SessionService.cancel_participant(booked["Jana"], "Room flooded", cancelled_by=CancelledBy.CLINIC)
-    with pytest.raises(CheckInBlocked):
-        SessionService.check_in_participant(booked["Khalid"])  # not cleared: refused at the gate
-    SessionService.mark_turned_away(booked["Khalid"])
+    check_in(participants["Amal"], user=finance)
+    SessionService.clear_finance(participants["Badr"], user=finance)
+    SessionService.mark_participant_no_show(participants["Badr"])
+    SessionService.mark_participant_no_show(participants["Dana"])
+    SessionService.waive_billing(participants["Dana"], reason="Hardship", user=finance)
+    SessionService.cancel_participant(participants["Fahd"], "Travelling", cancelled_by=CancelledBy.FAMILY)
+    SessionService.cancel_participant(participants["Huda"], "Ill", cancelled_by=CancelledBy.FAMILY)
+    SessionService.waive_billing(participants["Huda"], reason="Illness", user=finance)
+    SessionService.cancel_participant(participants["Jana"], "Room flooded", cancelled_by=CancelledBy.CLINIC)
+    turned_away(participants["Khalid"])
     SessionService.complete_session(session)
-    return booked
+    return participants
 
 
 @pytest.fixture
 def auto_closed(psychology, doctor, tenant):
     session = group_session(doctor, psychology, day=SUNDAY, hour=10)
-    omar = book(session, child(tenant, "Omar"))
+    omar = booked(session, child(tenant, "Omar"))
     SessionService.complete_session(session, auto_closed=True)
     return omar
 
 
 @pytest.fixture
 def legacy(psychology, doctor, tenant):
-    completed = appointment_under_way(
-        legacy_appointment(doctor, psychology, child(tenant, "Lina"), day=MONDAY)
-    )
-    AppointmentService.complete(completed)
+    completed = completed_appointment(doctor, psychology, child(tenant, "Lina"), MONDAY)
     backfill_sessions(BackfillScope(clinic=psychology, since=MONDAY, until=MONDAY))
     no_show = legacy_appointment(doctor, psychology, child(tenant, "Maha"), day=TUESDAY)
     AppointmentService.mark_no_show(no_show)
@@ -154,23 +127,22 @@ def legacy(psychology, doctor, tenant):
 def other_clinics(tenant):
     """An ABA clinic needing clearance with one child booked; an OT clinic needing none, one attended."""
     aba = ClinicFactory(tenant=tenant, name_en="ABA clinic", specialty=Clinic.Specialty.ABA)
-    book(group_session(ProviderFactory(clinic=aba), aba, day=THURSDAY, hour=9), child(tenant, "Nour"))
+    booked(group_session(ProviderFactory(clinic=aba), aba, day=THURSDAY, hour=9), child(tenant, "Nour"))
     ot = ClinicFactory(
         tenant=tenant, name_en="OT clinic", specialty=Clinic.Specialty.OT, requires_finance_clearance=False
     )
     ot_session = group_session(ProviderFactory(clinic=ot), ot, day=THURSDAY, hour=9)
-    SessionService.check_in_participant(book(ot_session, child(tenant, "Rami")))
+    SessionService.check_in_participant(booked(ot_session, child(tenant, "Rami")))
     return aba, ot
 
 
 @pytest.fixture
 def other_tenant():
     """Another organisation's child, cleared, a no-show of an auto-closed session in the same days."""
-    elsewhere = TenantFactory(code="OTHER", name_en="Other centre")
-    clinic = ClinicFactory(tenant=elsewhere, name_en="Their clinic")
-    session = group_session(ProviderFactory(clinic=clinic), clinic, day=SATURDAY, hour=9)
-    participant = book(session, child(elsewhere, "Zaid"))
-    SessionService.clear_finance(participant, user=staff_member(elsewhere, User.Role.FINANCE))
+    clinic, provider = other_organisation(name_en="Their clinic")
+    session = group_session(provider, clinic, day=SATURDAY, hour=9)
+    participant = booked(session, child(clinic.tenant, "Zaid"))
+    SessionService.clear_finance(participant, user=staff_member(clinic.tenant, User.Role.FINANCE))
     SessionService.complete_session(session, auto_closed=True)
     return participant
 
@@ -181,7 +153,7 @@ def example(saturday, auto_closed, legacy, other_clinics, other_tenant):
 
 
 def test_finance_report_counts_clearance_per_clinic_without_cancellations(admin, example):
-    report = finance_report(admin, FILTERS)
+    report = finance_report(admin, FORTNIGHT)
 
     # Psychology: Amal, Badr and the back-filled Lina cleared; Dana, Omar and the legacy
     # no-show Maha not. Fahd, Huda, Jana (cancelled) and Khalid (turned away) need none.
@@ -193,13 +165,13 @@ def test_finance_report_counts_clearance_per_clinic_without_cancellations(admin,
 
 
 def test_finance_report_counts_billable_items_waived_or_not(admin, example):
-    report = finance_report(admin, FILTERS)
+    report = finance_report(admin, FORTNIGHT)
 
     assert summary(report) == [("No-show", 1, 1, 2), ("Late cancellation", 1, 1, 2)]
 
 
 def test_finance_report_lists_billable_items_newest_first_with_their_waiver(admin, example, doctor, finance):
-    rows = table(finance_report(admin, FILTERS), "billing_items").rows
+    rows = table(finance_report(admin, FORTNIGHT), "billing_items").rows
 
     session_url = reverse("appointments:session_detail", args=[example["Badr"].session_id])
     assert [
@@ -222,7 +194,7 @@ def test_finance_report_lists_billable_items_newest_first_with_their_waiver(admi
 
 
 def test_finance_report_lists_auto_closed_no_shows_to_review(admin, example, auto_closed):
-    report = finance_report(admin, FILTERS)
+    report = finance_report(admin, FORTNIGHT)
 
     assert [
         (row["day"], row["time"], row["session"], row["child"], row["provider"], row["url"])
@@ -243,14 +215,14 @@ def test_finance_report_lists_auto_closed_no_shows_to_review(admin, example, aut
 def test_finance_report_review_done_leaves_the_list(admin, example, auto_closed, finance):
     SessionService.confirm_billing(auto_closed, user=finance)
 
-    report = finance_report(admin, FILTERS)
+    report = finance_report(admin, FORTNIGHT)
 
     assert table(report, "to_review").rows == []
     assert summary(report) == [("No-show", 2, 1, 3), ("Late cancellation", 1, 1, 2)]
 
 
 def test_finance_report_chart_draws_the_counts(admin, example):
-    chart = finance_report(admin, FILTERS).chart
+    chart = finance_report(admin, FORTNIGHT).chart
 
     assert chart is not None
     assert [str(label) for label in chart.labels] == [
@@ -267,7 +239,7 @@ def test_finance_report_chart_draws_the_counts(admin, example):
 
 def test_finance_report_names_children_and_clinics_in_the_active_language(admin, example):
     with translation.override("ar"):
-        report = finance_report(admin, FILTERS)
+        report = finance_report(admin, FORTNIGHT)
 
     assert [row["child"] for row in table(report, "billing_items").rows][:2] == ["هدى اختبار", "فهد اختبار"]
     assert "عيادة النفس" in [row["clinic"] for row in table(report, "clearance").rows]
@@ -276,8 +248,8 @@ def test_finance_report_names_children_and_clinics_in_the_active_language(admin,
 def test_finance_report_filters_narrow_every_table(admin, example, other_clinics, psychology):
     aba, _ot = other_clinics
 
-    only_aba = finance_report(admin, ReportFilters(FILTERS.date_from, FILTERS.date_to, clinic_id=aba.pk))
-    from_sunday = finance_report(admin, ReportFilters(SUNDAY, FILTERS.date_to, clinic_id=psychology.pk))
+    only_aba = finance_report(admin, ReportFilters(FORTNIGHT.date_from, FORTNIGHT.date_to, clinic_id=aba.pk))
+    from_sunday = finance_report(admin, ReportFilters(SUNDAY, FORTNIGHT.date_to, clinic_id=psychology.pk))
 
     assert [clearance(row) for row in table(only_aba, "clearance").rows] == [
         ("ABA clinic", 0, 1, 1, Decimal("0.0")),
@@ -297,7 +269,7 @@ def test_finance_report_filters_narrow_every_table(admin, example, other_clinics
 def test_finance_report_of_another_organisation_counts_only_its_own(example, other_tenant):
     their_admin = staff_member(other_tenant.patient.tenant, User.Role.ADMIN)
 
-    report = finance_report(their_admin, FILTERS)
+    report = finance_report(their_admin, FORTNIGHT)
 
     assert [clearance(row) for row in table(report, "clearance").rows] == [
         ("Their clinic", 1, 0, 1, Decimal("100.0")),
@@ -320,7 +292,7 @@ def test_finance_report_empty_range(admin, example):
 def test_finance_report_bounded_list_says_so(admin, example, monkeypatch):
     monkeypatch.setattr("appointments.reports.finance.LIST_LIMIT", 3)
 
-    report = finance_report(admin, FILTERS)
+    report = finance_report(admin, FORTNIGHT)
 
     items = table(report, "billing_items")
     assert [row["child"] for row in items.rows] == ["Huda Test", "Fahd Test", "Dana Test"]
@@ -332,14 +304,14 @@ def test_finance_report_bounded_list_says_so(admin, example, monkeypatch):
 def more_data(tenant, psychology, doctor, finance) -> None:
     """Another session of each kind: billable, waived, to review, cleared and not."""
     session = group_session(doctor, psychology, day=datetime.date(2026, 3, 11), hour=8)
-    billable, waived, came = (book(session, child(tenant, name)) for name in ("Yara", "Yusuf", "Yasmin"))
+    billable, waived, came = (booked(session, child(tenant, name)) for name in ("Yara", "Yusuf", "Yasmin"))
     SessionService.mark_participant_no_show(billable)
     SessionService.mark_participant_no_show(waived)
     SessionService.waive_billing(waived, reason="Goodwill", user=finance)
     check_in(came, user=finance)
     SessionService.complete_session(session)
     review = group_session(doctor, psychology, day=datetime.date(2026, 3, 11), hour=12)
-    book(review, child(tenant, "Yahya"))
+    booked(review, child(tenant, "Yahya"))
     SessionService.complete_session(review, auto_closed=True)
     legacy_appointment(doctor, psychology, child(tenant, "Yousef"), day=datetime.date(2026, 3, 13))
 
@@ -347,14 +319,12 @@ def more_data(tenant, psychology, doctor, finance) -> None:
 def test_finance_report_query_count_is_the_same_at_two_sizes(
     admin, example, tenant, psychology, doctor, finance
 ):
-    with CaptureQueriesContext(connection) as small:
-        small_report = finance_report(admin, FILTERS)
+    small_report, small = queries_run(finance_report, admin)
     more_data(tenant, psychology, doctor, finance)
-    with CaptureQueriesContext(connection) as larger:
-        larger_report = finance_report(admin, FILTERS)
+    larger_report, larger = queries_run(finance_report, admin)
 
     assert (
         len(table(larger_report, "billing_items").rows) == len(table(small_report, "billing_items").rows) + 2
     )
-    assert len(small) == 6
-    assert len(larger) == 6
+    assert small == 6
+    assert larger == 6

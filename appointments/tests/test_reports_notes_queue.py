@@ -22,22 +22,33 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from appointments.appointment_service import AppointmentService
 from appointments.backfill_service import BackfillScope, backfill_sessions
-from appointments.models import Session, SessionParticipant
+from appointments.models import SessionParticipant
 from appointments.notes.services import NoteService
 from appointments.reports.base import ReportFilters
 from appointments.reports.notes_queue import notes_queue_report
 from appointments.session_service import SessionService
-from appointments.tests.factories import appointment_under_way, check_in
+from appointments.tests.report_fixtures import (
+    FORTNIGHT,
+    FRIDAY,
+    THURSDAY,
+    TUESDAY,
+    WEDNESDAY,
+    attend,
+    attended_group,
+    child,
+    completed_appointment,
+    individual_attended,
+    other_organisation,
+    queries_run,
+    table,
+)
 from core.models import Clinic, User
-from core.tests.factories import ClinicFactory, ConsentFactory, PatientFactory, ProviderFactory, TenantFactory
-from core.tests.view_helpers import group_session, legacy_appointment, staff_member
+from core.tests.factories import ClinicFactory, ProviderFactory
+from core.tests.view_helpers import booked, group_session, staff_member
 from psychology.models import PsychologySession
 from psychology.tests.factories import PsychologySessionFactory
 
@@ -45,34 +56,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 NOW = datetime.datetime(2026, 3, 15, 10, 0, tzinfo=ZONE)
-TUESDAY = datetime.date(2026, 3, 10)
-WEDNESDAY = datetime.date(2026, 3, 11)
-THURSDAY = datetime.date(2026, 3, 12)
-FRIDAY = datetime.date(2026, 3, 13)
-FILTERS = ReportFilters(date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 14))
-
-
-def child(tenant, first: str, arabic: str = ""):
-    patient = PatientFactory(
-        tenant=tenant,
-        first_name_en=first,
-        last_name_en="Test",
-        first_name_ar=arabic,
-        last_name_ar="اختبار" if arabic else "",
-        mrn=f"MRN-{first}",
-    )
-    ConsentFactory(patient=patient)
-    return patient
-
-
-def attended_group(provider, clinic, tenant, day: datetime.date, hour: int, *names: str) -> dict:
-    """A group on ``day`` at ``hour`` whose children all attended, by first name."""
-    session = group_session(provider, clinic, day=day, hour=hour)
-    came = {
-        name: check_in(SessionService.add_patient_to_session(session, child(tenant, name))) for name in names
-    }
-    SessionService.complete_session(session)
-    return came
 
 
 def draft_note(participant: SessionParticipant, provider) -> PsychologySession:
@@ -85,13 +68,9 @@ def draft_note(participant: SessionParticipant, provider) -> PsychologySession:
     )
 
 
-def report(user, filters: ReportFilters = FILTERS):
+def report(user, filters: ReportFilters = FORTNIGHT):
     with time_machine.travel(NOW, tick=False):
         return notes_queue_report(user, filters)
-
-
-def table(built, key: str):
-    return next(table for table in built.tables if table.key == key)
 
 
 def entries(built) -> list[tuple]:
@@ -133,27 +112,24 @@ def friday(tenant, psychology, amira):
     """Amira's two Friday groups: Amal, Badr (draft), Dana (signed), Fahd (no-show); then Huda."""
     session = group_session(amira, psychology, day=FRIDAY, hour=8)
     came = {
-        name: check_in(SessionService.add_patient_to_session(session, child(tenant, name, arabic)))
+        name: attend(session, child(tenant, name, arabic))
         for name, arabic in (("Amal", "أمل"), ("Badr", "بدر"), ("Dana", "دانة"))
     }
-    fahd = SessionService.add_patient_to_session(session, child(tenant, "Fahd"))
+    fahd = booked(session, child(tenant, "Fahd"))
     SessionService.mark_participant_no_show(fahd)
     SessionService.complete_session(session)
     came["Badr"].refresh_from_db()
     came["Dana"].refresh_from_db()
     came["Badr_note"] = draft_note(came["Badr"], amira)
     NoteService.sign_note(draft_note(came["Dana"], amira), user=amira.user)
-    came.update(attended_group(amira, psychology, tenant, FRIDAY, 10, "Huda"))
+    came.update(attended_group(amira, psychology, FRIDAY, 10, "Huda"))
     return came
 
 
 @pytest.fixture
 def khalid(tenant, psychology, amira):
     """Amira's legacy appointment, completed and back-filled: its participant."""
-    appointment = appointment_under_way(
-        legacy_appointment(amira, psychology, child(tenant, "Khalid"), day=THURSDAY)
-    )
-    AppointmentService.complete(appointment)
+    appointment = completed_appointment(amira, psychology, child(tenant, "Khalid"), THURSDAY)
     backfill_sessions(BackfillScope(clinic=psychology, since=THURSDAY, until=THURSDAY))
     return SessionParticipant.objects.get(legacy_appointment=appointment)
 
@@ -161,11 +137,8 @@ def khalid(tenant, psychology, amira):
 @pytest.fixture
 def basims_bookings(tenant, psychology, basim):
     """Jana's group on Tuesday; Lina's legacy appointment on Wednesday, with a draft note."""
-    jana = attended_group(basim, psychology, tenant, TUESDAY, 9, "Jana")["Jana"]
-    appointment = appointment_under_way(
-        legacy_appointment(basim, psychology, child(tenant, "Lina"), day=WEDNESDAY, hour=9)
-    )
-    AppointmentService.complete(appointment)
+    jana = attended_group(basim, psychology, TUESDAY, 9, "Jana")["Jana"]
+    appointment = completed_appointment(basim, psychology, child(tenant, "Lina"), WEDNESDAY, hour=9)
     note = PsychologySessionFactory(appointment=appointment)
     return jana, appointment, note
 
@@ -174,11 +147,10 @@ def basims_bookings(tenant, psychology, basim):
 def left_out(tenant):
     """An attended child with no note in a speech therapy clinic, and in another organisation."""
     speech = ClinicFactory(tenant=tenant, name_en="Speech clinic", specialty=Clinic.Specialty.SLP)
-    attended_group(ProviderFactory(clinic=speech), speech, tenant, TUESDAY, 9, "Sami")
-    elsewhere = TenantFactory(code="OTHER", name_en="Other centre")
-    their_clinic = ClinicFactory(tenant=elsewhere, name_en="Their clinic")
-    attended_group(ProviderFactory(clinic=their_clinic), their_clinic, elsewhere, TUESDAY, 9, "Zaid")
-    return elsewhere
+    attended_group(ProviderFactory(clinic=speech), speech, TUESDAY, 9, "Sami")
+    their_clinic, their_provider = other_organisation(name_en="Their clinic")
+    attended_group(their_provider, their_clinic, TUESDAY, 9, "Zaid")
+    return their_clinic.tenant
 
 
 @pytest.fixture
@@ -246,7 +218,7 @@ def test_notes_queue_48_hour_boundary(admin, example):
     children = {row["child"] for row in table(report(admin), "entries").rows}
     # An hour later Huda's session (ended Friday 11:00) is 48 hours behind: due, and listed.
     with time_machine.travel(NOW + datetime.timedelta(hours=1), tick=False):
-        later = {row["child"] for row in table(notes_queue_report(admin, FILTERS), "entries").rows}
+        later = {row["child"] for row in table(notes_queue_report(admin, FORTNIGHT), "entries").rows}
 
     assert "Huda Test" not in children  # ended 47 hours ago
     assert "Amal Test" in children  # ended 49 hours ago
@@ -275,7 +247,9 @@ def test_notes_queue_clinician_sees_only_their_own(example, amira, basim):
     assert [row[1] for row in entries(report(basim.user))] == ["Jana Test", "Lina Test"]
     # The filters can't widen it: Basim asking for Amira's queue gets nothing.
     assert (
-        entries(report(basim.user, ReportFilters(FILTERS.date_from, FILTERS.date_to, provider_id=amira.pk)))
+        entries(
+            report(basim.user, ReportFilters(FORTNIGHT.date_from, FORTNIGHT.date_to, provider_id=amira.pk))
+        )
         == []
     )
 
@@ -291,9 +265,11 @@ def test_notes_queue_other_organisation_sees_only_its_own(example, left_out):
 
 
 def test_notes_queue_filters_narrow(admin, example, basim):
-    only_basim = report(admin, ReportFilters(FILTERS.date_from, FILTERS.date_to, provider_id=basim.pk))
+    only_basim = report(admin, ReportFilters(FORTNIGHT.date_from, FORTNIGHT.date_to, provider_id=basim.pk))
     late_week = report(admin, ReportFilters(THURSDAY, FRIDAY))
-    speech = report(admin, ReportFilters(FILTERS.date_from, FILTERS.date_to, specialty=Clinic.Specialty.SLP))
+    speech = report(
+        admin, ReportFilters(FORTNIGHT.date_from, FORTNIGHT.date_to, specialty=Clinic.Specialty.SLP)
+    )
 
     assert [row[1] for row in entries(only_basim)] == ["Jana Test", "Lina Test"]
     assert [row[1] for row in entries(late_week)] == ["Khalid Test", "Amal Test", "Badr Test"]
@@ -331,39 +307,26 @@ def test_notes_queue_bounded_list_says_so(admin, example, monkeypatch):
 
 def more_data(tenant, psychology, amira, basim) -> None:
     """More of each kind: missing and unsigned notes of sessions, a legacy appointment with none."""
-    came = attended_group(amira, psychology, tenant, TUESDAY, 14, "Yara", "Yusuf")
+    came = attended_group(amira, psychology, TUESDAY, 14, "Yara", "Yusuf")
     draft_note(came["Yusuf"], amira)
-    attended_group(basim, psychology, tenant, WEDNESDAY, 14, "Yasmin")
-    appointment = appointment_under_way(
-        legacy_appointment(basim, psychology, child(tenant, "Yahya"), day=THURSDAY, hour=9)
-    )
-    AppointmentService.complete(appointment)
+    attended_group(basim, psychology, WEDNESDAY, 14, "Yasmin")
+    completed_appointment(basim, psychology, child(tenant, "Yahya"), THURSDAY, hour=9)
 
 
 def test_notes_queue_query_count_is_the_same_at_two_sizes(admin, example, tenant, psychology, amira, basim):
-    with CaptureQueriesContext(connection) as small:
-        small_report = report(admin)
+    small_report, small = queries_run(report, admin)
     more_data(tenant, psychology, amira, basim)
-    with CaptureQueriesContext(connection) as larger:
-        larger_report = report(admin)
+    larger_report, larger = queries_run(report, admin)
 
     assert len(table(larger_report, "entries").rows) == len(table(small_report, "entries").rows) + 4
-    assert len(small) == 6
-    assert len(larger) == 6
+    assert small == 6
+    assert larger == 6
 
 
 def test_notes_queue_session_types_are_both_listed(admin, example, tenant, psychology, amira):
-    session = SessionService.create_individual_session(
-        provider=amira,
-        clinic=psychology,
-        patient=child(tenant, "Omar"),
-        scheduled_date=TUESDAY,
-        scheduled_time=datetime.time(16),
-        duration=30,
-        service_type="Assessment",
+    individual_attended(
+        amira, psychology, child(tenant, "Omar"), TUESDAY, 16, duration=30, service_type="Assessment"
     )
-    check_in(session.participants.get())
-    SessionService.complete_session(Session.objects.get(pk=session.pk))
 
     rows = table(report(admin), "entries").rows
 

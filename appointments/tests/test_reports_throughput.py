@@ -14,56 +14,31 @@ Dr R (Beta, occupational therapy), Sun 08/03, a series' group: Amal and Khalid a
 """
 
 import dataclasses
-import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from appointments.appointment_service import AppointmentService
 from appointments.backfill_service import BackfillScope, backfill_sessions
-from appointments.models import Session
-from appointments.reports.base import ReportFilters
 from appointments.reports.throughput import throughput_report
-from appointments.session_service import SessionService
-from appointments.tests.factories import appointment_under_way, check_in
+from appointments.tests.report_fixtures import (
+    AT_TWO_SIZES,
+    FIRST_WEEK,
+    FORTNIGHT,
+    SECOND_WEEK,
+    child,
+    completed_appointment,
+    groups_attended,
+    held,
+    individual_attended,
+    march,
+    other_organisation,
+    queries_run,
+    table,
+)
 from core.models import Clinic, User
-from core.tests.factories import ClinicFactory, ConsentFactory, PatientFactory, ProviderFactory, TenantFactory
-from core.tests.view_helpers import group_series, group_session, legacy_appointment, staff_member
+from core.tests.factories import ClinicFactory, ProviderFactory
+from core.tests.view_helpers import group_series, group_session, staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
-
-FILTERS = ReportFilters(date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 14))
-FIRST_WEEK = datetime.date(2026, 3, 1)
-SECOND_WEEK = datetime.date(2026, 3, 8)
-
-
-def day(number: int) -> datetime.date:
-    return datetime.date(2026, 3, number)
-
-
-def child(tenant, first: str):
-    patient = PatientFactory(tenant=tenant, first_name_en=first, last_name_en="Test")
-    ConsentFactory(patient=patient)
-    return patient
-
-
-def held(session: Session, attended=(), absent=()) -> Session:
-    """Check ``attended`` in, book ``absent``, and complete: the first attend, the rest no-show."""
-    for patient in attended:
-        check_in(SessionService.add_patient_to_session(session, patient))
-    for patient in absent:
-        SessionService.add_patient_to_session(session, patient)
-    return SessionService.complete_session(session)
-
-
-def completed_appointment(provider, clinic, patient, when: datetime.date):
-    appointment = appointment_under_way(legacy_appointment(provider, clinic, patient, day=when))
-    return AppointmentService.complete(appointment)
-
-
-def table(report, key: str):
-    return next(table for table in report.tables if table.key == key)
 
 
 def figures(row: dict) -> tuple[int, int, int]:
@@ -92,31 +67,21 @@ def world(tenant) -> World:
     r = ProviderFactory(clinic=beta, user__first_name="Rana", user__last_name="Baker")
     kids = {name: child(tenant, name) for name in ("Amal", "Badr", "Dana", "Fahd", "Huda", "Jana", "Khalid")}
 
-    held(group_session(p, alpha, day=day(7), hour=10), [kids["Amal"], kids["Badr"]], [kids["Dana"]])
-    individual = SessionService.create_individual_session(
-        provider=p,
-        clinic=alpha,
-        patient=kids["Amal"],
-        scheduled_date=day(8),
-        scheduled_time=datetime.time(10),
-        duration=60,
-        service_type="Individual Therapy",
-    )
-    check_in(individual.participants.get())
-    SessionService.complete_session(individual)
-    held(group_session(p, alpha, day=day(8), hour=12), absent=[kids["Fahd"]])
-    completed_appointment(p, alpha, kids["Amal"], day(9))
-    completed_appointment(p, alpha, kids["Huda"], day(10))
-    backfill_sessions(BackfillScope(clinic=alpha, since=day(10), until=day(10)))
-    completed_appointment(p, alpha, kids["Jana"], day(11))
+    held(group_session(p, alpha, day=march(7), hour=10), [kids["Amal"], kids["Badr"]], [kids["Dana"]])
+    individual_attended(p, alpha, kids["Amal"], march(8), 10)
+    held(group_session(p, alpha, day=march(8), hour=12), absent=[kids["Fahd"]])
+    completed_appointment(p, alpha, kids["Amal"], march(9))
+    completed_appointment(p, alpha, kids["Huda"], march(10))
+    backfill_sessions(BackfillScope(clinic=alpha, since=march(10), until=march(10)))
+    completed_appointment(p, alpha, kids["Jana"], march(11))
 
-    series = group_series(r, beta, day=day(8), hour=12, count=1)
+    series = group_series(r, beta, day=march(8), hour=12, count=1)
     held(series.sessions.get(), [kids["Amal"], kids["Khalid"]])
     return World(alpha, beta, p, r, series)
 
 
 def test_throughput_report_per_provider_and_week(admin, world):
-    report = throughput_report(admin, FILTERS)
+    report = throughput_report(admin, FORTNIGHT)
 
     assert [(row["provider"], row["week"], figures(row)) for row in table(report, "provider_weeks").rows] == [
         (str(world.p), FIRST_WEEK, (1, 0, 2)),
@@ -126,7 +91,7 @@ def test_throughput_report_per_provider_and_week(admin, world):
 
 
 def test_throughput_report_per_provider_counts_each_child_once_over_the_range(admin, world):
-    report = throughput_report(admin, FILTERS)
+    report = throughput_report(admin, FORTNIGHT)
 
     # Dr P saw Amal, Badr, Huda and Jana: Amal three times.
     assert [(row["provider"], figures(row)) for row in table(report, "providers").rows] == [
@@ -136,7 +101,7 @@ def test_throughput_report_per_provider_counts_each_child_once_over_the_range(ad
 
 
 def test_throughput_report_by_week_and_chart_keep_group_and_individual_apart(admin, world):
-    report = throughput_report(admin, FILTERS)
+    report = throughput_report(admin, FORTNIGHT)
 
     # The second week: Amal (by both providers and at her legacy appointment), Huda, Khalid, Jana.
     assert [(row["week"], figures(row)) for row in table(report, "weeks").rows] == [
@@ -162,23 +127,22 @@ def test_throughput_report_by_week_and_chart_keep_group_and_individual_apart(adm
         (lambda world: {"series_id": world.series.pk}, [(SECOND_WEEK, (1, 0, 2))]),
         # The legacy appointments, the back-filled one as its session.
         (lambda world: {"service_type": "Assessment"}, [(SECOND_WEEK, (0, 3, 3))]),
-        (lambda world: {"date_from": day(8)}, [(SECOND_WEEK, (0, 4, 3)), (SECOND_WEEK, (1, 0, 2))]),
+        (lambda world: {"date_from": march(8)}, [(SECOND_WEEK, (0, 4, 3)), (SECOND_WEEK, (1, 0, 2))]),
     ],
 )
 def test_throughput_report_each_filter_narrows(admin, world, narrowing, expected):
-    report = throughput_report(admin, dataclasses.replace(FILTERS, **narrowing(world)))
+    report = throughput_report(admin, dataclasses.replace(FORTNIGHT, **narrowing(world)))
 
     assert [(row["week"], figures(row)) for row in table(report, "provider_weeks").rows] == expected
 
 
 def test_throughput_report_never_counts_another_organisation(admin, world):
-    other = TenantFactory(code="OTHER", name_en="Other centre")
-    other_clinic = ClinicFactory(tenant=other)
-    other_provider = ProviderFactory(clinic=other_clinic)
-    held(group_session(other_provider, other_clinic, day=day(7)), [child(other, "Zaid")])
-    completed_appointment(other_provider, other_clinic, child(other, "Yara"), day(9))
+    other_clinic, other_provider = other_organisation()
+    other = other_clinic.tenant
+    held(group_session(other_provider, other_clinic, day=march(7)), [child(other, "Zaid")])
+    completed_appointment(other_provider, other_clinic, child(other, "Yara"), march(9))
 
-    report = throughput_report(admin, FILTERS)
+    report = throughput_report(admin, FORTNIGHT)
 
     assert [row["provider"] for row in table(report, "providers").rows] == [str(world.p), str(world.r)]
     assert [(row["week"], figures(row)) for row in table(report, "weeks").rows] == [
@@ -190,23 +154,13 @@ def test_throughput_report_never_counts_another_organisation(admin, world):
 # Query count ---------------------------------------------------------------------------------------
 
 
-def build(tenant, clinic, provider, sessions: int, per_session: int) -> None:
-    for number in range(sessions):
-        session = group_session(provider, clinic, day=day(1), hour=8 + number)
-        held(session, [child(tenant, f"C{number}x{seat}") for seat in range(per_session)])
-    completed_appointment(provider, clinic, child(tenant, "Legacy"), day(8))
+@AT_TWO_SIZES
+def test_throughput_report_query_count_is_fixed(admin, clinic, provider, sessions, per_session):
+    groups_attended(provider, clinic, march(1), sessions, per_session)
+    completed_appointment(provider, clinic, child(clinic.tenant, "Legacy"), march(8))
 
-
-def queries_for(user) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        throughput_report(user, FILTERS)
-    return len(queries)
-
-
-@pytest.mark.parametrize(("sessions", "per_session"), [(1, 1), (6, 4)])
-def test_throughput_report_query_count_is_fixed(admin, tenant, clinic, provider, sessions, per_session):
-    build(tenant, clinic, provider, sessions, per_session)
+    _report, queries = queries_run(throughput_report, admin)
 
     # Attended participants and completed legacy appointments for each of three groupings
     # (provider and week, provider, week): 6; the providers' names: 1.
-    assert queries_for(admin) == 7
+    assert queries == 7

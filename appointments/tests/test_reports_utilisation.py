@@ -25,37 +25,29 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from appointments.appointment_service import AppointmentService
 from appointments.backfill_service import BackfillScope, backfill_sessions
-from appointments.exceptions import CheckInBlocked
 from appointments.models import Session
-from appointments.reports.base import ReportFilters
 from appointments.reports.utilisation import utilisation_report
 from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
-from core.models import Clinic, ClinicHoliday, OpeningHours, OpeningHoursOverride, User
-from core.tests.factories import (
-    ClinicFactory,
-    ConsentFactory,
-    PatientFactory,
-    ProviderFactory,
-    RoomFactory,
-    TenantFactory,
+from appointments.tests.report_fixtures import (
+    AT_TWO_SIZES,
+    FIRST_WEEK,
+    FORTNIGHT,
+    SECOND_WEEK,
+    march,
+    other_organisation,
+    queries_run,
+    table,
+    turned_away,
 )
-from core.tests.view_helpers import group_session, staff_member
+from core.models import Clinic, ClinicHoliday, OpeningHours, OpeningHoursOverride, User
+from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory
+from core.tests.view_helpers import booked, consented_patient, group_session, staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
-
-FILTERS = ReportFilters(date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 14))
-FIRST_WEEK = datetime.date(2026, 3, 1)
-SECOND_WEEK = datetime.date(2026, 3, 8)
-
-
-def day(number: int) -> datetime.date:
-    return datetime.date(2026, 3, number)
 
 
 def at(hour: int, minute: int = 0) -> datetime.time:
@@ -63,19 +55,16 @@ def at(hour: int, minute: int = 0) -> datetime.time:
 
 
 def children(tenant, count: int) -> list:
-    patients = [PatientFactory(tenant=tenant) for _ in range(count)]
-    for patient in patients:
-        ConsentFactory(patient=patient)
-    return patients
+    return [consented_patient(tenant) for _ in range(count)]
 
 
 def book_all(session: Session, patients) -> list:
-    return [SessionService.add_patient_to_session(session, patient) for patient in patients]
+    return [booked(session, patient) for patient in patients]
 
 
 def legacy(provider, clinic, room, when: datetime.date):
     return AppointmentService.book_appointment(
-        patient=children(clinic.tenant, 1)[0],
+        patient=consented_patient(clinic.tenant),
         provider=provider,
         clinic=clinic,
         room=room,
@@ -84,10 +73,6 @@ def legacy(provider, clinic, room, when: datetime.date):
         duration=45,
         service_type="Assessment",
     )
-
-
-def table(report, key: str):
-    return next(table for table in report.tables if table.key == key)
 
 
 def seats(rows, *names: str) -> list[tuple]:
@@ -117,28 +102,28 @@ def world(tenant) -> World:
     beta = ClinicFactory(tenant=tenant, name_en="Beta", specialty=Clinic.Specialty.OT)
     for weekday in (6, 0, 1, 2, 3):  # Sunday to Thursday
         OpeningHours.objects.create(clinic=alpha, weekday=weekday, opens_at=at(8), closes_at=at(16))
-    OpeningHoursOverride.objects.create(clinic=alpha, date=day(2), closed=True)
-    OpeningHoursOverride.objects.create(clinic=alpha, date=day(3), opens_at=at(10), closes_at=at(12))
-    ClinicHoliday.objects.create(clinic=alpha, date=day(4), name="Holiday")
+    OpeningHoursOverride.objects.create(clinic=alpha, date=march(2), closed=True)
+    OpeningHoursOverride.objects.create(clinic=alpha, date=march(3), opens_at=at(10), closes_at=at(12))
+    ClinicHoliday.objects.create(clinic=alpha, date=march(4), name="Holiday")
     rooms = {name: RoomFactory(clinic=alpha, name=name) for name in ("A1", "A2", "A3")}
     rooms["B1"] = RoomFactory(clinic=beta, name="B1")
     provider = ProviderFactory(clinic=alpha)
     therapist = ProviderFactory(clinic=beta)
 
-    first = group_session(provider, alpha, day=day(1), capacity=4, room=rooms["A1"])
+    first = group_session(provider, alpha, day=march(1), capacity=4, room=rooms["A1"])
     *_, dana = book_all(first, children(tenant, 3))
     SessionService.cancel_participant(dana, "Travelling")
     SessionService.create_individual_session(
         provider=provider,
         clinic=alpha,
         patient=children(tenant, 1)[0],
-        scheduled_date=day(5),
+        scheduled_date=march(5),
         scheduled_time=at(10),
         duration=90,
         service_type="Individual Therapy",
         room=rooms["A1"],
     )
-    cancelled = group_session(provider, alpha, day=day(8), capacity=6, room=rooms["A2"])
+    cancelled = group_session(provider, alpha, day=march(8), capacity=6, room=rooms["A2"])
     book_all(cancelled, children(tenant, 2))
     SessionService.cancel_session(cancelled, "Provider ill")
     series = SeriesService.create_series(
@@ -147,7 +132,7 @@ def world(tenant) -> World:
         clinic=alpha,
         service_type="Social Skills Group",
         title="Social skills",
-        start_date=day(8),
+        start_date=march(8),
         scheduled_time=at(12),
         occurrence_count=1,
         max_capacity=8,
@@ -155,22 +140,20 @@ def world(tenant) -> World:
     )
     in_series = book_all(series.sessions.get(), children(tenant, 5))
     SessionService.mark_participant_no_show(in_series[0])
-    with pytest.raises(CheckInBlocked):  # no finance clearance
-        SessionService.check_in_participant(in_series[1])
-    SessionService.mark_turned_away(in_series[1])
+    turned_away(in_series[1])
 
-    legacy(provider, alpha, rooms["A1"], day(9))
-    legacy(provider, alpha, rooms["A1"], day(10))
-    backfill_sessions(BackfillScope(clinic=alpha, since=day(10), until=day(10)))
-    AppointmentService.cancel(legacy(provider, alpha, rooms["A1"], day(11)), "Family moved")
+    legacy(provider, alpha, rooms["A1"], march(9))
+    legacy(provider, alpha, rooms["A1"], march(10))
+    backfill_sessions(BackfillScope(clinic=alpha, since=march(10), until=march(10)))
+    AppointmentService.cancel(legacy(provider, alpha, rooms["A1"], march(11)), "Family moved")
 
-    book_all(group_session(therapist, beta, day=day(7), capacity=3, room=rooms["B1"]), children(tenant, 1))
-    book_all(group_session(therapist, beta, day=day(8), capacity=2, room=rooms["B1"]), children(tenant, 1))
+    book_all(group_session(therapist, beta, day=march(7), capacity=3, room=rooms["B1"]), children(tenant, 1))
+    book_all(group_session(therapist, beta, day=march(8), capacity=2, room=rooms["B1"]), children(tenant, 1))
     return World(alpha, beta, provider, therapist, series, rooms)
 
 
 def test_utilisation_report_seats_by_week_start_on_sunday(admin, world):
-    report = utilisation_report(admin, FILTERS)
+    report = utilisation_report(admin, FORTNIGHT)
 
     # Beta's Saturday 07/03 and Sunday 08/03 fall in different weeks.
     assert seats(table(report, "weeks").rows, "week") == [
@@ -180,7 +163,7 @@ def test_utilisation_report_seats_by_week_start_on_sunday(admin, world):
 
 
 def test_utilisation_report_seats_per_clinic_room_provider_and_series(admin, world):
-    report = utilisation_report(admin, FILTERS)
+    report = utilisation_report(admin, FORTNIGHT)
 
     assert seats(table(report, "clinics").rows, "name") == [
         ("Alpha", 15, 9, Decimal("60.0")),
@@ -202,7 +185,7 @@ def test_utilisation_report_seats_per_clinic_room_provider_and_series(admin, wor
 
 
 def test_utilisation_report_room_hours_only_where_opening_hours_are_set(admin, world):
-    report = utilisation_report(admin, FILTERS)
+    report = utilisation_report(admin, FORTNIGHT)
 
     # A1: 60 + 90 + 45 + 45 minutes; A2: the series' 60 (the cancelled session takes none);
     # A3 unused. Beta has no opening hours: B1 is left out.
@@ -229,12 +212,12 @@ def test_utilisation_report_room_hours_only_where_opening_hours_are_set(admin, w
             "share": Decimal("0.0"),
         },
     ]
-    beta_only = utilisation_report(admin, dataclasses.replace(FILTERS, clinic_id=world.beta.pk))
+    beta_only = utilisation_report(admin, dataclasses.replace(FORTNIGHT, clinic_id=world.beta.pk))
     assert table(beta_only, "room_hours").rows == []
 
 
 def test_utilisation_report_chart_is_seats_offered_and_taken_by_week(admin, world):
-    chart = utilisation_report(admin, FILTERS).chart
+    chart = utilisation_report(admin, FORTNIGHT).chart
 
     assert chart is not None
     assert chart.labels == [FIRST_WEEK, SECOND_WEEK]
@@ -264,20 +247,19 @@ def totals(report) -> tuple[int, int]:
     ],
 )
 def test_utilisation_report_each_filter_narrows(admin, world, narrowing, expected):
-    report = utilisation_report(admin, dataclasses.replace(FILTERS, **narrowing(world)))
+    report = utilisation_report(admin, dataclasses.replace(FORTNIGHT, **narrowing(world)))
 
     assert totals(report) == expected
 
 
 def test_utilisation_report_never_counts_another_organisation(admin, world):
-    other = TenantFactory(code="OTHER", name_en="Other centre")
-    other_clinic = ClinicFactory(tenant=other, name_en="Gamma")
+    other_clinic, other_provider = other_organisation(name_en="Gamma")
     other_room = RoomFactory(clinic=other_clinic, name="G1")
     OpeningHours.objects.create(clinic=other_clinic, weekday=6, opens_at=at(8), closes_at=at(16))
-    session = group_session(ProviderFactory(clinic=other_clinic), other_clinic, day=day(1), room=other_room)
-    book_all(session, children(other, 2))
+    session = group_session(other_provider, other_clinic, day=march(1), room=other_room)
+    book_all(session, children(other_clinic.tenant, 2))
 
-    report = utilisation_report(admin, FILTERS)
+    report = utilisation_report(admin, FORTNIGHT)
 
     assert totals(report) == (20, 11)
     assert [row["name"] for row in table(report, "clinics").rows] == ["Alpha", "Beta"]
@@ -293,22 +275,18 @@ def build(tenant, sessions: int, per_session: int) -> None:
     room = RoomFactory(clinic=clinic)
     provider = ProviderFactory(clinic=clinic)
     for number in range(sessions):
-        session = group_session(provider, clinic, day=day(1), hour=8 + number, capacity=8, room=room)
+        session = group_session(provider, clinic, day=march(1), hour=8 + number, capacity=8, room=room)
         book_all(session, children(tenant, per_session))
-    legacy(provider, clinic, room, day(8))
+    legacy(provider, clinic, room, march(8))
 
 
-def queries_for(user) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        utilisation_report(user, FILTERS)
-    return len(queries)
-
-
-@pytest.mark.parametrize(("sessions", "per_session"), [(1, 1), (6, 4)])
+@AT_TWO_SIZES
 def test_utilisation_report_query_count_is_fixed(admin, tenant, sessions, per_session):
     build(tenant, sessions, per_session)
+
+    _report, queries = queries_run(utilisation_report, admin)
 
     # Sessions, seat-holding participants, legacy appointments (3); the clinics with their
     # opening hours, overrides and holidays (4); the rooms and the providers (2). No
     # booking is in a series, so no series query.
-    assert queries_for(admin) == 9
+    assert queries == 9
