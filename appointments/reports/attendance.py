@@ -11,8 +11,7 @@ each for the providers, series and children named.
 
 import datetime
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Count, F, Q
@@ -32,6 +31,7 @@ from appointments.reports.base import (
     rate,
 )
 from appointments.reports.events import (
+    COUNTED_ONCE,
     COUNTED_OUTCOMES,
     MISSED_OUTCOMES,
     RATE_OUTCOMES,
@@ -39,7 +39,18 @@ from appointments.reports.events import (
     appointment_events,
     participant_events,
 )
-from appointments.reports.grouping import patients, provider_names, series_names, summed, weeks_of
+from appointments.reports.grouping import (
+    WEEKS_NOTE,
+    child_cells,
+    child_columns,
+    named_rows,
+    patients,
+    provider_names,
+    series_names,
+    summed,
+    week_table,
+    weeks_of,
+)
 from core.models import Clinic, User
 
 OUTCOME_COUNTS = {outcome.value: Count("pk", filter=Q(outcome=outcome.value)) for outcome in COUNTED_OUTCOMES}
@@ -70,24 +81,19 @@ def _outcomes(events: models.QuerySet, **keys: object) -> list[tuple[tuple, Coun
     return [(key, counts) for key, counts in grouped if counts.total()]
 
 
+def _rate(counts: Counter[str]) -> Decimal | None:
+    """Attended / (attended + no-show + late cancellation)."""
+    decided = sum(counts[outcome.value] for outcome in RATE_OUTCOMES)
+    return rate(counts[Outcome.ATTENDED.value], decided)
+
+
 def _cells(counts: Counter[str]) -> dict[str, object]:
     """The outcome counts and the attendance rate of one row."""
-    decided = sum(counts[outcome.value] for outcome in RATE_OUTCOMES)
-    return {
-        **{outcome.value: counts[outcome.value] for outcome in COUNTED_OUTCOMES},
-        "rate": rate(counts[Outcome.ATTENDED.value], decided),
-    }
+    return {**{outcome.value: counts[outcome.value] for outcome in COUNTED_OUTCOMES}, "rate": _rate(counts)}
 
 
 def _missed(counts: Counter[str]) -> int:
     return sum(counts[outcome.value] for outcome in MISSED_OUTCOMES)
-
-
-def _named_rows(counts: Mapping[Any, Counter[str]], names: Mapping[Any, str]) -> list[dict[str, object]]:
-    named = sorted(
-        ((names[key], row) for key, row in counts.items()), key=lambda item: str(item[0]).casefold()
-    )
-    return [{"name": name, **_cells(row)} for name, row in named]
 
 
 def _table(key: str, title: StrOrPromise, label: StrOrPromise, rows: list[dict[str, object]]) -> Table:
@@ -102,30 +108,25 @@ def _table(key: str, title: StrOrPromise, label: StrOrPromise, rows: list[dict[s
 
 def _child_tables(user: User, by_child: dict[int, Counter[str]], missed_at_least: int) -> tuple[Table, Table]:
     children = patients(user, by_child)
-    ordered = sorted(by_child.items(), key=lambda item: children[item[0]].full_name.casefold())
-    rows = [
-        {"name": children[pk].full_name, "mrn": children[pk].mrn, **_cells(counts)} for pk, counts in ordered
+    ordered = sorted(by_child, key=lambda pk: children[pk].full_name.casefold())
+    rows = [{**child_cells(children[pk], "name"), **_cells(by_child[pk])} for pk in ordered]
+    missed = {pk: _missed(counts) for pk, counts in by_child.items()}
+    missed_rows = [
+        {
+            **child_cells(children[pk], "name"),
+            **{outcome.value: by_child[pk][outcome.value] for outcome in MISSED_OUTCOMES},
+            "missed": missed[pk],
+            Outcome.ATTENDED.value: by_child[pk][Outcome.ATTENDED.value],
+            "rate": _rate(by_child[pk]),
+        }
+        for pk in sorted(ordered, key=lambda pk: -missed[pk])
+        if missed[pk] and missed[pk] >= missed_at_least
     ]
-    missed_rows = []
-    for pk, counts in sorted(ordered, key=lambda item: -_missed(item[1])):
-        missed = _missed(counts)
-        if missed and missed >= missed_at_least:
-            missed_rows.append(
-                {
-                    "name": children[pk].full_name,
-                    "mrn": children[pk].mrn,
-                    **{outcome.value: counts[outcome.value] for outcome in MISSED_OUTCOMES},
-                    "missed": missed,
-                    Outcome.ATTENDED.value: counts[Outcome.ATTENDED.value],
-                    "rate": _cells(counts)["rate"],
-                }
-            )
-    child_columns = (Column("name", _("Child")), Column("mrn", _("MRN")))
     return (
         Table(
             key="children",
             title=_("By child"),
-            columns=(*child_columns, *OUTCOME_COLUMNS),
+            columns=(*child_columns("name"), *OUTCOME_COLUMNS),
             rows=rows,
             empty_message=NO_EVENTS,
         ),
@@ -138,7 +139,7 @@ def _child_tables(user: User, by_child: dict[int, Counter[str]], missed_at_least
             )
             % {"count": missed_at_least},
             columns=(
-                *child_columns,
+                *child_columns("name"),
                 *(Column(outcome.value, outcome.label, Kind.NUMBER) for outcome in MISSED_OUTCOMES),
                 Column("missed", _("Missed"), Kind.NUMBER),
                 Column(Outcome.ATTENDED.value, Outcome.ATTENDED.label, Kind.NUMBER),
@@ -191,10 +192,6 @@ def attendance_report(user: User, filters: ReportFilters) -> Report:
         for specialty in Clinic.Specialty
         if specialty.value in by_specialty
     ]
-    series = series_names(user, by_series)
-    series_rows = _named_rows({pk: row for pk, row in by_series.items() if pk is not None}, series)
-    if None in by_series:
-        series_rows.append({"name": _("Not in a series"), **_cells(by_series[None])})
     child_table, missed_table = _child_tables(user, by_child, filters.missed_at_least)
 
     return Report(
@@ -205,15 +202,20 @@ def attendance_report(user: User, filters: ReportFilters) -> Report:
             "cancellation or turned away."
         ),
         tables=(
-            _week_table(by_week, weeks),
+            week_table(weeks, by_week, OUTCOME_COLUMNS, _cells),
             _table("disciplines", _("By discipline"), _("Discipline"), disciplines),
             _table(
                 "providers",
                 _("By provider"),
                 _("Provider"),
-                _named_rows(by_provider, provider_names(user, by_provider)),
+                named_rows(by_provider, provider_names(user, by_provider), _cells),
             ),
-            _table("series", _("By series"), _("Series"), series_rows),
+            _table(
+                "series",
+                _("By series"),
+                _("Series"),
+                named_rows(by_series, series_names(user, by_series), _cells, _("Not in a series")),
+            ),
             child_table,
             missed_table,
         ),
@@ -228,10 +230,7 @@ def attendance_report(user: User, filters: ReportFilters) -> Report:
             y_title=_("Bookings"),
         ),
         notes=(
-            _(
-                "Each appointment number is counted once: a legacy appointment back-filled into a "
-                "session is counted as its participant, one not yet back-filled as itself."
-            ),
+            COUNTED_ONCE,
             _(
                 "Attended: a child marked attended, or a legacy appointment completed. Late "
                 "cancellation: a family's cancellation inside the clinic's late-cancellation window. "
@@ -244,15 +243,6 @@ def attendance_report(user: User, filters: ReportFilters) -> Report:
             ),
             _("Missed: no-shows and late cancellations."),
             _("Bookings not yet decided (booked, confirmed, arrived) are not counted."),
-            _("Weeks start on Sunday."),
+            WEEKS_NOTE,
         ),
-    )
-
-
-def _week_table(by_week: dict[datetime.date, Counter[str]], weeks: list[datetime.date]) -> Table:
-    return Table(
-        key="weeks",
-        title=_("By week"),
-        columns=(Column("week", _("Week starting"), Kind.DATE), *OUTCOME_COLUMNS),
-        rows=[{"week": week, **_cells(by_week.get(week, Counter()))} for week in weeks],
     )

@@ -11,7 +11,6 @@ in SQL give the same day.
 
 import datetime
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -33,11 +32,16 @@ class SundayWeek(models.Func):
     output_field = models.DateField()
 
 
+def one_decimal(value: Decimal) -> Decimal:
+    """``value`` rounded to one decimal, half up: how the reports show percentages and hours."""
+    return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
 def rate(part: int, whole: int) -> Decimal | None:
     """``part`` of ``whole`` in percent, one decimal (half up); None when ``whole`` is 0."""
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    return one_decimal(Decimal(part) * 100 / Decimal(whole))
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,3 @@ class Report:
     tables: tuple[Table, ...]
     chart: Chart | None = None
     notes: tuple[StrOrPromise, ...] = field(default=())
-
-
-ReportBuilder = Callable[..., Report]

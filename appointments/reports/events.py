@@ -45,6 +45,12 @@ COUNTED_OUTCOMES = (
 RATE_OUTCOMES = (Outcome.ATTENDED, Outcome.NO_SHOW, Outcome.LATE_CANCELLATION)
 MISSED_OUTCOMES = (Outcome.NO_SHOW, Outcome.LATE_CANCELLATION)
 
+# How the reports counting these events say so, in their notes.
+COUNTED_ONCE = _(
+    "Each appointment number is counted once: a legacy appointment back-filled into a "
+    "session is counted as its participant, one not yet back-filled as itself."
+)
+
 PARTICIPANT_OUTCOME = Case(
     When(status=ParticipantStatus.ATTENDED, then=Value(Outcome.ATTENDED.value)),
     When(status=ParticipantStatus.NO_SHOW, then=Value(Outcome.NO_SHOW.value)),

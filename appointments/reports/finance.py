@@ -20,7 +20,7 @@ and one for the clinics named: six, whatever the number of rows. The two lists s
 ``LIST_LIMIT`` rows; their totals come from the counts.
 """
 
-from collections.abc import Iterable
+from collections import Counter
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -30,8 +30,16 @@ from django_stubs_ext import StrOrPromise
 
 from appointments.models import ParticipantStatus, SessionParticipant
 from appointments.reports.base import Chart, Column, Dataset, Kind, Report, ReportFilters, Table, rate
-from appointments.reports.events import Outcome, appointment_events, participant_events
-from core.models import Clinic, User
+from appointments.reports.events import COUNTED_ONCE, Outcome, appointment_events, participant_events
+from appointments.reports.grouping import (
+    by_name,
+    child_cells,
+    child_columns,
+    clinic_names,
+    limited_title,
+    summed,
+)
+from core.models import User
 
 ParticipantEvents = QuerySet[SessionParticipant]
 # The longest list shown; the totals above it count every row.
@@ -61,17 +69,15 @@ def _clearance_rows(events: "QuerySet[Any]", slot: str) -> list[dict[str, Any]]:
     )
 
 
-def _clearance_by_clinic(user: User, filters: ReportFilters) -> dict[int, dict[str, int]]:
+def _clearance_by_clinic(user: User, filters: ReportFilters) -> dict[int, Counter[str]]:
     """Cleared and not cleared bookings per clinic id: participants and legacy appointments added up."""
-    totals: dict[int, dict[str, int]] = {}
-    for row in [
-        *_clearance_rows(participant_events(user, filters), "session__"),
-        *_clearance_rows(appointment_events(user, filters), ""),
-    ]:
-        counts = totals.setdefault(row["by_clinic"], {"cleared": 0, "not_cleared": 0})
-        counts["cleared"] += row["cleared"]
-        counts["not_cleared"] += row["not_cleared"]
-    return totals
+    return summed(
+        (row["by_clinic"], Counter({state: row[state] for state in CLEARANCE_COUNTS}))
+        for row in [
+            *_clearance_rows(participant_events(user, filters), "session__"),
+            *_clearance_rows(appointment_events(user, filters), ""),
+        ]
+    )
 
 
 def _clearance_cells(cleared: int, not_cleared: int) -> dict[str, object]:
@@ -79,20 +85,18 @@ def _clearance_cells(cleared: int, not_cleared: int) -> dict[str, object]:
     return {"cleared": cleared, "not_cleared": not_cleared, "total": total, "share": rate(cleared, total)}
 
 
-def _clearance_table(user: User, by_clinic: dict[int, dict[str, int]]) -> Table:
-    clinics = {clinic.pk: str(clinic) for clinic in Clinic.objects.for_user(user).filter(pk__in=by_clinic)}
-    named = sorted(by_clinic.items(), key=lambda item: clinics[item[0]].casefold())
-    rows = [{"clinic": clinics[pk], **_clearance_cells(**counts)} for pk, counts in named]
+def _clearance_total(by_clinic: dict[int, Counter[str]]) -> dict[str, int]:
+    """Cleared and not cleared bookings of every clinic added up."""
+    return {state: sum(counts[state] for counts in by_clinic.values()) for state in CLEARANCE_COUNTS}
+
+
+def _clearance_table(user: User, by_clinic: dict[int, Counter[str]]) -> Table:
+    clinics = clinic_names(user, by_clinic)
+    rows = [
+        {"clinic": clinics[pk], **_clearance_cells(**by_clinic[pk])} for pk in by_name(by_clinic, clinics)
+    ]
     if rows:
-        rows.append(
-            {
-                "clinic": _("All clinics"),
-                **_clearance_cells(
-                    sum(counts["cleared"] for counts in by_clinic.values()),
-                    sum(counts["not_cleared"] for counts in by_clinic.values()),
-                ),
-            }
-        )
+        rows.append({"clinic": _("All clinics"), **_clearance_cells(**_clearance_total(by_clinic))})
     return Table(
         key="clearance",
         title=_("Bookings by finance clearance"),
@@ -117,10 +121,15 @@ def _billing_counts(participants: ParticipantEvents) -> dict[str, int]:
     return participants.aggregate(**counts)
 
 
+def _billed(counts: dict[str, int], outcome: Outcome) -> tuple[int, int]:
+    """The billable and the waived items of ``outcome`` among ``_billing_counts``."""
+    return counts[f"{outcome.value}_billable"], counts[f"{outcome.value}_waived"]
+
+
 def _billing_summary(counts: dict[str, int]) -> Table:
     rows = []
     for outcome in BILLED_OUTCOMES:
-        billable, waived = counts[f"{outcome.value}_billable"], counts[f"{outcome.value}_waived"]
+        billable, waived = _billed(counts, outcome)
         rows.append(
             {"outcome": outcome.label, "billable": billable, "waived": waived, "total": billable + waived}
         )
@@ -137,30 +146,12 @@ def _billing_summary(counts: dict[str, int]) -> Table:
     )
 
 
-def _limited_title(title: StrOrPromise, shown: int, total: int, newest: bool) -> StrOrPromise:
-    """The list's title, saying which rows it shows when it stops short of the total."""
-    if total <= shown:
-        return title
-    if newest:
-        return _("%(title)s: the newest %(shown)d of %(total)d") % {
-            "title": title,
-            "shown": shown,
-            "total": total,
-        }
-    return _("%(title)s: the oldest %(shown)d of %(total)d") % {
-        "title": title,
-        "shown": shown,
-        "total": total,
-    }
-
-
 def _waiver(participant: SessionParticipant) -> tuple[StrOrPromise, str]:
     """Who waived the charge (or "Not waived") and why."""
-    waived_by = participant.billing_waived_by
     if participant.billing_waived_at is None:
         return _("Not waived"), ""
-    name = (waived_by.get_full_name() or waived_by.get_username()) if waived_by is not None else ""
-    return name, participant.billing_waived_reason
+    waived_by = participant.billing_waived_by
+    return (str(waived_by) if waived_by is not None else ""), participant.billing_waived_reason
 
 
 def _participant_cells(participant: SessionParticipant) -> dict[str, object]:
@@ -169,8 +160,7 @@ def _participant_cells(participant: SessionParticipant) -> dict[str, object]:
     return {
         "day": session.scheduled_date,
         "time": session.scheduled_time.strftime("%H:%M"),
-        "child": participant.patient.full_name,
-        "mrn": participant.patient.mrn,
+        **child_cells(participant.patient),
         "number": participant.appointment_number,
         "clinic": str(session.clinic),
         "provider": str(session.provider),
@@ -181,8 +171,7 @@ def _participant_cells(participant: SessionParticipant) -> dict[str, object]:
 SLOT_COLUMNS = (
     Column("day", _("Date"), Kind.DATE),
     Column("time", _("Time")),
-    Column("child", _("Child")),
-    Column("mrn", _("MRN")),
+    *child_columns(),
     Column("number", _("Appointment number")),
     Column("clinic", _("Clinic")),
     Column("provider", _("Provider")),
@@ -215,7 +204,7 @@ def _billing_items(participants: ParticipantEvents, total: int) -> Table:
         )
     return Table(
         key="billing_items",
-        title=_limited_title(_("Billable items"), len(rows), total, newest=True),
+        title=limited_title(_("Billable items"), len(rows), total, newest=True),
         columns=(
             *SLOT_COLUMNS,
             Column("outcome", _("Outcome")),
@@ -236,23 +225,24 @@ def _review_items(participants: ParticipantEvents, total: int) -> Table:
     rows = [{**_participant_cells(item), "session": item.session.service_type} for item in items]
     return Table(
         key="to_review",
-        title=_limited_title(_("Auto-closed sessions to review"), len(rows), total, newest=False),
+        title=limited_title(_("Auto-closed sessions to review"), len(rows), total, newest=False),
         columns=(*SLOT_COLUMNS[:2], Column("session", _("Session")), *SLOT_COLUMNS[2:]),
         rows=rows,
         empty_message=_("No auto-closed session waits for review in this range."),
     )
 
 
-def _chart(by_clinic: Iterable[dict[str, int]], counts: dict[str, int]) -> Chart:
-    clearance = list(by_clinic)
-    no_show, late = Outcome.NO_SHOW.value, Outcome.LATE_CANCELLATION.value
+def _chart(by_clinic: dict[int, Counter[str]], counts: dict[str, int]) -> Chart:
+    clearance = _clearance_total(by_clinic)
+    no_shows_billable, no_shows_waived = _billed(counts, Outcome.NO_SHOW)
+    late_billable, late_waived = _billed(counts, Outcome.LATE_CANCELLATION)
     bars: list[tuple[StrOrPromise, int]] = [
-        (_("Finance cleared"), sum(row["cleared"] for row in clearance)),
-        (_("Not cleared"), sum(row["not_cleared"] for row in clearance)),
-        (_("No-shows, billable"), counts[f"{no_show}_billable"]),
-        (_("No-shows, waived"), counts[f"{no_show}_waived"]),
-        (_("Late cancellations, billable"), counts[f"{late}_billable"]),
-        (_("Late cancellations, waived"), counts[f"{late}_waived"]),
+        (_("Finance cleared"), clearance["cleared"]),
+        (_("Not cleared"), clearance["not_cleared"]),
+        (_("No-shows, billable"), no_shows_billable),
+        (_("No-shows, waived"), no_shows_waived),
+        (_("Late cancellations, billable"), late_billable),
+        (_("Late cancellations, waived"), late_waived),
         (_("No-shows to review"), counts["to_review"]),
     ]
     return Chart(
@@ -267,9 +257,7 @@ def finance_report(user: User, filters: ReportFilters) -> Report:
     participants = participant_events(user, filters)
     by_clinic = _clearance_by_clinic(user, filters)
     counts = _billing_counts(participants)
-    billed_total = sum(
-        counts[f"{outcome.value}_{state}"] for outcome in BILLED_OUTCOMES for state in ("billable", "waived")
-    )
+    billed_total = sum(sum(_billed(counts, outcome)) for outcome in BILLED_OUTCOMES)
     return Report(
         key="finance",
         title=_("Finance"),
@@ -283,12 +271,9 @@ def finance_report(user: User, filters: ReportFilters) -> Report:
             _billing_items(participants, billed_total),
             _review_items(participants, counts["to_review"]),
         ),
-        chart=_chart(by_clinic.values(), counts),
+        chart=_chart(by_clinic, counts),
         notes=(
-            _(
-                "Each appointment number is counted once: a legacy appointment back-filled into a "
-                "session is counted as its participant, one not yet back-filled as itself."
-            ),
+            COUNTED_ONCE,
             _(
                 "Clearance counts the bookings of clinics that require finance clearance at check-in: "
                 "booked, confirmed, arrived, attended and no-shows. Cancellations and children turned "

@@ -1,4 +1,4 @@
-"""What the utilisation, attendance and throughput reports share: weeks, names and row sums.
+"""What the reports share: weeks, names, the child's cells, row sums and shortened lists' titles.
 
 The reports aggregate in SQL by ids; the names of what the ids point at are read here in
 one query per kind, in the active language, so a report's query count stays fixed.
@@ -6,19 +6,23 @@ one query per kind, in the active language, so a report's query count stays fixe
 
 import datetime
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from appointments.models import SessionSeries
-from appointments.reports.base import ReportFilters, week_start
-from core.models import Patient, Provider, User
+from appointments.reports.base import Column, Kind, ReportFilters, Table, week_start
+from core.models import Clinic, Patient, Provider, User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 Key = TypeVar("Key")
 
 ONE_WEEK = datetime.timedelta(days=7)
+WEEK_COLUMN = Column("week", _("Week starting"), Kind.DATE)
+WEEKS_NOTE = _("Weeks start on Sunday.")
 # What ``Patient.full_name`` (either language) and the MRN read.
 PATIENT_NAME_FIELDS = ("first_name_en", "last_name_en", "first_name_ar", "last_name_ar", "mrn")
 
@@ -31,6 +35,21 @@ def weeks_of(filters: ReportFilters) -> list[datetime.date]:
         weeks.append(week)
         week += ONE_WEEK
     return weeks
+
+
+def week_table(
+    weeks: list[datetime.date],
+    by_week: Mapping[datetime.date, Counter[str]],
+    columns: tuple[Column, ...],
+    cells: Callable[[Counter[str]], dict[str, object]],
+) -> Table:
+    """The table of every week of the range, weeks with nothing included."""
+    return Table(
+        key="weeks",
+        title=_("By week"),
+        columns=(WEEK_COLUMN, *columns),
+        rows=[{"week": week, **cells(by_week.get(week, Counter()))} for week in weeks],
+    )
 
 
 def days_of(filters: ReportFilters) -> list[datetime.date]:
@@ -62,8 +81,50 @@ def series_names(user: User, ids: Iterable[int | None]) -> dict[int, str]:
     return _names(SessionSeries.objects.for_user(user), ids, str)
 
 
+def clinic_names(user: User, ids: Iterable[int | None]) -> dict[int, str]:
+    return _names(Clinic.objects.for_user(user), ids, str)
+
+
+def by_name(ids: Iterable[Key | None], names: Mapping[Key, str]) -> list[Key]:
+    """The ids, None left out, in the order of their names (case folded; equal names as given)."""
+    return sorted((key for key in ids if key is not None), key=lambda key: names[key].casefold())
+
+
+def named_rows(
+    counts: Mapping[Any, Counter[str]],
+    names: Mapping[Any, str],
+    cells: Callable[[Counter[str]], dict[str, object]],
+    unnamed: StrOrPromise = "",
+) -> list[dict[str, object]]:
+    """A row per id, its ``name`` and ``cells``, by name; the row of no id (``unnamed``) last."""
+    rows = [{"name": names[key], **cells(counts[key])} for key in by_name(counts, names)]
+    if None in counts:
+        rows.append({"name": unnamed, **cells(counts[None])})
+    return rows
+
+
 def patients(user: User, ids: Iterable[int | None]) -> dict[int, Patient]:
     """The patients by id, for their name in the active language (``full_name``) and MRN."""
     wanted = {pk for pk in ids if pk is not None}
     named = Patient.objects.for_user(user).only(*PATIENT_NAME_FIELDS).filter(pk__in=wanted)
     return {patient.pk: patient for patient in named}
+
+
+def child_columns(name_key: str = "child") -> tuple[Column, Column]:
+    """The columns of ``child_cells``."""
+    return (Column(name_key, _("Child")), Column("mrn", _("MRN")))
+
+
+def child_cells(patient: Patient, name_key: str = "child") -> dict[str, object]:
+    """The child's name in the active language and MRN."""
+    return {name_key: patient.full_name, "mrn": patient.mrn}
+
+
+def limited_title(title: StrOrPromise, shown: int, total: int, *, newest: bool) -> StrOrPromise:
+    """A list's title, saying which rows it shows when it stops short of the total."""
+    if total <= shown:
+        return title
+    values = {"title": title, "shown": shown, "total": total}
+    if newest:
+        return _("%(title)s: the newest %(shown)d of %(total)d") % values
+    return _("%(title)s: the oldest %(shown)d of %(total)d") % values

@@ -21,7 +21,7 @@ import datetime
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -29,13 +29,19 @@ from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_stubs_ext import StrOrPromise
 
 from appointments.notes.models import ClinicalNote
 from appointments.notes.registry import note_models
-from appointments.reports.base import ONE_DECIMAL, Chart, Column, Dataset, Kind, Report, ReportFilters, Table
+from appointments.reports.base import Chart, Column, Dataset, Kind, Report, ReportFilters, Table, one_decimal
 from appointments.reports.events import Outcome, appointment_events, participant_events
-from appointments.reports.grouping import patients, provider_names
+from appointments.reports.grouping import (
+    by_name,
+    child_cells,
+    child_columns,
+    limited_title,
+    patients,
+    provider_names,
+)
 from core import clock
 from core.models import Clinic, User
 from core.permissions import Capability, has_capability
@@ -206,7 +212,7 @@ def _legacy(user: User, filters: ReportFilters) -> Attendances:
 def _hours_overdue(ends_at: datetime.datetime, now: datetime.datetime) -> Decimal:
     """Hours since the note fell due, one decimal; in whole microseconds so no float rounds it."""
     overdue = (now - ends_at - NOTE_DUE_AFTER) // ONE_MICROSECOND
-    return (Decimal(overdue) / MICROSECONDS_PER_HOUR).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    return one_decimal(Decimal(overdue) / MICROSECONDS_PER_HOUR)
 
 
 def notes_queue_report(user: User, filters: ReportFilters) -> Report:
@@ -232,7 +238,7 @@ def notes_queue_report(user: User, filters: ReportFilters) -> Report:
     names = provider_names(user, [*per_clinician, *(row["by_provider"] for row in first)])
     children = patients(user, (row["patient_id"] for row in first))
 
-    clinicians = sorted(per_clinician, key=lambda pk: names[pk].casefold())
+    clinicians = by_name(per_clinician, names)
     summary_rows = [
         {
             "clinician": names[pk],
@@ -246,8 +252,7 @@ def notes_queue_report(user: User, filters: ReportFilters) -> Report:
     entry_rows = [
         {
             "day": row["day"],
-            "child": children[row["patient_id"]].full_name,
-            "mrn": children[row["patient_id"]].mrn,
+            **child_cells(children[row["patient_id"]]),
             "clinician": names[row["by_provider"]],
             "number": row["appointment_number"],
             "state": STATE_LABELS[row["state"]],
@@ -279,11 +284,10 @@ def notes_queue_report(user: User, filters: ReportFilters) -> Report:
             ),
             Table(
                 key="entries",
-                title=_entries_title(len(entry_rows), total),
+                title=limited_title(_("Overdue notes"), len(entry_rows), total, newest=False),
                 columns=(
                     Column("day", _("Date"), Kind.DATE),
-                    Column("child", _("Child")),
-                    Column("mrn", _("MRN")),
+                    *child_columns(),
                     Column("clinician", _("Clinician")),
                     Column("number", _("Appointment number")),
                     Column("state", _("State")),
@@ -327,9 +331,3 @@ def _without_notes() -> str:
     return ", ".join(
         str(specialty.label) for specialty in Clinic.Specialty if specialty.value not in registered
     )
-
-
-def _entries_title(shown: int, total: int) -> StrOrPromise:
-    if total <= shown:
-        return _("Overdue notes")
-    return _("Overdue notes: the oldest %(shown)d of %(total)d") % {"shown": shown, "total": total}

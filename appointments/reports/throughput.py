@@ -21,7 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from appointments.models import Appointment, ParticipantStatus, Session
 from appointments.reports.base import Chart, Column, Dataset, Kind, Report, ReportFilters, SundayWeek, Table
 from appointments.reports.events import appointment_events, participant_events
-from appointments.reports.grouping import provider_names, summed, weeks_of
+from appointments.reports.grouping import (
+    WEEK_COLUMN,
+    WEEKS_NOTE,
+    provider_names,
+    summed,
+    week_table,
+    weeks_of,
+)
 from core.models import User
 
 GROUP = Session.SessionType.GROUP
@@ -94,7 +101,10 @@ def _cells(counts: Counter[str]) -> dict[str, object]:
 def throughput_report(user: User, filters: ReportFilters) -> Report:
     by_provider_week = _throughput(user, filters, per_provider=True, per_week=True)
     by_provider = _throughput(user, filters, per_provider=True, per_week=False)
-    by_week = _throughput(user, filters, per_provider=False, per_week=True)
+    by_week = {
+        key[0]: counts
+        for key, counts in _throughput(user, filters, per_provider=False, per_week=True).items()
+    }
     names = provider_names(user, (key[0] for key in by_provider))
     weeks = weeks_of(filters)
 
@@ -102,7 +112,7 @@ def throughput_report(user: User, filters: ReportFilters) -> Report:
         provider_id, *week = item[0]
         return (names[provider_id].casefold(), *week)
 
-    week_counts = [by_week.get((week,), Counter()) for week in weeks]
+    week_counts = [by_week.get(week, Counter()) for week in weeks]
     return Report(
         key="throughput",
         title=_("Throughput"),
@@ -110,14 +120,7 @@ def throughput_report(user: User, filters: ReportFilters) -> Report:
             "Sessions held and children seen per provider, by week, with group and individual sessions apart."
         ),
         tables=(
-            Table(
-                key="weeks",
-                title=_("By week"),
-                columns=(Column("week", _("Week starting"), Kind.DATE), *COUNT_COLUMNS),
-                rows=[
-                    {"week": week, **_cells(counts)} for week, counts in zip(weeks, week_counts, strict=True)
-                ],
-            ),
+            week_table(weeks, by_week, COUNT_COLUMNS, _cells),
             Table(
                 key="providers",
                 title=_("By provider"),
@@ -133,7 +136,7 @@ def throughput_report(user: User, filters: ReportFilters) -> Report:
                 title=_("By provider and week"),
                 columns=(
                     Column("provider", _("Provider")),
-                    Column("week", _("Week starting"), Kind.DATE),
+                    WEEK_COLUMN,
                     *COUNT_COLUMNS,
                 ),
                 rows=[
@@ -163,6 +166,6 @@ def throughput_report(user: User, filters: ReportFilters) -> Report:
                 "The by-week and by-provider figures count each child once per row, so they may add "
                 "up to more than the range's total."
             ),
-            _("Weeks start on Sunday."),
+            WEEKS_NOTE,
         ),
     )

@@ -14,7 +14,7 @@ range), rooms, providers and series named.
 import datetime
 from collections import Counter
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, Sum
@@ -23,7 +23,6 @@ from django_stubs_ext import StrOrPromise
 
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.reports.base import (
-    ONE_DECIMAL,
     Chart,
     Column,
     Dataset,
@@ -32,10 +31,20 @@ from appointments.reports.base import (
     ReportFilters,
     SundayWeek,
     Table,
+    one_decimal,
     rate,
 )
 from appointments.reports.events import appointment_events, participant_events, slot_filters
-from appointments.reports.grouping import days_of, provider_names, series_names, summed, weeks_of
+from appointments.reports.grouping import (
+    WEEKS_NOTE,
+    days_of,
+    named_rows,
+    provider_names,
+    series_names,
+    summed,
+    week_table,
+    weeks_of,
+)
 from core.models import Clinic, ClinicHoliday, OpeningHoursOverride, Room, User
 from core.opening_hours import day_hours
 
@@ -108,7 +117,7 @@ def _seats(counts: Counter[str]) -> dict[str, object]:
 
 
 def _hours(minutes: int) -> Decimal:
-    return (Decimal(minutes) / 60).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    return one_decimal(Decimal(minutes) / 60)
 
 
 def _clinic_condition(filters: ReportFilters, prefix: str = "") -> Q:
@@ -159,15 +168,6 @@ def _minutes_open(clinic: Clinic, days: list[datetime.date]) -> int | None:
     return minutes
 
 
-def _week_table(by_week: dict[datetime.date, Counter[str]], weeks: list[datetime.date]) -> Table:
-    return Table(
-        key="weeks",
-        title=_("By week"),
-        columns=(Column("week", _("Week starting"), Kind.DATE), *SEAT_COLUMNS),
-        rows=[{"week": week, **_seats(by_week.get(week, Counter()))} for week in weeks],
-    )
-
-
 def _named_table(
     key: str,
     title: StrOrPromise,
@@ -177,21 +177,13 @@ def _named_table(
     unnamed: StrOrPromise = "",
 ) -> Table:
     """One row per id, sorted by name; the row of no id (``unnamed``) last."""
-    named = sorted(((names[pk], row) for pk, row in counts.items() if pk is not None), key=_casefolded)
-    rows = [{"name": name, **_seats(row)} for name, row in named]
-    if None in counts:
-        rows.append({"name": unnamed, **_seats(counts[None])})
     return Table(
         key=key,
         title=title,
         columns=(Column("name", label), *SEAT_COLUMNS),
-        rows=rows,
+        rows=named_rows(counts, names, _seats, unnamed),
         empty_message=_("No sessions in this range."),
     )
-
-
-def _casefolded(item: tuple[str, object]) -> str:
-    return item[0].casefold()
 
 
 def _room_rows(rooms: list[Room], clinics: dict[int, Clinic]) -> list[tuple[Room, str, str]]:
@@ -276,7 +268,7 @@ def utilisation_report(user: User, filters: ReportFilters) -> Report:
             "used against hours open."
         ),
         tables=(
-            _week_table(by_week, weeks),
+            week_table(weeks, by_week, SEAT_COLUMNS, _seats),
             _named_table("clinics", _("Seats by clinic"), _("Clinic"), by_clinic, clinic_names),
             _room_seats_table(by_room, rooms),
             _named_table(
@@ -321,6 +313,6 @@ def utilisation_report(user: User, filters: ReportFilters) -> Report:
                 "in the room. Hours open: the clinic's opening hours on each date of the range, "
                 "with its dated overrides and holidays; shown only for clinics with opening hours set."
             ),
-            _("Weeks start on Sunday."),
+            WEEKS_NOTE,
         ),
     )
