@@ -11,9 +11,9 @@ import pytest
 
 from aba.progress import aba_progress
 from aba.tests.factories import ABASessionFactory, ABASkillTargetFactory
-from appointments.notes.services import NoteService
+from appointments.tests.progress_helpers import clinician, lines_of, written_note
 from core.models import Clinic
-from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory
+from core.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ MARCH_10 = datetime.date(2026, 3, 10)
 
 @pytest.fixture
 def therapist(tenant):
-    return ProviderFactory(clinic=ClinicFactory(tenant=tenant, specialty=Clinic.Specialty.ABA))
+    return clinician(tenant, Clinic.Specialty.ABA)
 
 
 @pytest.fixture
@@ -34,20 +34,11 @@ def child(tenant):
 
 def note(patient, provider, day, targets, *, sign=True):
     """A note on ``day`` with ``targets`` ((name, trials, correct), ...), signed unless told."""
-    aba = ABASessionFactory(patient=patient, provider=provider, session_date=day)
-    for name, trials, correct in targets:
-        ABASkillTargetFactory(note=aba, target=name, trials=trials, correct=correct)
-    if sign:
-        NoteService.sign_note(aba, user=provider.user)
-    return aba
-
-
-def lines_of(charts):
-    return {
-        str(line.label): [(point.day, point.value, str(point.detail)) for point in line.points]
-        for chart in charts
-        for line in chart.lines
-    }
+    rows = [
+        (ABASkillTargetFactory, {"target": name, "trials": trials, "correct": correct})
+        for name, trials, correct in targets
+    ]
+    return written_note(ABASessionFactory, patient, provider, day, rows=rows, sign=sign)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import datetime
 
 import pytest
 
-from appointments.notes.services import NoteService
+from appointments.tests.progress_helpers import clinician, lines_of, written_note
 from core.models import Clinic
-from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory
+from core.tests.factories import PatientFactory
 from ot.progress import ot_progress
 from ot.tests.factories import OTSessionFactory, OTTargetSkillFactory
 
@@ -21,7 +21,7 @@ MARCH_10 = datetime.date(2026, 3, 10)
 
 @pytest.fixture
 def therapist(tenant):
-    return ProviderFactory(clinic=ClinicFactory(tenant=tenant, specialty=Clinic.Specialty.OT))
+    return clinician(tenant, Clinic.Specialty.OT)
 
 
 @pytest.fixture
@@ -30,20 +30,8 @@ def child(tenant):
 
 
 def note(patient, provider, day, skills, *, sign=True):
-    ot = OTSessionFactory(patient=patient, provider=provider, session_date=day)
-    for name, rating in skills:
-        OTTargetSkillFactory(note=ot, skill=name, rating=rating)
-    if sign:
-        NoteService.sign_note(ot, user=provider.user)
-    return ot
-
-
-def lines_of(charts):
-    return {
-        str(line.label): [(point.day, point.value, str(point.detail)) for point in line.points]
-        for chart in charts
-        for line in chart.lines
-    }
+    rows = [(OTTargetSkillFactory, {"skill": name, "rating": rating}) for name, rating in skills]
+    return written_note(OTSessionFactory, patient, provider, day, rows=rows, sign=sign)
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import datetime
 import pytest
 from django.utils import translation
 
-from appointments.notes.services import NoteService
+from appointments.tests.progress_helpers import clinician, written_note
 from core.models import Clinic
-from core.tests.factories import ClinicFactory, PatientFactory, ProviderFactory
+from core.tests.factories import PatientFactory
 from psychology.models import PsychologySession
 from psychology.progress import psychology_progress
 from psychology.tests.factories import PsychologySessionFactory
@@ -25,7 +25,7 @@ MARCH_16 = datetime.date(2026, 3, 16)
 
 @pytest.fixture
 def psychologist(tenant):
-    return ProviderFactory(clinic=ClinicFactory(tenant=tenant, specialty=Clinic.Specialty.PSYCHOLOGY))
+    return clinician(tenant, Clinic.Specialty.PSYCHOLOGY)
 
 
 @pytest.fixture
@@ -35,12 +35,9 @@ def child(tenant):
 
 def note(patient, provider, day, risk, *, sign=True):
     plan = "Call the crisis line" if risk in PsychologySession.RISKS_NEEDING_SAFETY_PLAN else ""
-    session = PsychologySessionFactory(
-        patient=patient, provider=provider, session_date=day, risk_assessment=risk, safety_plan=plan
+    return written_note(
+        PsychologySessionFactory, patient, provider, day, sign=sign, risk_assessment=risk, safety_plan=plan
     )
-    if sign:
-        NoteService.sign_note(session, user=provider.user)
-    return session
 
 
 def points_of(charts):

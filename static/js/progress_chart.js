@@ -3,9 +3,9 @@
  *
  * Each entry: canvas (its id), kind ("percent" 0-100, "rating" 0-10, "risk" a step line over the
  * levels named by "steps"), label (the target), max, and points {x (day first), y, value, detail}.
- * The tooltip gives the value and its detail (an ABA target's trials, the risk's level). Numbers use
- * Latin digits in both languages (locale "en"); in Arabic the legend and tooltips run right to left
- * and the x axis starts on the right. The tables under the charts hold the same figures.
+ * The tooltip gives the value and its detail (an ABA target's trials, the risk's level). The options
+ * every chart shares (Latin digits, right to left in Arabic) come from chart_defaults.js. The tables
+ * under the charts hold the same figures.
  */
 (function () {
   "use strict";
@@ -47,15 +47,11 @@
           }
         ]
       },
-      options: {
-        locale: "en",
+      options: ChartDefaults.options(rtl, {
         maintainAspectRatio: false,
-        animation: false,
         plugins: {
-          legend: { display: false, rtl: rtl, textDirection: rtl ? "rtl" : "ltr" },
+          legend: { display: false },
           tooltip: {
-            rtl: rtl,
-            textDirection: rtl ? "rtl" : "ltr",
             callbacks: {
               label: function (context) {
                 var point = entry.points[context.dataIndex];
@@ -69,15 +65,14 @@
         },
         scales: {
           // offset: half a step of room at each end, so the first and last days show whole.
-          x: { reverse: rtl, offset: true },
+          x: { offset: true },
           y: {
             min: 0,
             max: entry.max,
-            position: rtl ? "right" : "left",
             ticks: { stepSize: entry.kind === "percent" ? 20 : entry.kind === "rating" ? 2 : 1, callback: tick(entry) }
           }
         }
-      }
+      })
     });
     canvas.dataset.chartReady = "true";
     canvas.progressChart = chart;

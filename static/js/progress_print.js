@@ -35,8 +35,7 @@
           };
         }),
       },
-      options: {
-        animation: false,
+      options: ChartDefaults.options(rtl, {
         responsive: true,
         maintainAspectRatio: true,
         aspectRatio: 2.6,
@@ -44,23 +43,20 @@
         devicePixelRatio: Math.max(window.devicePixelRatio || 1, 2),
         locale: locale,
         plugins: {
-          legend: { position: "bottom", rtl: rtl, textDirection: rtl ? "rtl" : "ltr" },
-          tooltip: { rtl: rtl, textDirection: rtl ? "rtl" : "ltr" },
+          legend: { position: "bottom" },
         },
         scales: {
-          // Time runs right to left on an Arabic page; the first and last days inset from the edges,
-          // so their labels are not cut.
-          x: { reverse: rtl, offset: true },
+          // The first and last days inset from the edges, so their labels are not cut.
+          x: { offset: true },
           y: {
             min: 0,
             max: data.max === null ? undefined : data.max,
-            position: rtl ? "right" : "left",
             ticks: {
               callback: function (value) { return percent ? value + "%" : value; },
             },
           },
         },
-      },
+      }),
     }));
   });
 

@@ -2,8 +2,8 @@
  *
  * The data (appointments/reports/views.py chart_data): kind "bar" or "line", labels (texts, dates
  * already day first), datasets {label, values}, stacked, percent (y from 0 to 100), yTitle, rtl.
- * Numbers use Latin digits in both languages (locale "en"); in Arabic the legend and tooltips run
- * right to left and the x axis starts on the right. The tables below the chart hold its figures.
+ * The options every chart shares (Latin digits, right to left in Arabic) come from chart_defaults.js.
+ * The tables below the chart hold its figures.
  */
 (function () {
   "use strict";
@@ -35,15 +35,10 @@
           };
         })
       },
-      options: {
-        locale: "en",
+      options: ChartDefaults.options(data.rtl, {
         maintainAspectRatio: false,
-        animation: false,
         plugins: {
-          legend: { rtl: data.rtl, textDirection: data.rtl ? "rtl" : "ltr" },
           tooltip: {
-            rtl: data.rtl,
-            textDirection: data.rtl ? "rtl" : "ltr",
             callbacks: {
               label: function (context) {
                 var value = context.parsed.y === null ? "-" : context.formattedValue + suffix;
@@ -53,13 +48,12 @@
           }
         },
         scales: {
-          x: { reverse: data.rtl, stacked: data.stacked },
+          x: { stacked: data.stacked },
           y: {
             stacked: data.stacked,
             beginAtZero: true,
             min: data.percent ? 0 : undefined,
             max: data.percent ? 100 : undefined,
-            position: data.rtl ? "right" : "left",
             title: { display: Boolean(data.yTitle), text: data.yTitle },
             ticks: {
               precision: data.percent ? undefined : 0,
@@ -69,7 +63,7 @@
             }
           }
         }
-      }
+      })
     });
     canvas.dataset.chartReady = "true";
     canvas.reportChart = chart;
