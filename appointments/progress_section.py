@@ -18,7 +18,6 @@ from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from appointments.notes.progress import ProgressChart, ProgressLine
-from appointments.notes.registry import note_kinds
 from appointments.progress_selectors import (
     AttendanceMark,
     ChildProgress,
@@ -26,9 +25,8 @@ from appointments.progress_selectors import (
     default_progress_range,
 )
 from appointments.reports.events import Outcome
-from core.form_fields import CalendarDateField
+from core.form_fields import day_first_field
 from core.models import Clinic, Patient, User
-from core.permissions import can_read_notes
 
 # The y axis of each kind of chart (a risk chart's top is its last step).
 AXIS_MAX = {"percent": 100, "rating": 10}
@@ -52,51 +50,48 @@ OUTCOME_STYLES = {
 }
 
 
-def _day_first_field(label: StrOrPromise) -> CalendarDateField:
-    """Typed and shown day first, as text: a browser's own date box follows the browser's language."""
-    widget = forms.DateInput(
-        format="%d/%m/%Y",
-        attrs={
-            "placeholder": _("dd/mm/yyyy"),
-            "inputmode": "numeric",
-            "dir": "ltr",
-            "autocomplete": "off",
-            "class": "form-control form-control-sm progress-date",
-        },
-    )
-    return CalendarDateField(label=label, required=False, widget=widget)
+class ProgressPeriodForm(forms.Form):
+    """A progress period: ``from`` and ``to``, day first; blank means the default range (the last
+    six months), and an end before the start is the form's error."""
 
+    # The date boxes' classes: none where crispy forms renders the fields (it adds its own).
+    date_css = ""
 
-class ProgressRangeForm(forms.Form):
-    """The section's period: ``from`` and ``to``; blank, wrong or reversed dates give the default."""
-
-    def __init__(self, data: QueryDict | None, *, today: datetime.date) -> None:
-        super().__init__(data)
+    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.default_range = default_progress_range(today)
-        self.fields["from"] = _day_first_field(_("From"))
-        self.fields["to"] = _day_first_field(_("To"))
-        if not self.is_bound:
-            self.initial = dict(zip(("from", "to"), self.default_range, strict=True))
+        start, end = self.default_range
+        self.fields["from"] = day_first_field(_("From"), css_class=self.date_css, initial=start)
+        self.fields["to"] = day_first_field(_("To"), css_class=self.date_css, initial=end)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start = cleaned.get("from") or self.default_range[0]
-        end = cleaned.get("to") or self.default_range[1]
+        start, end = self.chosen_period(cleaned)
         if end < start:
             self.add_error("to", _("The end date is before the start date."))
         return cleaned
 
+    def chosen_period(self, cleaned: dict[str, Any]) -> tuple[datetime.date, datetime.date]:
+        default_start, default_end = self.default_range
+        return cleaned.get("from") or default_start, cleaned.get("to") or default_end
+
+
+class ProgressRangeForm(ProgressPeriodForm):
+    """The section's period; wrong or reversed dates show their errors and the default period."""
+
+    date_css = "form-control form-control-sm progress-date"
+
     def period(self) -> tuple[datetime.date, datetime.date]:
         if not self.is_bound or not self.is_valid():
             return self.default_range
-        start, end = self.cleaned_data.get("from"), self.cleaned_data.get("to")
-        return start or self.default_range[0], end or self.default_range[1]
+        return self.chosen_period(self.cleaned_data)
 
 
-def _point_label(chart: ProgressChart, value: object) -> str:
-    if chart.kind == "percent":
+def value_label(kind: str, value: object) -> str:
+    """A percent correct as "80.0%", a rating as "7/10"; empty for another kind (a risk step)."""
+    if kind == "percent":
         return f"{value}%"
-    if chart.kind == "rating":
+    if kind == "rating":
         return f"{value}/{AXIS_MAX['rating']}"
     return ""
 
@@ -112,7 +107,7 @@ def _line_data(chart: ProgressChart, line: ProgressLine, canvas: str) -> dict[st
             {
                 "x": point.day.strftime("%d/%m/%Y"),
                 "y": None if point.value is None else float(point.value),
-                "value": "" if point.value is None else _point_label(chart, point.value),
+                "value": "" if point.value is None else value_label(chart.kind, point.value),
                 "detail": str(point.detail),
             }
             for point in line.points
@@ -148,7 +143,7 @@ def _latest_value(chart: ProgressChart, line: ProgressLine) -> str:
     latest = line.latest
     if latest is None or latest.value is None:
         return "—"
-    return _point_label(chart, latest.value) or str(latest.detail)
+    return value_label(chart.kind, latest.value) or str(latest.detail)
 
 
 def strip(attendance: list[AttendanceMark]) -> list[dict[str, Any]]:
@@ -188,6 +183,4 @@ def progress_section(user: User, patient: Patient, params: QueryDict, today: dat
         "progress_legend": legend(progress),
         "progress_charts": sections,
         "progress_chart_data": chart_data,
-        # Whether "no chart" means no signed notes, rather than no discipline the user may read.
-        "progress_reads_notes": any(can_read_notes(user, specialty) for specialty in note_kinds()),
     }

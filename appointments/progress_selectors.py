@@ -4,7 +4,7 @@ The patient chart and the printable progress report both read ``child_progress``
 come from each discipline's ``NoteKind.progress`` (one query per discipline), only for the
 disciplines whose notes the user may read; a ``clinicians_only`` chart (psychology's risk
 level) only for that discipline's clinicians, and never on a printed report
-(``include_risk=False``). The attendance strip is scheduling data: whoever may open the
+(``printed_progress``). The attendance strip is scheduling data: whoever may open the
 patient sees it. It counts events as the reports do (``appointments.reports.events``).
 """
 
@@ -48,6 +48,8 @@ class ChildProgress:
     attendance: list[AttendanceMark]
     attendance_counts: dict[str, int]
     attendance_rate: Decimal | None
+    # Whether the user reads some discipline's notes: "no chart" then means no signed notes.
+    reads_notes: bool
 
 
 def default_progress_range(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -117,4 +119,12 @@ def child_progress(
         attendance=attendance,
         attendance_counts=counts,
         attendance_rate=rate(counts[Outcome.ATTENDED], sum(counts[outcome] for outcome in RATE_OUTCOMES)),
+        reads_notes=any(can_read_notes(user, specialty) for specialty in note_kinds()),
     )
+
+
+def printed_progress(
+    user: User, patient: Patient, date_from: datetime.date, date_to: datetime.date
+) -> ChildProgress:
+    """The progress a printed report shows: for a family or a school, so never the risk level."""
+    return child_progress(user, patient, date_from, date_to, include_risk=False)

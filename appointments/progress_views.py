@@ -1,7 +1,7 @@
 """A child's printable progress report: the form choosing its audience, period and language, and the report.
 
 The report is for a family or a school, so it never shows the psychology risk level
-(``child_progress(..., include_risk=False)``), whoever prints it. Which disciplines' targets
+(``printed_progress``), whoever prints it. Which disciplines' targets
 it shows follows the patient chart's rule (``child_progress``: the notes the user may read);
 everyone who may open the chart may print the attendance summary.
 
@@ -28,20 +28,12 @@ from django.views.decorators.http import require_GET
 from django_stubs_ext import StrOrPromise
 
 from appointments.notes.progress import ProgressChart, ProgressLine
-from appointments.progress_selectors import child_progress, default_progress_range
+from appointments.progress_section import AXIS_MAX, ProgressPeriodForm, value_label
+from appointments.progress_selectors import printed_progress
 from appointments.reports.events import COUNTED_OUTCOMES
 from core import clock
-from core.form_fields import CalendarDateField
 from core.models import Clinic, Patient, User
 from core.permissions import CLINICIAN_ROLES, Capability, StaffRequest, access_patient, require_capability
-
-# Typed and shown day first, as text: a browser's own date box follows the browser's language.
-DAY_FIRST = forms.DateInput(
-    format="%d/%m/%Y",
-    attrs={"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "dir": "ltr", "autocomplete": "off"},
-)
-# The y axis of each kind of chart: percent correct, or a rating out of ten.
-AXIS_MAX = {"percent": 100, "rating": 10}
 
 
 class Audience(models.TextChoices):
@@ -57,7 +49,7 @@ class PrintChoice:
     date_to: datetime.date
 
 
-class ProgressPrintForm(forms.Form):
+class ProgressPrintForm(ProgressPeriodForm):
     """The report's period (``from`` and ``to``, day first; the chart's default range when blank),
     its audience (required) and its language (the page's by default)."""
 
@@ -69,13 +61,7 @@ class ProgressPrintForm(forms.Form):
     )
 
     def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.default_range = default_progress_range(today)
-        start, end = self.default_range
-        self.fields["from"] = CalendarDateField(
-            label=_("From"), required=False, widget=DAY_FIRST, initial=start
-        )
-        self.fields["to"] = CalendarDateField(label=_("To"), required=False, widget=DAY_FIRST, initial=end)
+        super().__init__(*args, today=today, **kwargs)
         self.fields["language"] = forms.ChoiceField(
             label=_("Language of the report"),
             # Each language by its own name, as the language switcher shows it.
@@ -87,20 +73,9 @@ class ProgressPrintForm(forms.Form):
         )
         self.order_fields(["from", "to", "audience", "language"])
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = self.period(cleaned)
-        if end < start:
-            self.add_error("to", _("The end date is before the start date."))
-        return cleaned
-
-    def period(self, cleaned: dict[str, Any]) -> tuple[datetime.date, datetime.date]:
-        default_start, default_end = self.default_range
-        return cleaned.get("from") or default_start, cleaned.get("to") or default_end
-
     def choice(self) -> PrintChoice:
         """What was chosen; only once the form is valid."""
-        start, end = self.period(self.cleaned_data)
+        start, end = self.chosen_period(self.cleaned_data)
         return PrintChoice(Audience(self.cleaned_data["audience"]), self.cleaned_data["language"], start, end)
 
 
@@ -129,11 +104,7 @@ def shown_value(kind: str, value: Decimal | int | None) -> str:
     """A percent correct as "80.0%", a rating as "7/10"."""
     if value is None:
         return "—"
-    if kind == "percent":
-        return f"{value}%"
-    if kind == "rating":
-        return f"{value}/{AXIS_MAX['rating']}"
-    return str(value)
+    return value_label(kind, value) or str(value)
 
 
 def target_row(kind: str, line: ProgressLine) -> TargetRow:
@@ -177,7 +148,7 @@ def signer(user: User) -> str:
 
 def report_context(user: User, patient: Patient, choice: PrintChoice) -> dict[str, Any]:
     """The report's content in the active language (the chosen one: see ``patient_progress_print``)."""
-    progress = child_progress(user, patient, choice.date_from, choice.date_to, include_risk=False)
+    progress = printed_progress(user, patient, choice.date_from, choice.date_to)
     charts = [
         PrintedChart(
             chart=chart,

@@ -167,13 +167,13 @@ def xlsx_content(report: Report, filters: ReportFilters) -> bytes:
     workbook.remove(workbook.active)
     workbook.properties.title = xlsx_text(f"{report.title} - {period_text(filters)}")
     taken: set[str] = set()
+    rtl = translation.get_language_bidi()
     for table in report.tables:
         sheet = workbook.create_sheet(sheet_title(str(table.title), taken))
-        sheet.sheet_view.rightToLeft = translation.get_language_bidi()
+        sheet.sheet_view.rightToLeft = rtl
         write_sheet(sheet, table)
     if not report.tables:  # a workbook needs a sheet
-        sheet = workbook.create_sheet(sheet_title(str(report.title), taken))
-        sheet.sheet_view.rightToLeft = translation.get_language_bidi()
+        workbook.create_sheet(sheet_title(str(report.title), taken)).sheet_view.rightToLeft = rtl
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -11,12 +11,11 @@ from typing import Any
 from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from django_stubs_ext import StrOrPromise
 
 from appointments.forms import choice_field
 from appointments.models import SessionSeries
 from appointments.reports.base import ReportFilters
-from core.form_fields import CalendarDateField
+from core.form_fields import day_first_field
 from core.models import Clinic, Provider, User
 from core.service_names import offer_service_names
 
@@ -28,15 +27,6 @@ MAX_MISSED_AT_LEAST = 1000
 THRESHOLD_REPORT = "attendance"
 
 
-def _day_first_field(label: StrOrPromise) -> CalendarDateField:
-    """A date typed and shown day first, as text (a browser's own date box may show month first)."""
-    widget = forms.DateInput(
-        format="%d/%m/%Y",
-        attrs={"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "dir": "ltr", "autocomplete": "off"},
-    )
-    return CalendarDateField(label=label, required=False, widget=widget)
-
-
 def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The first and last days of ``day``'s month."""
     last = calendar.monthrange(day.year, day.month)[1]
@@ -46,8 +36,8 @@ def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
 class ReportFilterForm(forms.Form):
     """A report's filters. Blank dates are the current month's; ``missed_at_least`` only on attendance."""
 
-    date_from = _day_first_field(_("From"))
-    date_to = _day_first_field(_("To"))
+    date_from = day_first_field(_("From"))
+    date_to = day_first_field(_("To"))
     clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none(), required=False)
     discipline = forms.ChoiceField(
         label=_("Discipline"),
