@@ -6,12 +6,11 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_stubs_ext import StrOrPromise
 
 from appointments.clearance_selectors import APPOINTMENT, DEFAULT_DAYS_AHEAD, PARTICIPANT, QueueFilters
 from appointments.clearance_service import BookingKey
 from appointments.forms import ListFilterForm, choice_field
-from core.form_fields import CalendarDateField
+from core.form_fields import day_first_field
 from core.models import Clinic, User
 
 # At most a few pages' worth of rows in one post.
@@ -19,22 +18,12 @@ MAX_ROWS = 100
 ROW_KEY = re.compile(rf"({PARTICIPANT}|{APPOINTMENT})-([1-9][0-9]{{0,17}})")
 
 
-def _day_first_field(label: StrOrPromise) -> CalendarDateField:
-    """A date typed and shown day first (``DATE_INPUT_FORMATS``), as text: a browser's own date box
-    shows the order of the browser's language, month first in American English."""
-    widget = forms.DateInput(
-        format="%d/%m/%Y",
-        attrs={"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "dir": "ltr", "autocomplete": "off"},
-    )
-    return CalendarDateField(label=label, required=False, widget=widget)
-
-
 class ClearanceQueueForm(ListFilterForm):
     """Dates, clinic (those needing clearance) and a child's name or MRN; blank or invalid
     filters fall back to the default: from today, until a week after the start."""
 
-    date_from = _day_first_field(_("From"))
-    date_to = _day_first_field(_("To"))
+    date_from = day_first_field(_("From"))
+    date_to = day_first_field(_("To"))
     q = forms.CharField(
         label=_("Name or MRN"),
         required=False,

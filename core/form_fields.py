@@ -3,6 +3,7 @@
 - ``CalendarDateField``: a date inside the range the platform works with, so that
   the day before and after it, a slot's end and every date the pages compute from
   it exist (Python's dates stop at 31/12/9999).
+- ``day_first_field``: an optional ``CalendarDateField`` typed as text, day first, in any language.
 - ``LocalPathField``: a "go back to" address (``next``) that is a path of this
   site, never another site (an open redirect) nor junk a browser would mangle.
 
@@ -24,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from core.selectors import LOOKUP_MAX_RESULTS, LOOKUP_MIN_CHARACTERS
 
@@ -54,6 +56,16 @@ class CalendarDateField(forms.DateField):
                     "latest": date_format(LATEST_DATE, "SHORT_DATE_FORMAT"),
                 },
             )
+
+
+def day_first_field(label: StrOrPromise, *, css_class: str = "", **kwargs: Any) -> CalendarDateField:
+    """An optional date typed and shown day first (``DATE_INPUT_FORMATS``), as text: a browser's own
+    date box shows the order of the browser's language, month first in American English."""
+    attrs = {"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "dir": "ltr", "autocomplete": "off"}
+    if css_class:
+        attrs["class"] = css_class
+    widget = forms.DateInput(format="%d/%m/%Y", attrs=attrs)
+    return CalendarDateField(label=label, required=False, widget=widget, **kwargs)
 
 
 class LocalPathField(forms.CharField):
