@@ -865,3 +865,10 @@ class WaitlistEntry(models.Model):
             models.Q(priority__lt=self.priority) | models.Q(priority=self.priority, pk__lt=self.pk)
         )
         return ahead.count() + 1
+
+
+# The family messages' models (appointments.reminders) are this app's too: importing them
+# here registers them when Django loads the app's models.
+from appointments.reminders.models import MessageTemplate, Reminder, ReminderRule  # noqa: E402
+
+__all__ = ["MessageTemplate", "Reminder", "ReminderRule"]

@@ -189,6 +189,9 @@ class Clinic(models.Model):
         default=24,
         help_text=_("How long an offered seat is held for a family before it passes to the next child."),
     )
+    # No reminder is sent between these times (the clinic's local time): see appointments.reminders.
+    quiet_hours_start = models.TimeField(_("quiet hours start"), default=datetime.time(21, 0))
+    quiet_hours_end = models.TimeField(_("quiet hours end"), default=datetime.time(8, 0))
     history = HistoricalRecords()
 
     tenant_path = "tenant"
@@ -587,6 +590,102 @@ class Patient(models.Model):
     def full_name(self) -> str:
         """The name in the active language (the English one where no Arabic is recorded)."""
         return in_active_language(self.full_name_en, self.full_name_ar)
+
+
+# E.164: a plus, a country code and up to 15 digits in all (core.guardians normalises to it).
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+
+class Guardian(models.Model):
+    """A parent or carer of a patient: who may be told about appointments, and how.
+
+    Reminders and confirm-or-cancel links go only to a guardian with ``consent_to_contact``
+    who ``may_receive_appointment_info`` (a parent without custody, or under a court
+    order, gets nothing), by their preferred channel and in their preferred language.
+    """
+
+    class Relation(models.TextChoices):
+        MOTHER = "mother", _("Mother")
+        FATHER = "father", _("Father")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        SIBLING = "sibling", _("Sibling")
+        AUNT_OR_UNCLE = "aunt_or_uncle", _("Aunt or uncle")
+        LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
+        OTHER = "other", _("Other")
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        ARABIC = "ar", _("Arabic")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("Text message")
+        EMAIL = "email", _("E-mail")
+
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.CASCADE, related_name="guardians"
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices, blank=True)
+    # Stored in E.164 ("+966501234567"), or blank.
+    phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
+    # A phone that failed validation (the migration from Patient.phone): kept as typed, never used.
+    phone_as_entered = models.CharField(_("phone as entered"), max_length=30, blank=True)
+    phone_needs_review = models.BooleanField(_("phone needs review"), default=False)
+    email = models.EmailField(_("e-mail"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.ARABIC
+    )
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    consent_to_contact = models.BooleanField(_("consents to be contacted"), default=False)
+    may_receive_appointment_info = models.BooleanField(
+        _("may receive appointment information"),
+        default=True,
+        help_text=_("Untick for a guardian without custody or under a court order: they are sent nothing."),
+    )
+    is_primary = models.BooleanField(_("primary guardian"), default=False)
+    # Set when the guardian replied STOP to a text message: no more text messages.
+    sms_opted_out_at = models.DateTimeField(_("opted out of text messages at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    tenant_path = "patient__tenant"
+    objects = TenantScopedManager()
+
+    class Meta:
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+        ordering = ["patient", "-is_primary", "pk"]
+        indexes = [models.Index(fields=["phone"], name="guardian_phone_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(is_primary=True),
+                name="guardian_one_primary_per_patient",
+                violation_error_message=_("This patient already has a primary guardian."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__regex=E164_PATTERN),
+                name="guardian_phone_e164",
+                violation_error_message=_("Enter the phone in international form, e.g. +966501234567."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(name_en="", name_ar=""),
+                name="guardian_has_a_name",
+                violation_error_message=_("Give the guardian's name in English or Arabic."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (the other one where only that is recorded)."""
+        return in_active_language(self.name_en or self.name_ar, self.name_ar)
 
 
 class Consent(models.Model):

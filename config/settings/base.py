@@ -258,3 +258,35 @@ ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("ACCESS_LOG_RETENTION_YEARS", "6
 # The HMAC key that signs the audit seals (core.audit_chain, README "Audit trail"). Kept
 # outside the database, so its owner can't forge a seal; production requires it.
 AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", "insecure-development-audit-seal-key")
+
+# Messages to families (README, Reminders). E-mail goes through Django's SMTP backend.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reminders@localhost")
+# Text messages: a backend class (appointments.reminders.channels). The console backend prints
+# them (development); the file backend appends them to SMS_FILE_PATH; the HTTP gateway backend
+# posts them to SMS_GATEWAY_URL with SMS_GATEWAY_TOKEN as the bearer token and SMS_SENDER_ID.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "appointments.reminders.channels.ConsoleSmsBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")
+SMS_GATEWAY_TIMEOUT = int(os.environ.get("SMS_GATEWAY_TIMEOUT", "15"))
+# The gateway posts replies (STOP) to /family/sms/inbound/ with this secret; without it the
+# address answers 404.
+SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+# Phones typed without a country code are read as numbers of this region (E.164 after that).
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "SA")
+# The links in messages are absolute: this origin, e.g. https://clinic.example.org.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# A failed message is tried again after 5, 15 and 45 minutes, then shown to the front desk.
+REMINDER_RETRY_DELAYS_MINUTES = (5, 15, 45)
+# A row claimed this long ago and still "sending" (its worker died) is shown as failed.
+REMINDER_SENDING_TIMEOUT_MINUTES = int(os.environ.get("REMINDER_SENDING_TIMEOUT_MINUTES", "15"))
+# The family's page: at most this many requests per address in ten minutes (the shared cache).
+FAMILY_LINK_RATE_LIMIT = int(os.environ.get("FAMILY_LINK_RATE_LIMIT", "30"))
