@@ -17,9 +17,14 @@ FIND_DATABASES = DATABASE_OWNER_URL="$$($(BIN)/python scripts/dev_database.py $(
 	export DATABASE_OWNER_URL && \
 	DATABASE_URL="$$($(BIN)/python scripts/dev_database.py --app-role $(DB_NAME))" && export DATABASE_URL
 PORT ?= 8000
+# make run's background jobs (README, Reminders and background jobs): a Celery worker and beat
+# when Redis answers on the broker's URL, else a timer inside runserver (config/inprocess_jobs.py).
+BROKER_ANSWERS = $(BIN)/python -c 'import os, redis; redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL") \
+	or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()' 2>/dev/null
 # make serve's settings: production's (debug off, manifest static files) over plain http on
 # the loopback, with make run's development keys unless the environment gives others.
 SERVE_ENVIRONMENT = export DJANGO_SETTINGS_MODULE=config.settings.serve \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$${REDIS_URL:-redis://127.0.0.1:6379/0}}" \
 	SECRET_KEY="$${SECRET_KEY:-insecure-local-development-key-change-me}" \
 	AUDIT_SEAL_KEY="$${AUDIT_SEAL_KEY:-insecure-development-audit-seal-key}" \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}"
@@ -49,7 +54,14 @@ run: install messages
 	DATABASE_ROLE=owner $(BIN)/python manage.py migrate --no-input && \
 	DATABASE_ROLE=owner $(BIN)/python manage.py createcachetable && \
 	DATABASE_ROLE=owner $(BIN)/python manage.py seed_demo && \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	if $(BROKER_ANSWERS); then \
+		$(BIN)/celery -A config worker --loglevel INFO --concurrency 2 & worker=$$!; \
+		$(BIN)/celery -A config beat --loglevel INFO --schedule $(VENV)/celerybeat-schedule & beat=$$!; \
+		trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	else \
+		$(BIN)/python -m config.inprocess_jobs 127.0.0.1:$(PORT); \
+	fi
 
 # make run's database and demo, served as production serves (README, Serving): gunicorn with
 # config/gunicorn.py (WEB_CONCURRENCY, GUNICORN_THREADS, ...), whitenoise's static files.

@@ -1,0 +1,6 @@
+"""The project's configuration: settings, URLs, WSGI, and the Celery app (loaded with Django, so
+``shared_task`` binds to it)."""
+
+from config.celery import app as celery_app
+
+__all__ = ("celery_app",)

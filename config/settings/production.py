@@ -2,6 +2,8 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env_bool, env_list
 
@@ -13,6 +15,11 @@ for name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
         raise RuntimeError(f"{name} must be set in production")
 if "AUDIT_SEAL_KEY" not in os.environ:
     raise RuntimeError("AUDIT_SEAL_KEY must be set in production (it signs the audit seals)")
+# The background jobs need their broker: without one, reminders would silently never go out.
+if not (os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")):
+    raise ImproperlyConfigured(
+        "REDIS_URL (or CELERY_BROKER_URL) must be set in production: the background jobs' broker"
+    )
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

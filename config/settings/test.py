@@ -1,6 +1,7 @@
 """Test runs: fast password hashing, no debug."""
 
 from .base import *  # noqa: F403
+from .base import env_bool
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -18,3 +19,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # The suite collects no static files: whitenoise looks each one up when asked rather than
 # scanning a STATIC_ROOT that isn't there (which warns).
 WHITENOISE_AUTOREFRESH = True
+# The walks over every URL ask the family link from one client address; the rate limit's
+# own tests (appointments/tests/test_family_link.py) set a small one.
+FAMILY_LINK_RATE_LIMIT = 1000
+# Text messages stay in appointments.reminders.channels.outbox: nothing leaves a test.
+SMS_BACKEND = "appointments.reminders.channels.LocmemSmsBackend"
+# Tasks run in the calling process and raise there; the one test with a real worker
+# (appointments/tests/test_tasks_worker.py) starts it with CELERY_EAGER=0.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", True)
+CELERY_TASK_EAGER_PROPAGATES = True

@@ -27,6 +27,7 @@ PRODUCTION_ENVIRONMENT = {
     "ALLOWED_HOSTS": "example.org",
     "DATABASE_URL": "postgres://clinic_app:unused@db.invalid:5432/clinic",
     "DATABASE_OWNER_URL": "postgres://clinic_owner:unused@db.invalid:5432/clinic",
+    "CELERY_BROKER_URL": "redis://broker.invalid:6379/0",
 }
 SETTINGS_READ = "STORAGES", "CACHES", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "SECURE_REDIRECT_EXEMPT"
 
