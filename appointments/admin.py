@@ -1331,3 +1331,7 @@ class AppointmentNumberCounterAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The family messages' admins (appointments.reminders.admin) register when this module loads.
+from appointments.reminders import admin as reminders_admin  # noqa: E402, F401

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from appointments import booking_rules, overlaps
 from appointments.exceptions import ConflictError, InvalidTransition
 from appointments.models import Appointment
+from appointments.reminders import outbox
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
 from core import locks
 from core.models import Clinic, Patient, Provider, Room, User
@@ -197,6 +198,7 @@ class AppointmentService:
             user=user,
             cancel_reason=reason,
         )
+        outbox.void_links(appointments=[locked])
         return copy_state(appointment, locked)
 
     @staticmethod
@@ -278,4 +280,5 @@ class AppointmentService:
         locked.confirmed_at = None
         locked.reschedule_count += 1
         _save_slot(locked, user)
+        outbox.queue_moved(appointments=[locked])
         return copy_state(appointment, locked)

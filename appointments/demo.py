@@ -24,13 +24,17 @@ from appointments.exceptions import CheckInBlocked
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.notes.registry import note_kinds
 from appointments.notes.services import NoteService
+from appointments.reminders.messages import DEFAULT_WORDS
+from appointments.reminders.models import MessageTemplate, ReminderRule
 from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
 from core import clock
+from core.guardian_service import GuardianDetails, GuardianService
 from core.models import (
     Clinic,
     ClinicHoliday,
     Consent,
+    Guardian,
     OpeningHours,
     OpeningHoursOverride,
     Patient,
@@ -507,6 +511,7 @@ def load_demo(password: str, progress: Callable[[int], None] = lambda steps: Non
         _user(tenant, username, first, last, role, password, staff=role == User.Role.ADMIN)
     _user(None, *OPERATOR, User.Role.ADMIN, password, staff=True, superuser=True)
     clinics = [_clinic(tenant, password, *spec) for spec in CLINICS]
+    _reminders(tenant, [demo_clinic.clinic for demo_clinic in clinics])
     for specialty, name_en, name_ar in SERVICE_NAMES:
         ServiceName.objects.get_or_create(
             tenant=tenant, name_en=name_en, defaults={"specialty": specialty, "name_ar": name_ar}
@@ -638,6 +643,46 @@ def _clinic(tenant, password, specialty, name_en, name_ar, role, individual_serv
     return DemoClinic(clinic, providers, individual_service, group_service)
 
 
+# Each clinic's reminders: (hours before, channel).
+REMINDER_RULES = ((48, Guardian.Channel.SMS), (2, Guardian.Channel.SMS), (48, Guardian.Channel.EMAIL))
+TEMPLATE_NAMES: dict[tuple[str, str], str] = {
+    (MessageTemplate.Purpose.REMINDER, Guardian.Channel.SMS): "Reminder by text message",
+    (MessageTemplate.Purpose.REMINDER, Guardian.Channel.EMAIL): "Reminder by e-mail",
+    (MessageTemplate.Purpose.MOVED, Guardian.Channel.SMS): "Session moved, by text message",
+    (MessageTemplate.Purpose.MOVED, Guardian.Channel.EMAIL): "Session moved, by e-mail",
+    (MessageTemplate.Purpose.SEAT_OFFERED, Guardian.Channel.SMS): "Waiting-list seat, by text message",
+    (MessageTemplate.Purpose.SEAT_OFFERED, Guardian.Channel.EMAIL): "Waiting-list seat, by e-mail",
+}
+
+
+def _reminders(tenant: Tenant, clinics: list[Clinic]) -> None:
+    """The built-in words as the organisation's templates (with the Hijri date it shows), and each
+    clinic's rules: 48 and 2 hours before by text message, 48 hours before by e-mail."""
+    templates = {}
+    for (purpose, channel), words in DEFAULT_WORDS.items():
+        (subject_en, body_en), (subject_ar, body_ar) = words["en"], words["ar"]
+        templates[purpose, channel], _ = MessageTemplate.objects.get_or_create(
+            tenant=tenant,
+            name=TEMPLATE_NAMES[purpose, channel],
+            defaults={
+                "purpose": purpose,
+                "channel": channel,
+                "subject_en": subject_en,
+                "subject_ar": subject_ar,
+                "body_en": body_en.replace("{date}", "{date} ({hijri_date})"),
+                "body_ar": body_ar.replace("{date}", "{date} ({hijri_date})"),
+            },
+        )
+    for clinic in clinics:
+        for hours_before, channel in REMINDER_RULES:
+            ReminderRule.objects.get_or_create(
+                clinic=clinic,
+                hours_before=hours_before,
+                channel=channel,
+                defaults={"template": templates[MessageTemplate.Purpose.REMINDER, channel]},
+            )
+
+
 def _opening_hours(clinic: Clinic, plan: DemoPlan) -> None:
     """The clinic's week and the plan's dated overrides: every planned booking fits inside them."""
     for weekday in sorted(WORKING_WEEKDAYS):
@@ -686,6 +731,50 @@ def _availability(plan: DemoPlan, lanes: list[DemoLane], admin: User) -> None:
         )
 
 
+MOTHERS = [("Huda", "هدى"), ("Amal", "أمل"), ("Mona", "منى"), ("Hessa", "حصة"), ("Nada", "ندى")]
+# Children 1 and 2 (Sara and Omar Al-Otaibi) are siblings: one mother, one phone.
+SIBLINGS = (1, 2)
+# Child 7's father is on file but, under a court order, is told nothing.
+FATHER_TOLD_NOTHING = 7
+
+
+def _add_guardians(patient: Patient, number: int, last_en: str, last_ar: str) -> Guardian:
+    """The child's mother (primary) and, for one child, a father who receives nothing.
+
+    Most consent to be contacted (every tenth does not yet); a third read English, a quarter
+    prefer e-mail.
+    """
+    family = SIBLINGS[0] if number in SIBLINGS else number
+    first_en, first_ar = MOTHERS[family % len(MOTHERS)]
+    email_preferred = family % 4 == 0
+    mother = GuardianService.add_guardian(
+        patient,
+        GuardianDetails(
+            name_en=f"{first_en} {last_en}",
+            name_ar=f"{first_ar} {last_ar}",
+            relation=Guardian.Relation.MOTHER,
+            phone=f"+9665{family:08d}",
+            email=f"mother{family}@example.org",
+            preferred_language=Guardian.Language.ENGLISH if family % 3 == 0 else Guardian.Language.ARABIC,
+            preferred_channel=Guardian.Channel.EMAIL if email_preferred else Guardian.Channel.SMS,
+            consent_to_contact=family % 10 != 0,
+            is_primary=True,
+        ),
+    )
+    if number == FATHER_TOLD_NOTHING:
+        GuardianService.add_guardian(
+            patient,
+            GuardianDetails(
+                name_en=f"Father {last_en}",
+                name_ar=f"والد {last_ar}",
+                relation=Guardian.Relation.FATHER,
+                phone=f"+9665{number + 50:08d}",
+                may_receive_appointment_info=False,
+            ),
+        )
+    return mother
+
+
 def _patients(tenant, now: datetime.datetime) -> list[Patient]:
     names = itertools.product(LAST_NAMES, FIRST_NAMES)
     patients = []
@@ -703,16 +792,15 @@ def _patients(tenant, now: datetime.datetime) -> list[Patient]:
                 # Children of 4 to 11 whatever the year.
                 "date_of_birth": datetime.date(now.year - 4 - number % 8, 1 + number % 12, 1 + number % 28),
                 "sex": Patient.Sex.FEMALE if number % 2 else Patient.Sex.MALE,
-                "guardian_name": f"{LAST_NAMES[number % 4][0]} family",
-                "phone": f"+9665{number:08d}",
             },
         )
         if created:
+            mother = _add_guardians(patient, number, last_en, last_ar)
             lapsed = has_lapsed_consent(number - 1)
             Consent.objects.create(
                 patient=patient,
                 consent_type=Consent.ConsentType.GENERAL,
-                signed_by=patient.guardian_name,
+                signed_by=mother.name_en,
                 signed_at=now - datetime.timedelta(days=400),
                 expires_at=now - datetime.timedelta(days=30) if lapsed else None,
             )

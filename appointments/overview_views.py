@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from appointments.clearance_selectors import QueueFilters, queue_page, queue_rows
 from appointments.notes.access import patient_notes_context
 from appointments.progress_section import progress_section
+from appointments.reminders.selectors import reminders_needing_attention
 from appointments.selectors import (
     appointments_on,
     billing_queue,
@@ -25,6 +26,7 @@ from core.permissions import (
     is_admin,
     require_capability,
 )
+from core.selectors import patient_guardians
 
 QUEUE_SIZE = 50
 # The first rows of the clearance queue home shows; its page (appointments:clearance_queue) has all.
@@ -67,7 +69,8 @@ def _billing_queue(user: User, *, billable: bool = True) -> dict:
 @require_GET
 def home(request: StaffRequest) -> HttpResponse:
     """Front desk: today's schedule; clinician: my sessions today; finance: clearance and billing
-    queues; admin: all three. The front desk also sees the auto-closed no-shows to confirm."""
+    queues; admin: all three. The front desk also sees the auto-closed no-shows to confirm, and how
+    many reminders failed or had no one to go to."""
     user = request.user
     if is_admin(user):
         context = {"view": "admin", **_schedule_today(user), **_clearance_queue(user), **_billing_queue(user)}
@@ -76,7 +79,12 @@ def home(request: StaffRequest) -> HttpResponse:
     elif user.role in CLINICIAN_ROLES:
         context = {"view": "clinician", **_schedule_today(user, provider_user=user)}
     elif user.role == User.Role.FRONT_DESK:
-        context = {"view": "front_desk", **_schedule_today(user), **_billing_queue(user, billable=False)}
+        context = {
+            "view": "front_desk",
+            **_schedule_today(user),
+            **_billing_queue(user, billable=False),
+            "reminders_to_follow_up": reminders_needing_attention(user, clock.now()).count(),
+        }
     else:
         context = {"view": "no_role", "today": clock.today()}
     return render(request, "core/home.html", context)
@@ -94,6 +102,7 @@ def patient_chart(request: StaffRequest, pk: int) -> HttpResponse:
             upcoming_page=request.GET.get("upcoming"),
             past_page=request.GET.get("page"),
         ),
+        "guardians": patient_guardians(patient),
         **patient_notes_context(patient, request.user),
         **progress_section(request.user, patient, request.GET, clock.today()),
     }

@@ -26,6 +26,7 @@ from appointments.models import (
     WaitlistEntry,
 )
 from appointments.numbering import issue_appointment_number
+from appointments.reminders import outbox
 from appointments.selectors import available_group_sessions, refused_for_the_day
 from appointments.workflow import copy_state, record_finance_clearance, save_with_history, transition
 from core import clock, history_writes, locks
@@ -430,6 +431,7 @@ class SessionService:
             user=user,
         )
         waitlist.fill_freed_seats([locked.session], user=user)
+        outbox.void_links(participants=[locked])
         return copy_state(participant, locked)
 
     @staticmethod
@@ -504,6 +506,7 @@ class SessionService:
             billable=is_late,
         )
         waitlist.fill_freed_seats([locked.session], user=user)
+        outbox.void_links(participants=[locked])
         return copy_state(participant, locked)
 
     @staticmethod
@@ -657,9 +660,10 @@ class SessionService:
             user=user,
             cancel_reason=reason,
         )
-        for participant in locks.lock_rows(
+        cancelled = locks.lock_rows(
             locked.participants.filter(status__in=[*ACTIVE_BEFORE_ARRIVAL, ParticipantStatus.ARRIVED])
-        ):
+        )
+        for participant in cancelled:
             transition(
                 participant,
                 allowed_from=[*ACTIVE_BEFORE_ARRIVAL, ParticipantStatus.ARRIVED],
@@ -672,6 +676,7 @@ class SessionService:
                 is_late_cancellation=False,
                 billable=False,
             )
+        outbox.void_links(participants=cancelled)
         return copy_state(session, locked)
 
     @staticmethod
@@ -809,6 +814,8 @@ class SessionService:
             raise ConflictError(
                 _("%(provider)s or the room is already booked at that time.") % {"provider": new_provider}
             ) from error
+        # The families hear of the move; their earlier links stop working.
+        outbox.queue_moved(participants=participants)
         return copy_state(session, locked)
 
     @staticmethod

@@ -4,6 +4,7 @@ from django.urls import path
 
 from appointments import calendar_views, clearance_views, leave_views, series_views, views, waitlist_views
 from appointments.models import Appointment, SessionParticipant, SessionSeries, WaitlistEntry
+from appointments.reminders import desk_views as reminder_desk_views
 from core.access_logging import logs_access, patient_of
 
 app_name = "appointments"
@@ -154,5 +155,12 @@ urlpatterns = [
         "clearance/clear/",
         logs_access("clearance_clear")(clearance_views.clearance_clear),
         name="clearance_clear",
+    ),
+    path("reminders/", listing("reminders")(reminder_desk_views.reminder_list), name="reminders"),
+    # "Try again" redirects to the list, which logs its read; a refused attempt is logged here.
+    path(
+        "reminders/<int:pk>/retry/",
+        logs_access("reminder")(reminder_desk_views.reminder_retry),
+        name="reminder_retry",
     ),
 ]

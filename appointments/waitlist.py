@@ -36,6 +36,7 @@ from appointments import booking_rules, overlaps
 from appointments.exceptions import CapacityError, ConflictError, InvalidTransition, OutOfScope
 from appointments.models import Session, SessionParticipant, SessionSeries, WaitlistEntry
 from appointments.numbering import issue_appointment_number
+from appointments.reminders import outbox
 from appointments.selectors import sessions_with_lapsed_offers
 from appointments.workflow import copy_state, save_with_history
 from core import clock, locks
@@ -115,6 +116,8 @@ def _book(session: Session, patient: Patient, user: User | None) -> SessionParti
         session=session, patient=patient, appointment_number=issue_appointment_number(session.clinic.tenant)
     )
     save_with_history(participant, user)
+    # The family hears of the seat (a seat given at once, or an offer they took).
+    outbox.queue_seat_offered(participant)
     return participant
 
 

@@ -285,12 +285,11 @@ def _fill(connection, reference: dict, sizes: list[dict[str, int]], today: datet
     cursor.execute(
         """
         INSERT INTO core_patient (id, tenant_id, mrn, first_name_en, last_name_en, first_name_ar,
-                                  last_name_ar, date_of_birth, sex, guardian_name, phone, created_at)
+                                  last_name_ar, date_of_birth, sex, created_at)
         SELECT t.patient_base + n, t.tenant_id, 'MRN' || lpad((n + 1)::text, 7, '0'),
                (ARRAY['Omar','Layla','Yusuf','Sara','Adam','Noor','Ali','Huda'])[n %% 8 + 1],
                'Child ' || n, 'طفل', 'رقم ' || n,
                date '2012-01-01' + (n * 37 %% 3650), CASE WHEN n %% 2 = 0 THEN 'M' ELSE 'F' END,
-               'Guardian ' || n, '05' || lpad((n * 7919 %% 100000000)::text, 8, '0'),
                t.first_day::timestamp AT TIME ZONE %(tz)s - interval '400 days' + n * interval '13 minutes'
         FROM tplan t
         CROSS JOIN LATERAL generate_series(0, t.patients - 1) AS n
@@ -298,6 +297,18 @@ def _fill(connection, reference: dict, sizes: list[dict[str, int]], today: datet
         params,
     )
     cursor.execute("SELECT setval(pg_get_serial_sequence('core_patient', 'id'), max(id)) FROM core_patient")
+    # Each child's mother, the primary guardian, with a mobile phone the guardian search finds.
+    cursor.execute(
+        """
+        INSERT INTO core_guardian (patient_id, name_en, name_ar, relation, phone, phone_as_entered,
+                                   phone_needs_review, email, preferred_language, preferred_channel,
+                                   consent_to_contact, may_receive_appointment_info, is_primary,
+                                   created_at, updated_at)
+        SELECT id, 'Guardian ' || id, '', 'mother', '+9665' || lpad((id * 7919 %% 100000000)::text, 8, '0'),
+               '', false, '', 'ar', 'sms', true, true, true, created_at, created_at
+        FROM core_patient ORDER BY id
+        """
+    )
 
     step("sessions")
     cursor.execute(
@@ -531,6 +542,7 @@ def _fill(connection, reference: dict, sizes: list[dict[str, int]], today: datet
 
     step("history")
     _history(cursor, "core_patient", "core_patient t", "t.created_at", "NULL")
+    _history(cursor, "core_guardian", "core_guardian t", "t.created_at", "NULL")
     _history(
         cursor,
         "appointments_session",

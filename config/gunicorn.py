@@ -10,6 +10,9 @@ import os
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
+# Plain Python, no Django: safe to import before Django is set up.
+from core.log_filters import redact_family_tokens
+
 # config.health.HEALTH_CHECK_PATH, not imported: this file is read before Django is set up.
 HEALTH_CHECK_PATH = "/healthz"
 
@@ -41,11 +44,19 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 
 
 class AccessLogWithoutHealthChecks(Logger):
-    """gunicorn's access log, less the load balancer's health checks (one every few seconds)."""
+    """gunicorn's access log, less the load balancer's health checks (one every few seconds), and
+    with a family link's token redacted from every field (the request line, the path, the Referer)."""
 
     def access(self, resp, req, environ, request_time):
         if environ.get("PATH_INFO") != HEALTH_CHECK_PATH:
             super().access(resp, req, environ, request_time)
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {
+            key: redact_family_tokens(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
 
 
 logger_class = AccessLogWithoutHealthChecks

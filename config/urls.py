@@ -44,6 +44,8 @@ urlpatterns = [
     path("", include((core_pages, core_urls.app_name))),
     path("notes/", include("appointments.notes.urls")),
     path("reports/", include("appointments.reports.urls")),
+    # Public: a family's confirm-or-cancel link (the token is the key) and the SMS gateway's replies.
+    path("family/", include("appointments.reminders.urls")),
     # No self-service password reset: clinics have no outgoing mail configured, and
     # an administrator resets a forgotten password in the admin.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -65,10 +65,59 @@ def record_access(
     user = request.user if request.user.is_authenticated else None
     if tenant_id is None and isinstance(user, User):
         tenant_id = effective_tenant_id(user)
+    return _write_row(
+        request,
+        user=user,
+        actor=user.get_username() if user is not None else "anonymous",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        tenant_id=tenant_id,
+    )
+
+
+def record_actor_access(
+    request: HttpRequest,
+    *,
+    actor: str,
+    action: AccessLog.Action | str,
+    object_type: str,
+    object_id: object,
+    patient_id: int | None,
+    tenant_id: int,
+) -> AccessLog:
+    """Write one access-log row for what acted without a user (a family's confirmation link).
+
+    No user, whoever may be signed in on the browser: the link, not the login, opened the page.
+    """
+    return _write_row(
+        request,
+        user=None,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        tenant_id=tenant_id,
+    )
+
+
+def _write_row(
+    request: HttpRequest,
+    *,
+    user: User | None,
+    actor: str,
+    action: AccessLog.Action | str,
+    object_type: str,
+    object_id: object,
+    patient_id: int | Subquery | None,
+    tenant_id: int | Subquery | None,
+) -> AccessLog:
     return AccessLog.objects.create(
         tenant_id=tenant_id,
         user=user,
-        actor=user.get_username() if user is not None else "anonymous",
+        actor=actor,
         patient_id=patient_id,
         action=action,
         object_type=object_type.replace("\x00", "\ufffd")[:OBJECT_TYPE_MAX_LENGTH],

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.admin.utils import unquote
@@ -32,11 +33,13 @@ from core.access_logging import AccessLoggedAdminMixin
 from core.admin_history import ReadableHistoryContextHelper
 from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
 from core.admin_paging import LargeListAdminMixin
+from core.forms import clean_phone
 from core.logins import unlock_logins
 from core.models import (
     Clinic,
     ClinicHoliday,
     Consent,
+    Guardian,
     OpeningHours,
     OpeningHoursOverride,
     Patient,
@@ -550,16 +553,58 @@ class ServiceNameAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     search_fields = ("name_en", "name_ar")
 
 
+class GuardianAdminForm(forms.ModelForm):
+    """A guardian as the admin edits them: the phone typed in any form ``normalise_phone`` reads."""
+
+    class Meta:
+        model = Guardian
+        fields = (
+            "name_en",
+            "name_ar",
+            "relation",
+            "phone",
+            "phone_needs_review",
+            "email",
+            "preferred_language",
+            "preferred_channel",
+            "consent_to_contact",
+            "may_receive_appointment_info",
+            "is_primary",
+        )
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data["phone"])
+
+
+class GuardianInline(TenantScopedInline, admin.StackedInline):
+    """The patient's guardians; every save writes the guardian's history (staff pages show it,
+    ``core:guardian_history``)."""
+
+    model = Guardian
+    form = GuardianAdminForm
+    fields = (
+        ("name_en", "name_ar", "relation"),
+        ("phone", "phone_as_entered", "phone_needs_review"),
+        "email",
+        ("preferred_language", "preferred_channel"),
+        ("consent_to_contact", "may_receive_appointment_info", "is_primary"),
+        "sms_opted_out_at",
+    )
+    readonly_fields = ("phone_as_entered", "sms_opted_out_at")
+    extra = 0
+
+
 @admin.register(Patient)
 class PatientAdmin(AccessLoggedAdminMixin, LargeListAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
     access_log_patient_path = "pk"
-    list_display = ("mrn", "full_name_en", "full_name_ar", "date_of_birth", "sex", "phone", "tenant")
+    list_display = ("mrn", "full_name_en", "full_name_ar", "date_of_birth", "sex", "tenant")
     # Changelists open on the newest rows: the children registered last.
     ordering = ("-created_at", "-pk")
     list_filter = ("sex", "tenant")
     list_select_related = ("tenant",)
-    search_fields = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar", "phone")
+    search_fields = ("mrn", "first_name_en", "last_name_en", "first_name_ar", "last_name_ar")
     readonly_fields = ("created_at",)
+    inlines = (GuardianInline,)
 
     @admin.display(description=_("name (English)"), ordering="last_name_en")
     def full_name_en(self, patient: Patient) -> str:

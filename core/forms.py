@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
-from core.models import Consent, Patient, Tenant, User, check_mrn, normalise_mrn
+from core.guardians import normalise_phone
+from core.models import Consent, Guardian, Patient, Tenant, User, check_mrn, normalise_mrn
 from core.permissions import effective_tenant
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -19,7 +20,7 @@ class PatientSearchForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Name in English or Arabic, or MRN"), "autofocus": True}
+            attrs={"placeholder": _("Name in English or Arabic, MRN or guardian's phone"), "autofocus": True}
         ),
     )
 
@@ -34,6 +35,19 @@ class TenantPickForm(forms.Form):
     )
 
 
+def clean_phone(typed: str) -> str:
+    """A typed mobile number in E.164, "" when blank; a clear error when it is no phone number."""
+    if not typed.strip():
+        return ""
+    phone = normalise_phone(typed)
+    if phone is None:
+        raise forms.ValidationError(
+            _("This is not a mobile number we can read. Type it as 0501234567 or +966501234567."),
+            code="phone",
+        )
+    return phone
+
+
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
@@ -45,10 +59,21 @@ class PatientForm(forms.ModelForm):
             "last_name_ar",
             "date_of_birth",
             "sex",
-            "guardian_name",
-            "phone",
         ]
         widgets = {"date_of_birth": DATE_WIDGET}
+
+    # The primary guardian, registered with the child (PatientService.register_patient); the chart
+    # adds the rest of their details and more guardians.
+    guardian_name = forms.CharField(label=_("Guardian's name"), max_length=200, required=False)
+    guardian_relation = forms.ChoiceField(
+        label=_("Relation"), choices=[("", "---------"), *Guardian.Relation.choices], required=False
+    )
+    guardian_phone = forms.CharField(
+        label=_("Guardian's mobile phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "tel", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +104,15 @@ class PatientForm(forms.ModelForm):
         if born > clock.today():
             raise forms.ValidationError(_("The date of birth is in the future."))
         return born
+
+    def clean_guardian_phone(self) -> str:
+        return clean_phone(self.cleaned_data["guardian_phone"])
+
+    def clean_guardian_name(self) -> str:
+        name = self.cleaned_data["guardian_name"].strip()
+        if not name and self.data.get(self.add_prefix("guardian_phone"), "").strip():
+            raise forms.ValidationError(_("Give the name of the guardian whose phone this is."))
+        return name
 
 
 class ConsentForm(forms.Form):
@@ -145,3 +179,60 @@ class TwoFactorCodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "dir": "ltr"}),
         error_messages={"required": _("Enter the code.")},
     )
+
+
+class GuardianForm(forms.Form):
+    """A guardian's details on the staff pages; ``details()`` hands them to GuardianService."""
+
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
+    name_ar = forms.CharField(
+        label=_("Name (Arabic)"), max_length=200, required=False, widget=forms.TextInput(attrs={"dir": "rtl"})
+    )
+    relation = forms.ChoiceField(
+        label=_("Relation"), choices=[("", "---------"), *Guardian.Relation.choices], required=False
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=30,
+        required=False,
+        help_text=_("Saved in international form, e.g. +966501234567."),
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "tel", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        widget=forms.EmailInput(attrs={"dir": "ltr", "autocomplete": "off"}),
+    )
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Guardian.Language.choices)
+    preferred_channel = forms.ChoiceField(label=_("Preferred channel"), choices=Guardian.Channel.choices)
+    consent_to_contact = forms.BooleanField(
+        label=_("Consents to be contacted"),
+        required=False,
+        help_text=_("Tick only once the guardian has agreed to reminders by text message or e-mail."),
+    )
+    may_receive_appointment_info = forms.BooleanField(
+        label=_("May receive appointment information"),
+        required=False,
+        help_text=Guardian._meta.get_field("may_receive_appointment_info").help_text,
+    )
+    is_primary = forms.BooleanField(
+        label=_("Primary guardian"),
+        required=False,
+        help_text=_("The patient's one primary guardian; ticking it here unticks the previous one."),
+    )
+
+    @classmethod
+    def initial_of(cls, guardian: Guardian) -> dict[str, object]:
+        """The form's initial data for ``guardian``: a phone kept for review shows as it was typed."""
+        initial: dict[str, object] = {name: getattr(guardian, name) for name in cls.base_fields}
+        initial["phone"] = guardian.phone or guardian.phone_as_entered
+        return initial
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("name_en") or cleaned.get("name_ar")):
+            raise forms.ValidationError(_("Give the guardian's name in English or Arabic."), code="name")
+        return cleaned

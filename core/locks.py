@@ -35,7 +35,12 @@ A transaction takes its locks in this order and never goes back up it:
                    ``ot.OTSession``, ``aba.ABASession``) with ``rank_model``, in
                    registration (``INSTALLED_APPS``) order. Addenda and child rows are
                    never locked themselves: the note's lock guards them.
-9. number counter  ``appointments.AppointmentNumberCounter``, last: every booking of a
+9. reminder        ``appointments.Reminder``, a message to a family. The sender claims due
+                   rows in a transaction of its own that locks nothing else, with
+                   ``claim_rows`` (``SKIP LOCKED``: two workers never wait for, nor take, the
+                   same row). The services write and void a booking's reminder rows
+                   (``UPDATE``, so a claimed row makes them wait) last, after their own locks.
+10. number counter ``appointments.AppointmentNumberCounter``, last: every booking of a
                    tenant queues on it, so it is held for the shortest time. One
                    ``INSERT ... ON CONFLICT DO UPDATE`` creates or advances it
                    (``increment``), locking it until the booking commits, so numbers
@@ -112,6 +117,7 @@ class Rank(IntEnum):
     PATIENT = 50
     CONSENT = 60
     NOTE = 70
+    REMINDER = 80
     COUNTER = 90
 
 
@@ -126,6 +132,7 @@ _PLACES: dict[str, tuple[Rank, int]] = {
     "appointments.WaitlistEntry": (Rank.WAITLIST, 0),
     "core.Patient": (Rank.PATIENT, 0),
     "core.Consent": (Rank.CONSENT, 0),
+    "appointments.Reminder": (Rank.REMINDER, 0),
     "appointments.AppointmentNumberCounter": (Rank.COUNTER, 0),
 }
 
@@ -281,6 +288,21 @@ def lock_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
     for row in rows:
         _check(locked, row.pk)
     _record(locked, rows)
+    return rows
+
+
+def claim_rows(queryset: QuerySet[ModelT], limit: int) -> list[ModelT]:
+    """Lock up to ``limit`` rows of ``queryset`` that no other transaction holds, in ascending
+    primary key, and return them (``FOR UPDATE SKIP LOCKED``).
+
+    For a queue several workers take from at once: a row another worker has locked is
+    passed over, never waited for, so each row goes to one worker.
+    """
+    locked = queryset.select_for_update(of=("self",), skip_locked=True).order_by("pk")[:limit]
+    rows = list(locked)
+    for row in rows:
+        _check(queryset, row.pk)
+    _record(queryset, rows)
     return rows
 
 

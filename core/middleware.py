@@ -19,10 +19,13 @@ from django.utils.deprecation import MiddlewareMixin
 
 ACTING_TENANT_SESSION_KEY = "acting_tenant_id"
 # Pages that show no organisation's rows: signing in and out, the password, the second factor,
-# the language and the session's time left, and the picker itself. Django admin (its own
+# the language and the session's time left, and the picker itself; and the families' public
+# pages, whose token, not the signed-in user, names the organisation. Django admin (its own
 # namespace) shows every organisation to superusers.
 PAGES_WITHOUT_TENANT = frozenset(
     {
+        "family:link",
+        "family:sms_inbound",
         "login",
         "logout",
         "password_change",

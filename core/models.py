@@ -520,10 +520,8 @@ class Patient(models.Model):
     last_name_ar = models.CharField(_("last name (Arabic)"), max_length=100, blank=True)
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
-    guardian_name = models.CharField(_("guardian name"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    # Kept by PostgreSQL (core.name_search): names, MRN and phone folded for search.
+    # Kept by PostgreSQL (core.name_search): names and MRN folded for search (phones: the guardians').
     search_text = models.GeneratedField(
         expression=search_text_expression(),
         output_field=models.TextField(),
@@ -659,7 +657,12 @@ class Guardian(models.Model):
         verbose_name = _("guardian")
         verbose_name_plural = _("guardians")
         ordering = ["patient", "-is_primary", "pk"]
-        indexes = [models.Index(fields=["phone"], name="guardian_phone_idx")]
+        indexes = [
+            # Exact and prefix (LIKE '+96650%') phone search: core.selectors.search_patients.
+            models.Index(
+                fields=["phone"], name="guardian_phone_prefix_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient"],

@@ -1,4 +1,4 @@
-"""How names, MRNs and phone numbers are folded for search: one table, used twice.
+"""How names, MRNs and typed phone digits are folded for search: one table, used twice.
 
 A receptionist types نوره for نورة, العتيبى for العتيبي, ليلي for ليلى. Both the text the
 database keeps for each patient (``Patient.search_text``, a generated column built from
@@ -73,16 +73,16 @@ def compact_expression(field: str, keep: str) -> Expression:
 
 
 def search_text_expression() -> Expression:
-    """``Patient.search_text``: the names in both languages, the MRN and the phone, folded.
+    """``Patient.search_text``: the names in both languages and the MRN, folded.
 
-    The MRN and the phone are also kept without separators, so "AG-0012" is found by
-    "ag0012" and "+966 50 123 4567" by "96650".
+    The MRN is also kept without separators, so "AG-0012" is found by "ag0012". Phones are
+    the guardians' (``core.guardians.phone_prefixes``), searched in their own index.
     """
     parts: list[Expression] = [
         fold_expression(F(field))
-        for field in ("first_name_en", "last_name_en", "first_name_ar", "last_name_ar", "mrn", "phone")
+        for field in ("first_name_en", "last_name_en", "first_name_ar", "last_name_ar", "mrn")
     ]
-    parts += [compact_expression("mrn", "0-9a-z"), compact_expression("phone", "0-9")]
+    parts.append(compact_expression("mrn", "0-9a-z"))
     joined: list[Expression] = [parts[0]]
     for part in parts[1:]:
         joined += [Value(" "), part]

@@ -19,7 +19,8 @@ def picker_row(patient: Patient) -> dict[str, int | str]:
         "name": name,
         "name_other": patient.full_name_ar if name == patient.full_name_en else patient.full_name_en,
         "date_of_birth": date_format(patient.date_of_birth, "SHORT_DATE_FORMAT"),
-        "phone": patient.phone,
+        # search_patients prefetches the primary guardian (a list of at most one).
+        "phone": next((guardian.phone for guardian in patient.primary_guardians), ""),  # type: ignore[attr-defined]
     }
 
 

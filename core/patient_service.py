@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core import clock, locks
+from core.guardian_service import GuardianDetails, GuardianService, one_name
 from core.models import Consent, Patient, Tenant, User, check_mrn, normalise_mrn
 
 
@@ -42,14 +43,18 @@ class PatientService:
         last_name_ar: str = "",
         sex: str = "",
         guardian_name: str = "",
-        phone: str = "",
+        guardian_relation: str = "",
+        guardian_phone: str = "",
         user: User | None = None,
     ) -> Patient:
-        """Register a patient of ``tenant``, the MRN normalised (``normalise_mrn``).
+        """Register a patient of ``tenant``, the MRN normalised (``normalise_mrn``), and with a
+        guardian's name or phone their primary guardian (``GuardianService.add_guardian``).
 
         PatientError: the MRN is blank or too long once normalised, another patient of
         ``tenant`` has it, or the birth date is in the future. An MRN used in another
         tenant is no obstacle (and the refusal never says whether one exists).
+        GuardianError: a phone without a name, or one that is no phone number; nothing is
+        registered then.
         """
         mrn = normalise_mrn(mrn)
         try:
@@ -69,8 +74,6 @@ class PatientService:
             last_name_ar=last_name_ar,
             date_of_birth=date_of_birth,
             sex=sex,
-            guardian_name=guardian_name,
-            phone=phone,
         )
         try:
             # The (tenant, MRN) unique index decides between two clerks registering at once.
@@ -78,6 +81,16 @@ class PatientService:
                 _save_with_history(patient, user)
         except IntegrityError as error:
             raise PatientError(_("A patient with MRN %(mrn)s already exists.") % {"mrn": mrn}) from error
+        if guardian_name.strip() or guardian_phone.strip():
+            name_en, name_ar = one_name(guardian_name)
+            details = GuardianDetails(
+                name_en=name_en,
+                name_ar=name_ar,
+                relation=guardian_relation,
+                phone=guardian_phone,
+                is_primary=True,
+            )
+            GuardianService.add_guardian(patient, details, user=user)
         return patient
 
     @staticmethod

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from core.models import Clinic, Consent, Patient, Tenant, User
+from core.models import Clinic, Consent, Guardian, Patient, Tenant, User
 
 Role = User.Role
 
@@ -188,6 +188,13 @@ def access_patient(user: User, pk: int, capability: Capability = Capability.VIEW
 def access_consent(user: User, pk: int, capability: Capability = Capability.MANAGE_CONSENTS) -> Consent:
     check_capability(user, capability)
     return get_object_or_404(Consent.objects.for_user(user).select_related("patient"), pk=pk)
+
+
+def access_guardian(user: User, pk: int, capability: Capability = Capability.REGISTER_PATIENTS) -> Guardian:
+    """The guardian ``pk`` (with its patient) if ``user`` may act on it: 403 without the capability,
+    404 outside the tenant."""
+    check_capability(user, capability)
+    return get_object_or_404(Guardian.objects.for_user(user).select_related("patient"), pk=pk)
 
 
 def require_capability(

@@ -67,8 +67,9 @@ def patient_create(request: StaffRequest) -> HttpResponse:
 @require_capability(Capability.MANAGE_CONSENTS)
 def patient_add_consent(request: StaffRequest, pk: int) -> HttpResponse:
     patient = access_patient(request.user, pk, Capability.MANAGE_CONSENTS)
+    primary = patient.guardians.filter(is_primary=True).first()
     form = ConsentForm(
-        _posted(request), initial={"signed_on": clock.today(), "signed_by": patient.guardian_name}
+        _posted(request), initial={"signed_on": clock.today(), "signed_by": primary.name if primary else ""}
     )
     if request.method == "POST" and form.is_valid():
         try:

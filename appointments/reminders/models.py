@@ -230,14 +230,15 @@ class Reminder(models.Model):
                 name="reminder_one_booking",
                 violation_error_message=_("A reminder is about one participant or one legacy appointment."),
             ),
+            # While its links are valid: a session moved away and back is reminded again.
             models.UniqueConstraint(
                 fields=["rule", "participant", "scheduled_start"],
-                condition=models.Q(rule__isnull=False, participant__isnull=False),
+                condition=models.Q(rule__isnull=False, participant__isnull=False, voided_at__isnull=True),
                 name="reminder_unique_rule_participant_start",
             ),
             models.UniqueConstraint(
                 fields=["rule", "appointment", "scheduled_start"],
-                condition=models.Q(rule__isnull=False, appointment__isnull=False),
+                condition=models.Q(rule__isnull=False, appointment__isnull=False, voided_at__isnull=True),
                 name="reminder_unique_rule_appointment_start",
             ),
             models.CheckConstraint(

@@ -4,7 +4,7 @@ import datetime
 import io
 import itertools
 import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 import pytest
@@ -37,10 +37,13 @@ from appointments.demo import (
 )
 from appointments.models import Appointment, SeriesSkippedDate, Session, SessionParticipant, SessionSeries
 from appointments.notes.registry import note_models
+from appointments.reminders.messages import validate_template_text
+from appointments.reminders.models import MessageTemplate, ReminderRule
 from core.models import (
     Clinic,
     ClinicHoliday,
     Consent,
+    Guardian,
     OpeningHoursOverride,
     Patient,
     Provider,
@@ -475,3 +478,51 @@ def test_seed_demo_writes_rising_notes_for_the_children_who_came_and_leaves_the_
     rising = [percents for percents in by_child.values() if len(percents) >= 3]
     assert rising
     assert all(percents == sorted(percents) and percents[0] < percents[-1] for percents in rising)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("loaded_demo")
+def test_seed_demo_gives_every_child_a_primary_guardian_of_every_kind():
+    guardians = list(Guardian.objects.select_related("patient"))
+    primary = [guardian for guardian in guardians if guardian.is_primary]
+
+    assert len(primary) == PATIENT_COUNT
+    assert all(Guardian.Relation.MOTHER == guardian.relation for guardian in primary)
+    # Mostly consenting, in both languages and by both channels.
+    assert 0.8 < sum(guardian.consent_to_contact for guardian in primary) / PATIENT_COUNT < 1
+    assert {guardian.preferred_language for guardian in primary} == {"en", "ar"}
+    assert {guardian.preferred_channel for guardian in primary} == {"sms", "email"}
+    assert all(guardian.phone.startswith("+9665") and guardian.name_ar for guardian in primary)
+    # One father is told nothing; two siblings share their mother's phone.
+    [father] = [guardian for guardian in guardians if not guardian.may_receive_appointment_info]
+    assert (father.relation, father.is_primary) == (Guardian.Relation.FATHER, False)
+    shared = Counter(guardian.phone for guardian in primary)
+    [(phone, children)] = [(phone, count) for phone, count in shared.items() if count > 1]
+    assert children == 2
+    siblings = {guardian.patient.last_name_en for guardian in primary if guardian.phone == phone}
+    assert len(siblings) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("loaded_demo")
+def test_seed_demo_gives_each_clinic_reminders_in_words_that_never_name_it():
+    templates = MessageTemplate.objects.filter(tenant__code=DEMO_TENANT_CODE)
+    rules = ReminderRule.objects.filter(clinic__tenant__code=DEMO_TENANT_CODE).select_related("template")
+
+    assert {(template.purpose, template.channel) for template in templates} == {
+        (purpose, channel)
+        for purpose in MessageTemplate.Purpose.values
+        for channel in Guardian.Channel.values
+    }
+    for template in templates:
+        assert not template.names_discipline
+        for body in (template.body_en, template.body_ar):
+            assert "{hijri_date}" in body
+            validate_template_text(body, names_discipline=False, requires_link=True)
+    by_clinic = defaultdict(set)
+    for rule in rules:
+        assert rule.template.purpose == MessageTemplate.Purpose.REMINDER
+        assert rule.template.channel == rule.channel
+        by_clinic[rule.clinic_id].add((rule.hours_before, rule.channel))
+    assert len(by_clinic) == len(CLINICS)
+    assert set(map(frozenset, by_clinic.values())) == {frozenset({(48, "sms"), (2, "sms"), (48, "email")})}

@@ -243,10 +243,34 @@ LOCK_ORDER_CHECKS = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # A 403 is one warning line, without a traceback (core.log_filters).
-    "filters": {"refusal_without_traceback": {"()": "core.log_filters.RefusalWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["refusal_without_traceback"]}},
+    "filters": {
+        # A 403 is one warning line, without a traceback (core.log_filters).
+        "refusal_without_traceback": {"()": "core.log_filters.RefusalWithoutTraceback"},
+        # A family link's token (/family/<token>/) never reaches a log line (core.log_filters).
+        "redact_family_tokens": {"()": "core.log_filters.RedactFamilyLinkTokens"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_family_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_family_tokens"],
+        },
+    },
+    "loggers": {
+        # Redacted where the record is made, before Django's own handlers on "django" see it.
+        "django.request": {"filters": ["refusal_without_traceback", "redact_family_tokens"]},
+        "django.security.csrf": {"filters": ["redact_family_tokens"]},
+        # runserver's request lines, as Django writes them, through the redacting handler.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
@@ -290,3 +314,42 @@ REMINDER_RETRY_DELAYS_MINUTES = (5, 15, 45)
 REMINDER_SENDING_TIMEOUT_MINUTES = int(os.environ.get("REMINDER_SENDING_TIMEOUT_MINUTES", "15"))
 # The family's page: at most this many requests per address in ten minutes (the shared cache).
 FAMILY_LINK_RATE_LIMIT = int(os.environ.get("FAMILY_LINK_RATE_LIMIT", "30"))
+
+# Background jobs (README, Reminders and background jobs): Celery workers take the tasks of
+# appointments/tasks.py and core/tasks.py from a Redis broker; celery beat puts them there on
+# this schedule. The tasks carry ids only. Production requires a broker (production.py).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "redis://127.0.0.1:6379/0"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+# Nothing reads a task's return value: each job's outcome is in the database and the log.
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it has run, so one whose worker died mid-run is delivered again
+# (after the broker's visibility timeout); the tasks are idempotent, so running one twice does
+# no harm. One task reserved at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Several installations (or test runs) can share one Redis: each its queue and key prefix.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "clinic")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": os.environ.get("CELERY_KEY_PREFIX", "")}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+# Each run expires when the next is due, so runs missed while no worker was up don't pile up.
+CELERY_BEAT_SCHEDULE = {
+    "send-due-reminders": {
+        "task": "appointments.tasks.send_due_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "close-stale-sessions": {
+        "task": "appointments.tasks.close_stale_sessions",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 10 * 60},
+    },
+    "expire-waitlist-offers": {
+        "task": "appointments.tasks.expire_waitlist_offers",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 5 * 60},
+    },
+    "seal-audit": {"task": "core.tasks.seal_audit", "schedule": 60 * 60.0, "options": {"expires": 60 * 60}},
+}

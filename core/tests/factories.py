@@ -4,7 +4,7 @@ import datetime
 
 import factory
 
-from core.models import Clinic, Consent, Patient, Provider, Room, Tenant, User
+from core.models import Clinic, Consent, Guardian, Patient, Provider, Room, Tenant, User
 
 
 class TenantFactory(factory.django.DjangoModelFactory):
@@ -98,8 +98,26 @@ class PatientFactory(factory.django.DjangoModelFactory):
     last_name_ar = "العتيبي"
     date_of_birth = datetime.date(2018, 5, 1)
     sex = Patient.Sex.FEMALE
-    guardian_name = factory.Faker("name")
-    phone = "+966500000000"
+
+
+class GuardianFactory(factory.django.DjangoModelFactory):
+    """A consenting primary mother, reached by text message in Arabic, unless told otherwise."""
+
+    class Meta:
+        model = Guardian
+
+    patient = factory.SubFactory(PatientFactory)
+    name_en = factory.Faker("name")
+    name_ar = "هدى العتيبي"
+    relation = Guardian.Relation.MOTHER
+    # Valid Saudi mobile numbers (+9665...), one per guardian.
+    phone = factory.Sequence(lambda n: f"+9665{n % 10**8:08d}")
+    email = factory.LazyAttribute(lambda guardian: f"guardian{guardian.phone[-8:]}@example.org")
+    preferred_language = Guardian.Language.ARABIC
+    preferred_channel = Guardian.Channel.SMS
+    consent_to_contact = True
+    may_receive_appointment_info = True
+    is_primary = True
 
 
 # Long before any day the tests book or pin the clock to (fixed dates are literals); a
@@ -113,7 +131,7 @@ class ConsentFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     consent_type = Consent.ConsentType.GENERAL
-    signed_by = factory.LazyAttribute(lambda consent: consent.patient.guardian_name or "Guardian")
+    signed_by = "Huda Al-Otaibi"
     signed_at = factory.Sequence(lambda n: CONSENTS_SIGNED_FROM + datetime.timedelta(minutes=n))
     expires_at = None
     revoked_at = None

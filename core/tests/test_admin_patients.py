@@ -16,6 +16,9 @@ def patient_form(tenant, mrn: str) -> dict[str, str]:
         "first_name_en": "Huda",
         "last_name_en": "Saeed",
         "date_of_birth": "2019-03-04",
+        # The guardians inline, empty.
+        "guardians-TOTAL_FORMS": "0",
+        "guardians-INITIAL_FORMS": "0",
     }
 
 

@@ -1,5 +1,6 @@
 """In a real browser, in English and in Arabic: axe-core finds no critical or serious WCAG 2.1 A/AA
-violation on any staff page, nor on the error state of any form.
+violation on any staff page, nor on the error state of any form, nor on a family's confirm-or-cancel
+page (the one public page with a child's booking) and its cancel form.
 
 The pages are every GET page of the role x page matrix (``core/tests/test_views_access.py``), on
 the matrix's own rows, so a page added to the site is checked here too. Each is opened by a role
@@ -18,6 +19,7 @@ test client) and checks its pages in two tabs taking turns, so that axe on one p
 page's load run at once on the machine's two cores.
 """
 
+import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,10 +30,11 @@ from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from appointments.session_service import SessionService
+from appointments.tests.test_family_link import guardian_of, link_for, reminder_for
 from core.models import User
 from core.tests.browser import browser, watch_csp_violations  # noqa: F401  (pytest fixtures)
 from core.tests.test_views_access import MATRIX, SESSION_PROVIDER, rows, url_for, walked_urls  # noqa: F401
-from core.tests.view_helpers import booked, staff_member, superuser, work_in
+from core.tests.view_helpers import booked, group_session, staff_member, superuser, today, work_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,6 +43,7 @@ pytestmark = [
 ]
 
 Role = User.Role
+ONE_DAY = datetime.timedelta(days=1)
 AXE = Path(__file__).parent / "axe" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = ("critical", "serious")
@@ -138,6 +142,15 @@ def pages_by_role(world) -> dict[str, list[tuple[str, str]]]:
             pages[role].append((f"{name} (bad input)", f"{url}?{INVALID_QUERIES[name]}"))
     pages[SESSION_PROVIDER].append(("home (clinician)", reverse("home")))
     return pages
+
+
+def family_pages(world, language: str) -> list[tuple[str, str]]:
+    """A family's confirm-or-cancel page in ``language`` (the guardian's), and its cancel form:
+    tomorrow at 09:00, inside the late window, so the form carries the warning and the checkbox."""
+    session = group_session(world["session"].provider, world["session"].clinic, day=today() + ONE_DAY, hour=9)
+    participant = booked(session)
+    url = link_for(reminder_for(participant, guardian_of(participant.patient, language)))
+    return [("family:link", url), ("family:link (cancel)", f"{url}?cancel=all")]
 
 
 def open_context(
@@ -248,7 +261,7 @@ def test_browser_axe_finds_no_serious_violation_on_any_staff_page(
 ):
     found: dict[str, list[dict]] = {}
     anonymous = open_context(browser, live_server.url, language, opened)
-    found_by_axe(anonymous, [("login", reverse("login"))], found)
+    found_by_axe(anonymous, [("login", reverse("login")), *family_pages(world, language)], found)
 
     for role, pages in pages_by_role(world).items():
         context = open_context(browser, live_server.url, language, opened, world["users"][role], tenant)

@@ -190,12 +190,10 @@ def test_app_role_cannot_rewrite_audit_tables_switch_their_triggers_off_or_chang
 @pytest.mark.django_db(transaction=True)
 def test_app_role_writes_ordinary_tables(app_connection):
     # given a committed patient
-    patient = PatientFactory(guardian_name="Old guardian")
+    patient = PatientFactory(first_name_en="Old name")
 
     # when the app role updates it, and adds and removes an organisation
-    app_connection.execute(
-        "UPDATE core_patient SET guardian_name = 'New guardian' WHERE id = %s", [patient.pk]
-    )
+    app_connection.execute("UPDATE core_patient SET first_name_en = 'New name' WHERE id = %s", [patient.pk])
     (tenant_id,) = app_connection.execute(
         "INSERT INTO core_tenant (code, name_en, name_ar) VALUES ('PROBE', 'Probe', '') RETURNING id"
     ).fetchone()
@@ -203,7 +201,7 @@ def test_app_role_writes_ordinary_tables(app_connection):
 
     # then each write took
     patient.refresh_from_db()
-    assert patient.guardian_name == "New guardian"
+    assert patient.first_name_en == "New name"
     assert deleted == 1
 
 

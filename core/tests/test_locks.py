@@ -66,6 +66,7 @@ def test_locks_order_is_the_documented_one():
         "psychology.PsychologySession",
         "ot.OTSession",
         "aba.ABASession",
+        "appointments.Reminder",
         "appointments.AppointmentNumberCounter",
     ]
 

@@ -15,11 +15,18 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Session, SessionParticipant, SessionSeries, WaitlistEntry
 from appointments.notes.services import NoteService
+from appointments.reminders.models import Reminder
 from appointments.session_service import SessionService
 from core.middleware import PAGES_WITHOUT_TENANT
-from core.models import Clinic, Consent, Patient, ProviderLeave, User
+from core.models import Clinic, Consent, Guardian, Patient, ProviderLeave, User
 from core.permissions import SPECIALTY_OF_ROLE
-from core.tests.factories import ClinicFactory, ConsentFactory, ProviderFactory, TenantFactory
+from core.tests.factories import (
+    ClinicFactory,
+    ConsentFactory,
+    GuardianFactory,
+    ProviderFactory,
+    TenantFactory,
+)
 from core.tests.view_helpers import (
     booked,
     consented_patient,
@@ -36,8 +43,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 Role = User.Role
 # Reachable without logging in, on purpose: signing in, choosing the language
-# on the login page, and the load balancer's health check (no data, config/health.py).
-PUBLIC_URL_NAMES = {"login", "set_language", "healthz"}
+# on the login page, the load balancer's health check (no data, config/health.py), a
+# family's confirm-or-cancel link (the signed token is the key; the one public page with a
+# child's booking, appointments/tests/test_family_link.py) and the SMS gateway's replies
+# (404 without the shared secret).
+PUBLIC_URL_NAMES = {"login", "set_language", "healthz", "family:link", "family:sms_inbound"}
 NOT_WALKED_NAMESPACES = {"admin"}  # Django admin has its own login and its own tests
 
 # The rows' session is in a psychology clinic. Around it: its own provider
@@ -141,6 +151,8 @@ MATRIX = {
     "appointments:appointment_cancel": ("post", DESK),
     "appointments:clearance_queue": ("get", FINANCE),
     "appointments:clearance_clear": ("post", FINANCE),  # an empty post goes back to the queue
+    "appointments:reminders": ("get", DESK),
+    "appointments:reminder_retry": ("post", DESK),  # a reminder not failed: a message, back to the list
     "core:patient_search": ("get", STAFF),
     "core:patient_create": ("get", DESK),
     "core:patient_lookup": ("get", DESK),  # the booking forms' patient picker
@@ -150,6 +162,9 @@ MATRIX = {
     "core:patient_progress_print": ("get", STAFF),  # without a choice it redirects to the form
     "core:patient_add_consent": ("get", DESK),
     "core:consent_revoke": ("post", DESK),
+    "core:guardian_add": ("get", DESK),
+    "core:guardian_edit": ("get", DESK),
+    "core:guardian_history": ("get", DESK),
     "core:tenant_pick": ("get", {"superuser"}),
     "core:patient_break_glass": ("get", CLINICIANS),
     "two_factor": ("get", EVERYONE | {"no_role"}),
@@ -201,6 +216,8 @@ def rows(tenant, clinic, provider):
                 SessionSeries,
                 WaitlistEntry,
                 ProviderLeave,
+                Guardian,
+                Reminder,
             ),
             start=1,
         ):
@@ -227,6 +244,15 @@ def rows(tenant, clinic, provider):
         "appointment": legacy_appointment(provider, clinic),
         "patient": participant.patient,
         "consent": participant.patient.consents.get(),
+        "guardian": GuardianFactory(patient=participant.patient),
+        # A reminder as the planner writes it (pending): "Try again" answers it isn't failed.
+        "reminder": Reminder.objects.create(
+            tenant=tenant,
+            participant=participant,
+            channel=Guardian.Channel.SMS,
+            scheduled_start=timezone.now() + datetime.timedelta(days=1),
+            send_after=timezone.now(),
+        ),
         "note": NoteService.create_note(
             PsychologySession, participant=booked(session), provider=provider, presenting_issues="Worries"
         ),
@@ -234,10 +260,12 @@ def rows(tenant, clinic, provider):
 
 
 # URLs whose name doesn't start with the kind of row their <pk> is.
-ROW_KIND_OF = {"appointments:calendar_move": "session"}
+ROW_KIND_OF = {"appointments:calendar_move": "session", "core:guardian_add": "patient"}
 # URL parameters that name no row: which report, which file format.
 FIXED_PARAMETERS = {
     "reports:report": {"key": "finance"},
+    # Any token will do for the walks: a page about no row (a bad token's answer is the same for all).
+    "family:link": {"token": "not-a-token"},
     "reports:export": {"key": "notes_queue", "fmt": "csv"},
 }
 
@@ -451,7 +479,18 @@ def test_every_row_url_of_another_organisation_is_404(client, rows):
 def test_every_row_url_with_an_unknown_id_is_404(client, tenant):
     client.force_login(staff_member(tenant, Role.ADMIN))
     missing = dict.fromkeys(
-        ("session", "participant", "appointment", "patient", "consent", "series", "waitlist", "leave"),
+        (
+            "session",
+            "participant",
+            "appointment",
+            "patient",
+            "consent",
+            "series",
+            "waitlist",
+            "leave",
+            "reminder",
+            "guardian",
+        ),
         SimpleNamespace(pk=987654),
     )
     missing["note"] = SimpleNamespace(pk=987654, specialty=Clinic.Specialty.PSYCHOLOGY)

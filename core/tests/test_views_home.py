@@ -206,8 +206,9 @@ def test_home_front_desk_query_count_does_not_grow(
     login(client, tenant, Role.FRONT_DESK)
 
     # session + user, today's sessions, their children, today's appointments, participant counts,
-    # the no-shows to review, the tenant (its Hijri-date setting), the access-log row
-    with django_assert_num_queries(9):
+    # the no-shows to review, the reminders to follow up, the tenant (its Hijri-date setting), the
+    # access-log row
+    with django_assert_num_queries(10):
         response = client.get(reverse("home"))
 
     assert len(response.context["sessions"]) == sessions

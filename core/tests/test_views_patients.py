@@ -10,7 +10,7 @@ from django.utils import timezone
 from appointments.appointment_service import AppointmentService
 from appointments.session_service import SessionService
 from core.models import Consent, Patient, User
-from core.tests.factories import ConsentFactory, PatientFactory, TenantFactory
+from core.tests.factories import ConsentFactory, GuardianFactory, PatientFactory, TenantFactory
 from core.tests.view_helpers import (
     booked,
     group_session,
@@ -27,15 +27,16 @@ Role = User.Role
 
 @pytest.fixture
 def sara(tenant):
-    return PatientFactory(
+    patient = PatientFactory(
         tenant=tenant,
         mrn="AG-100",
         first_name_en="Sara",
         last_name_en="Ali",
         first_name_ar="سارة",
         last_name_ar="علي",
-        guardian_name="Huda Ali",
     )
+    GuardianFactory(patient=patient, name_en="Huda Ali", name_ar="هدى علي")
+    return patient
 
 
 def patient_data(**overrides):
@@ -48,7 +49,8 @@ def patient_data(**overrides):
         "date_of_birth": "2019-03-04",
         "sex": "M",
         "guardian_name": "Mona Hamad",
-        "phone": "+966500000001",
+        "guardian_relation": "mother",
+        "guardian_phone": "0500000001",
     }
     data.update(overrides)
     return data
@@ -92,8 +94,8 @@ def test_patient_search_shows_no_match_message_and_never_fails_on_odd_input(desk
 def test_patient_search_query_count_does_not_grow(desk, tenant, patients, django_assert_num_queries):
     PatientFactory.create_batch(patients, tenant=tenant)
 
-    # session + user, page count, page rows, the access-log row
-    with django_assert_num_queries(5):
+    # session + user, page count, page rows, their primary guardians, the access-log row
+    with django_assert_num_queries(6):
         response = desk.get(reverse("core:patient_search"))
 
     assert len(response.context["page_obj"].object_list) == patients
@@ -144,11 +146,11 @@ def test_patient_chart_query_count_does_not_grow(
     url = reverse("core:patient_chart", args=[sara.pk])
 
     # session + user, patient, per timeline (upcoming, past) a count and a page of keys, the
-    # pages' session places, their appointments, consents, the user's organisation (whether it
-    # shows Hijri dates), the progress section's sessions and legacy appointments, the access-log row
-    with django_assert_num_queries(14):
+    # pages' session places, their appointments, consents, guardians, the user's organisation (whether
+    # it shows Hijri dates), the progress section's sessions and legacy appointments, the access-log row
+    with django_assert_num_queries(15):
         first = desk.get(url)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         second = desk.get(url, {"page": 2})
 
     bookings = visits + len(range(1, visits + 1, 4))
