@@ -11,6 +11,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -27,6 +28,7 @@ from appointments.models import (
     SessionSeries,
     WaitlistEntry,
 )
+from appointments.reminders.models import MessageTemplate, Reminder, ReminderRule
 from appointments.series_service import SeriesService
 from appointments.session_service import SessionService
 from appointments.tests.factories import (
@@ -61,6 +63,7 @@ Status = SessionParticipant.Status
 # refused check-ins are written only by the check-in they record, and series, their
 # enrolments and skipped dates only by SeriesService, waiting-list entries from the session page.
 NOT_ADDABLE = {
+    Reminder,
     AppointmentNumberCounter,
     CheckInRefusal,
     SessionSeries,
@@ -104,6 +107,23 @@ def scheduling_rows(group_session, clinic, provider):
     )
     ParticipantFactory.create_batch(2, session=full)
     SessionService.add_to_waitlist(full, PatientFactory(tenant=clinic.tenant))
+    template = MessageTemplate.objects.create(
+        tenant=clinic.tenant,
+        name="Reminder",
+        channel="sms",
+        body_en="{first_name} {link}",
+        body_ar="{first_name} {link}",
+    )
+    rule = ReminderRule.objects.create(clinic=clinic, hours_before=48, channel="sms", template=template)
+    start = timezone.now() + datetime.timedelta(days=1)
+    Reminder.objects.create(
+        tenant=clinic.tenant,
+        rule=rule,
+        participant=participant,
+        channel="sms",
+        scheduled_start=start,
+        send_after=start,
+    )
 
 
 def run_action(client, model, action: str, objects):

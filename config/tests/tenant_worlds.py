@@ -114,6 +114,7 @@ class World:
             "patient": self.rows[Patient],
             "consent": self.rows[Consent],
             "guardian": self.rows[Guardian],
+            "reminder": self.rows[Reminder],
             "note": self.notes[Clinic.Specialty.PSYCHOLOGY],
             "series": self.rows[SessionSeries],
             "waitlist": self.rows[WaitlistEntry],
