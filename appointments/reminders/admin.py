@@ -238,6 +238,7 @@ class ReminderAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, LargeListAdminMi
         "voided_at",
         "created_at",
     )
+    readonly_fields = fields
 
     @admin.display(description=_("booking number"))
     def booking_number(self, obj: Reminder) -> str:
