@@ -1,6 +1,6 @@
 """How a message leaves: e-mail through Django's mail backend, text messages through an SMS backend.
 
-OWNER: helper "messages-channels". Interface used by the others (keep the names):
+Its entry points:
 
     class DeliveryError(Exception): .permanent: bool (True: retrying can't help)
     deliver(channel: str, address: str, *, subject: str, body: str) -> str
@@ -14,6 +14,7 @@ OWNER: helper "messages-channels". Interface used by the others (keep the names)
 sends in ``outbox`` (as ``django.core.mail.outbox``) for the tests, which clear it.
 """
 
+import abc
 import json
 import smtplib
 import sys
@@ -81,11 +82,11 @@ def get_sms_backend() -> "BaseSmsBackend":
     return backend
 
 
-class BaseSmsBackend:
+class BaseSmsBackend(abc.ABC):
     """Sends one text message; returns the gateway's message id, raises DeliveryError."""
 
-    def send(self, to: str, text: str) -> str:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send(self, to: str, text: str) -> str: ...
 
 
 class ConsoleSmsBackend(BaseSmsBackend):

@@ -1,6 +1,6 @@
 """The words of a message: a template's body filled in for one family, and its length.
 
-OWNER: helper "messages-channels". Interface used by the others (keep the names):
+Its entry points:
 
     ChildBooking(first_name: str, starts_at: datetime (aware), clinic_name: str)
     RenderedMessage(subject: str, body: str)

@@ -1,6 +1,6 @@
 """Messages the scheduling services ask for: a move, a cancellation, a seat from the waiting list.
 
-OWNER: helper "reminder-engine". Interface called by the services (keep the names):
+Its entry points, called by the scheduling services:
 
     void_links(*, participants: Iterable[SessionParticipant] = (),
                appointments: Iterable[Appointment] = ()) -> None

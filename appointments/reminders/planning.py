@@ -1,7 +1,5 @@
 """Which reminders are due: rows written for each active rule and each booking it covers.
 
-OWNER: helper "reminder-engine".
-
 ``plan_due_reminders(now)`` runs at the start of every sending round. A rule of ``H`` hours
 covers each booked or confirmed child of a scheduled session in the rule's clinic, and
 each booked or confirmed legacy appointment there, starting ``H`` hours after ``now`` or

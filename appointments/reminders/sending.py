@@ -1,6 +1,6 @@
 """Sending: claim due rows in a transaction of their own, send after it commits, record the outcome.
 
-OWNER: helper "reminder-engine". Interface used by the tasks (keep the names):
+Its entry points, called by the tasks and the front desk:
 
     send_due_reminders(now: datetime | None = None, *, limit: int = 200) -> SendReport
         plans rows that came due, claims and sends them (siblings together), retries

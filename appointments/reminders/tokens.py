@@ -4,8 +4,6 @@ The token names the reminder rows of one message (siblings sent one message shar
 the start they were written for, signed with ``SECRET_KEY`` under a salt of its own. It
 holds no name, phone or text. Whether it still works - not expired, not voided by a move
 or a cancellation - is checked against the database each time (``appointments.reminders.link_actions``).
-
-OWNER: helper "family-link" may extend this module; keep these names.
 """
 
 import datetime
