@@ -86,6 +86,7 @@ NEWEST_FIRST = {
     "appointments.SeriesSkippedDate": "-date",
     "appointments.Session": "-scheduled_date",
     "appointments.SessionParticipant": "-session__scheduled_date",
+    "appointments.Reminder": "-send_after",
     "appointments.SessionSeries": "-start_date",
     "appointments.WaitlistEntry": "-added_at",
     "psychology.PsychologySession": "-session_date",
@@ -98,8 +99,9 @@ NEWEST_FIRST = {
     "aba.ABABehaviourRecord": "-note__session_date",
     "aba.ABASkillTarget": "-note__session_date",
 }
-# Dated, yet listed another way on purpose: the users, by login name.
-LISTED_BY_NAME = {"core.User"}
+# Dated, yet listed another way on purpose: the users by login name, message templates by
+# organisation, purpose and name.
+LISTED_BY_NAME = {"core.User", "appointments.MessageTemplate"}
 
 
 def first_ordering(model_admin: admin.ModelAdmin) -> str:

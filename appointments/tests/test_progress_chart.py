@@ -378,4 +378,4 @@ def test_progress_chart_query_count_is_fixed(client, world, extra_sessions, extr
     client.force_login(user_for(world, Role.ADMIN))
 
     # The same whether the child had 6 or 15 sessions, 5 or 12 notes (7 with five targets each).
-    assert queries_for(client, world["child"]) == 25
+    assert queries_for(client, world["child"]) == 26

@@ -876,11 +876,11 @@ def test_patient_chart_query_count_with_notes_does_not_grow(
     work_in(logged_in(client, superuser()), tenant)
 
     # session, user, patient, per timeline (upcoming, past) a count and a page of keys, the
-    # pages' session places (no appointments: none asked for), consents, the viewer's provider
+    # pages' session places (no appointments: none asked for), consents, guardians, the viewer's provider
     # profile, then each discipline's notes (psychology's with their addenda; no OT or ABA note,
     # so nothing of theirs to prefetch), the progress section's sessions and legacy appointments
     # and each discipline's progress (psychology's, OT's, ABA's), the access-log row
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         response = client.get(chart_url(patient))
 
     assert len(response.context["notes"]) == visits

@@ -156,8 +156,8 @@ SIZES = [(2, 1), (6, 4)]
     ("name", "expected"),
     [
         # session + user, today's sessions, their children, today's appointments, participant
-        # counts, the no-shows to review, the tenant, the access-log row
-        ("home", 9),
+        # counts, the no-shows to review, the reminders to follow up, the tenant, the access-log row
+        ("home", 10),
         # session + user, the tenant, clinic and provider choices, page rows (and whether more
         # follow), their children, the access-log row
         ("appointments:session_list", 8),

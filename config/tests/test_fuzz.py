@@ -68,7 +68,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.fuzz, pytest.mark.usefixtures("
 Role = User.Role
 Specialty = Clinic.Specialty
 
-TOTAL_REQUESTS = 1200
+TOTAL_REQUESTS = 1300
 # Chunks of the plan, one test each, so pytest-xdist shares the fuzz between workers.
 CHUNKS = 10
 SUPERUSER, TENANT_ADMIN = "superuser", "tenant_admin"

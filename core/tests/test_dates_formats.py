@@ -301,9 +301,9 @@ def test_chart_with_hijri_dates_query_count_does_not_grow(
 
     # session + user, patient, per timeline (upcoming, past) a count, the page of keys of the
     # one with visits (an empty one's is not asked for), the page's session places (no
-    # appointments: none asked for), consents, the user's organisation, the progress section's
-    # sessions and legacy appointments, the access-log row
-    with django_assert_num_queries(12):
+    # appointments: none asked for), consents, guardians, the user's organisation, the progress
+    # section's sessions and legacy appointments, the access-log row
+    with django_assert_num_queries(13):
         response = client.get(reverse("core:patient_chart", args=[patient.pk]))
 
     assert response.content.decode().count('class="hijri-date"') == visits + 1  # and the birthday
