@@ -16,6 +16,7 @@ import time_machine
 from django.conf import settings
 from django.utils import translation
 
+from appointments.reminders import channels
 from appointments.tests.factories import reset_slots
 from core.models import User
 from core.tests.factories import ClinicFactory, ProviderFactory, RoomFactory, TenantFactory
@@ -94,6 +95,14 @@ def _english_until_asked() -> Iterator[None]:
 def _fresh_booking_slots() -> None:
     """Factory-made bookings start at 07:00 in every test, whatever ran before it."""
     reset_slots()
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox() -> list[channels.SentSms]:
+    """The text messages sent by this test (the test settings' LocmemSmsBackend): emptied before
+    each test, as pytest-django empties ``mail.outbox``."""
+    channels.outbox.clear()
+    return channels.outbox
 
 
 @pytest.fixture

@@ -23,25 +23,13 @@ from appointments.tests.reminder_helpers import (
     texts_to,
 )
 from core.models import Guardian
-from core.tests.factories import ClinicFactory, ConsentFactory, PatientFactory, ProviderFactory
+from core.tests.factories import ConsentFactory, PatientFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2027, 5, 12)
 PHONE = "+966501234567"
 Status, Kind = Reminder.Status, Reminder.Kind
-
-
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    channels.outbox.clear()
-    yield
-    channels.outbox.clear()
-
-
-@pytest.fixture
-def clinic(tenant):
-    return ClinicFactory(tenant=tenant)  # quiet hours 21:00-08:00
 
 
 def at(moment: datetime.datetime) -> time_machine.travel:

@@ -20,9 +20,17 @@ from appointments.reminders.sending import (
 )
 from appointments.session_service import SessionService
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from appointments.tests.reminder_helpers import booked_child, guardian, local, rows_of, rule, texts_to
+from appointments.tests.reminder_helpers import (
+    REFUSED,
+    REFUSING_SMS,
+    booked_child,
+    guardian,
+    local,
+    rows_of,
+    rule,
+    texts_to,
+)
 from core.models import Guardian
-from core.tests.factories import ClinicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +46,6 @@ class FailingSmsBackend(channels.BaseSmsBackend):
         raise channels.DeliveryError("The SMS gateway answered 503.")
 
 
-class RefusingSmsBackend(channels.BaseSmsBackend):
-    """A gateway that refuses the number for good."""
-
-    def send(self, to: str, text: str) -> str:
-        raise channels.DeliveryError("The SMS gateway answered 400.", permanent=True)
-
-
 class WorkerKilled(BaseException):
     """The worker process dies mid-send (nothing in the sender catches it)."""
 
@@ -52,18 +53,6 @@ class WorkerKilled(BaseException):
 class DyingSmsBackend(channels.BaseSmsBackend):
     def send(self, to: str, text: str) -> str:
         raise WorkerKilled
-
-
-@pytest.fixture(autouse=True)
-def _empty_sms_outbox():
-    channels.outbox.clear()
-    yield
-    channels.outbox.clear()
-
-
-@pytest.fixture
-def clinic(tenant):
-    return ClinicFactory(tenant=tenant)  # quiet hours 21:00-08:00
 
 
 @pytest.fixture
@@ -181,12 +170,12 @@ def test_send_due_reminders_retries_with_backoff_then_shows_the_failure(particip
         assert send_due_reminders() == SendReport()
 
 
-@override_settings(SMS_BACKEND=f"{__name__}.RefusingSmsBackend")
+@override_settings(SMS_BACKEND=REFUSING_SMS)
 def test_send_due_reminders_fails_at_once_when_the_gateway_refuses_for_good(participant):
     with at(MORNING):
         assert send_due_reminders() == SendReport(planned=1, failed=1)
     [row] = rows_of(participant)
-    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "The SMS gateway answered 400.")
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, REFUSED)
 
 
 def test_send_due_reminders_shows_a_row_left_sending_as_failed_and_never_resends_it(participant):
@@ -212,7 +201,7 @@ def test_send_due_reminders_shows_a_row_left_sending_as_failed_and_never_resends
 
 
 def test_retry_failed_sends_a_failed_row_again(participant):
-    with at(MORNING), override_settings(SMS_BACKEND=f"{__name__}.RefusingSmsBackend"):
+    with at(MORNING), override_settings(SMS_BACKEND=REFUSING_SMS):
         send_due_reminders()
     [row] = rows_of(participant)
 

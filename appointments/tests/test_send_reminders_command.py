@@ -5,9 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from appointments.reminders import channels
 from appointments.reminders.models import Reminder
-from appointments.tests.reminder_rows import LOCMEM_SMS, booked_child, due_reminder
+from appointments.tests.reminder_helpers import booked_in_group, due_reminder
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
@@ -18,16 +17,8 @@ def run(*args: str) -> str:
     return out.getvalue().strip()
 
 
-@pytest.fixture
-def sms_outbox(settings):
-    settings.SMS_BACKEND = LOCMEM_SMS
-    channels.outbox.clear()
-    yield channels.outbox
-    channels.outbox.clear()
-
-
 def test_send_reminders_sends_every_due_reminder_in_batches_and_a_second_run_sends_none(sms_outbox, clinic):
-    reminders = [due_reminder(booked_child(clinic, hour=8 + n)) for n in range(3)]
+    reminders = [due_reminder(booked_in_group(clinic, hour=8 + n)) for n in range(3)]
 
     first = run("--batch-size", "2")
     second = run()

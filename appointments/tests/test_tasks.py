@@ -6,15 +6,14 @@ import inspect
 
 import pytest
 from django.db import OperationalError
-from django.test import override_settings
 
 from appointments import tasks
 from appointments.models import Session, WaitlistEntry
-from appointments.reminders import channels, sending
+from appointments.reminders import sending
 from appointments.reminders.models import Reminder
 from appointments.tests import test_waitlist_offers as offers
 from appointments.tests.factories import GroupSessionFactory, ParticipantFactory
-from appointments.tests.reminder_rows import LOCMEM_SMS, booked_child, due_reminder
+from appointments.tests.reminder_helpers import booked_in_group, due_reminder
 from config.celery import app
 from core import tasks as core_tasks
 
@@ -33,14 +32,6 @@ ALL_TASKS = {
     "appointments.tasks.expire_waitlist_offers": tasks.expire_waitlist_offers,
     "core.tasks.seal_audit": core_tasks.seal_audit,
 }
-
-
-@pytest.fixture
-def sms_outbox():
-    channels.outbox.clear()
-    with override_settings(SMS_BACKEND=LOCMEM_SMS):
-        yield channels.outbox
-    channels.outbox.clear()
 
 
 def test_tasks_take_ids_only():
@@ -81,7 +72,7 @@ def test_tasks_retry_a_database_that_does_not_answer_with_backoff():
 
 
 def test_send_reminder_task_runs_again_after_an_operational_error(monkeypatch, sms_outbox, clinic):
-    reminder = due_reminder(booked_child(clinic))
+    reminder = due_reminder(booked_in_group(clinic))
     real_send = sending.send_reminder
     calls = []
 
@@ -102,7 +93,7 @@ def test_send_reminder_task_runs_again_after_an_operational_error(monkeypatch, s
 
 
 def test_send_reminder_task_sends_the_row_once_however_often_it_runs(sms_outbox, clinic):
-    reminder = due_reminder(booked_child(clinic))
+    reminder = due_reminder(booked_in_group(clinic))
 
     tasks.send_reminder.delay(reminder.pk)
     tasks.send_reminder.delay(reminder.pk)
@@ -116,7 +107,7 @@ def test_send_reminder_task_sends_the_row_once_however_often_it_runs(sms_outbox,
 
 
 def test_send_due_reminders_task_sends_what_is_due_and_a_second_run_sends_nothing(sms_outbox, clinic):
-    reminder = due_reminder(booked_child(clinic))
+    reminder = due_reminder(booked_in_group(clinic))
 
     first = tasks.send_due_reminders.delay().get()
     second = tasks.send_due_reminders.delay().get()

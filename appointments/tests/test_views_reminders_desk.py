@@ -13,10 +13,9 @@ from appointments.reminders import sending
 from appointments.reminders.desk_views import PAGE_SIZE
 from appointments.reminders.models import Reminder
 from appointments.session_service import SessionService
-from appointments.tests.reminder_rows import (
-    LOCMEM_SMS,
+from appointments.tests.reminder_helpers import (
     REFUSED,
-    booked_child,
+    booked_in_group,
     due_reminder,
     failed_reminder,
     unreachable_reminder,
@@ -50,12 +49,11 @@ def retry_url(reminder: Reminder) -> str:
 def test_reminder_list_shows_failed_and_unreachable_reminders_of_upcoming_bookings_soonest_first(
     client, desk, clinic, settings
 ):
-    failed = failed_reminder(booked_child(clinic, days_ahead=2))
-    unreachable = unreachable_reminder(booked_child(clinic, days_ahead=1, hour=9))
-    settings.SMS_BACKEND = LOCMEM_SMS
-    sent = due_reminder(booked_child(clinic, days_ahead=1, hour=12))
+    failed = failed_reminder(booked_in_group(clinic, days_ahead=2))
+    unreachable = unreachable_reminder(booked_in_group(clinic, days_ahead=1, hour=9))
+    sent = due_reminder(booked_in_group(clinic, days_ahead=1, hour=12))
     sending.send_reminder(sent.pk)
-    waiting = due_reminder(booked_child(clinic, days_ahead=3))
+    waiting = due_reminder(booked_in_group(clinic, days_ahead=3))
 
     response = client.get(URL)
 
@@ -71,9 +69,9 @@ def test_reminder_list_shows_failed_and_unreachable_reminders_of_upcoming_bookin
 
 
 def test_reminder_list_leaves_out_cancelled_and_begun_bookings(client, desk, clinic):
-    cancelled = failed_reminder(booked_child(clinic, days_ahead=1))
+    cancelled = failed_reminder(booked_in_group(clinic, days_ahead=1))
     SessionService.cancel_participant(cancelled.participant, "Family moved away")
-    begun = failed_reminder(booked_child(clinic, days_ahead=2, hour=9))
+    begun = failed_reminder(booked_in_group(clinic, days_ahead=2, hour=9))
 
     assert listed(client.get(URL)) == [begun.pk]
     with time_machine.travel(datetime.timedelta(days=2, hours=1)):
@@ -82,8 +80,8 @@ def test_reminder_list_leaves_out_cancelled_and_begun_bookings(client, desk, cli
 
 def test_reminder_list_hides_other_organisations(client, desk, clinic):
     other_clinic = ClinicFactory(tenant=TenantFactory(code="OTHER"))
-    mine = failed_reminder(booked_child(clinic))
-    theirs = failed_reminder(booked_child(other_clinic))
+    mine = failed_reminder(booked_in_group(clinic))
+    theirs = failed_reminder(booked_in_group(other_clinic))
 
     response = client.get(URL)
 
@@ -103,7 +101,7 @@ def test_reminder_list_is_logged_as_a_listing(client, desk, tenant):
 
 def test_reminder_list_pages_by_25(client, desk, clinic):
     reminders = [
-        failed_reminder(booked_child(clinic, days_ahead=1 + n // 8, hour=8 + n % 8)) for n in range(26)
+        failed_reminder(booked_in_group(clinic, days_ahead=1 + n // 8, hour=8 + n % 8)) for n in range(26)
     ]
 
     first = client.get(URL)
@@ -119,7 +117,7 @@ def test_reminder_list_pages_by_25(client, desk, clinic):
 def test_reminder_list_query_count_does_not_grow(client, desk, clinic, rows, django_assert_num_queries):
     for n in range(rows):
         (failed_reminder if n % 2 else unreachable_reminder)(
-            booked_child(clinic, days_ahead=1 + n // 8, hour=8 + n % 8)
+            booked_in_group(clinic, days_ahead=1 + n // 8, hour=8 + n % 8)
         )
 
     # session + user, the page of reminders with their bookings, children and guardians, the
@@ -133,7 +131,7 @@ def test_reminder_list_query_count_does_not_grow(client, desk, clinic, rows, dja
 def test_reminder_retry_puts_a_failed_reminder_back_in_the_queue_and_returns_to_the_page(
     client, desk, clinic
 ):
-    reminder = failed_reminder(booked_child(clinic))
+    reminder = failed_reminder(booked_in_group(clinic))
 
     response = client.post(retry_url(reminder), {"next": f"{URL}?page=1"}, follow=True)
 
@@ -145,7 +143,7 @@ def test_reminder_retry_puts_a_failed_reminder_back_in_the_queue_and_returns_to_
 
 
 def test_reminder_retry_of_a_reminder_not_failed_says_so(client, desk, clinic):
-    reminder = unreachable_reminder(booked_child(clinic))
+    reminder = unreachable_reminder(booked_in_group(clinic))
 
     response = client.post(retry_url(reminder), follow=True)
 
@@ -158,7 +156,7 @@ def test_reminder_retry_of_a_reminder_not_failed_says_so(client, desk, clinic):
 
 
 def test_reminder_retry_needs_the_csrf_token(tenant, clinic):
-    reminder = failed_reminder(booked_child(clinic))
+    reminder = failed_reminder(booked_in_group(clinic))
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_member(tenant, Role.FRONT_DESK))
 
@@ -170,7 +168,7 @@ def test_reminder_retry_needs_the_csrf_token(tenant, clinic):
 
 @pytest.mark.parametrize("role", [Role.FINANCE, Role.PSYCHOLOGIST])
 def test_reminder_pages_are_the_front_desks(client, tenant, clinic, role):
-    reminder = failed_reminder(booked_child(clinic))
+    reminder = failed_reminder(booked_in_group(clinic))
     client.force_login(staff_member(tenant, role))
 
     assert client.get(URL).status_code == 403
@@ -179,8 +177,8 @@ def test_reminder_pages_are_the_front_desks(client, tenant, clinic, role):
 
 def test_home_tells_the_front_desk_how_many_reminders_to_follow_up(client, desk, clinic):
     assert 'data-testid="reminders-to-follow-up"' not in client.get(reverse("home")).content.decode()
-    failed_reminder(booked_child(clinic))
-    unreachable_reminder(booked_child(clinic, days_ahead=3))
+    failed_reminder(booked_in_group(clinic))
+    unreachable_reminder(booked_in_group(clinic, days_ahead=3))
 
     html = client.get(reverse("home")).content.decode()
 
