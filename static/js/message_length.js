@@ -28,7 +28,7 @@
     return { characters: characters.length, segments: segments(text.length, 70, 67) };
   }
 
-  document.querySelectorAll("[data-message-length]").forEach(function (field) {
+  function attach(field) {
     const form = field.closest("form");
     const channel = form ? form.querySelector('select[name="channel"]') : null;
     const sample = JSON.parse(field.dataset.sample);
@@ -52,5 +52,15 @@
     field.addEventListener("input", update);
     if (channel) { channel.addEventListener("change", update); }
     update();
-  });
+  }
+
+  // The admin puts its media in <head>: wait for the form below it.
+  function attachAll() {
+    document.querySelectorAll("[data-message-length]").forEach(attach);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", attachAll);
+  } else {
+    attachAll();
+  }
 })();
