@@ -7,6 +7,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.log import AdminEmailHandler
 
 from appointments.reminders.tokens import make_link_token
 from appointments.tests.test_family_link import child, guardian_of, reminder_for
@@ -80,6 +81,15 @@ def test_every_handler_django_writes_requests_to_redacts():
         assert any(isinstance(found, RedactFamilyLinkTokens) for found in handler.filters)
     for name in ("django.request", "django.security.csrf"):
         assert any(isinstance(found, RedactFamilyLinkTokens) for found in logging.getLogger(name).filters)
+
+
+def test_no_error_is_mailed_with_the_request_in_it():
+    handlers = [
+        handler for name in ("django", "django.request") for handler in logging.getLogger(name).handlers
+    ]
+
+    assert not any(isinstance(handler, AdminEmailHandler) for handler in handlers)
+    assert logging.getLogger("django").propagate
 
 
 def test_gunicorn_access_log_line_has_no_token():

@@ -265,7 +265,10 @@ LOGGING = {
         },
     },
     "loggers": {
-        # Redacted where the record is made, before Django's own handlers on "django" see it.
+        # Django's errors reach the root's console, and no e-mail: mail_admins would put the
+        # request (a family link's token, and locals of a child's record) in the message.
+        "django": {"handlers": [], "level": "INFO"},
+        # Redacted where the record is made, before any handler sees it.
         "django.request": {"filters": ["refusal_without_traceback", "redact_family_tokens"]},
         "django.security.csrf": {"filters": ["redact_family_tokens"]},
         # runserver's request lines, as Django writes them, through the redacting handler.
