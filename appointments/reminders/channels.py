@@ -52,7 +52,12 @@ def deliver(channel: str, address: str, *, subject: str, body: str) -> str:
     if channel == Guardian.Channel.EMAIL:
         return _send_email(address, subject, body)
     if channel == Guardian.Channel.SMS:
-        return get_sms_backend().send(address, body)
+        try:
+            backend = get_sms_backend()
+        except ImproperlyConfigured as error:
+            # Shown to the front desk on the failed row: a retry can't help until it is set up.
+            raise DeliveryError(f"Text messages are not set up: {error}", permanent=True) from error
+        return backend.send(address, body)
     raise ValueError(f"Unknown channel {channel!r}.")
 
 

@@ -253,6 +253,17 @@ def test_http_gateway_needs_an_http_url(url):
         HttpGatewaySmsBackend()
 
 
+def test_text_messages_not_set_up_fail_the_message_for_good_saying_why():
+    gateway = "appointments.reminders.channels.HttpGatewaySmsBackend"
+    with override_settings(SMS_BACKEND=gateway, SMS_GATEWAY_URL=""), pytest.raises(DeliveryError) as failed:
+        deliver("sms", PHONE, subject="", body="Hello")
+
+    assert failed.value.permanent is True
+    assert str(failed.value) == (
+        "Text messages are not set up: HttpGatewaySmsBackend needs SMS_GATEWAY_URL (http or https)."
+    )
+
+
 @pytest.mark.parametrize("text", ["STOP", "stop ", " Stop.", "إيقاف", "ايقاف", "UNSUBSCRIBE", "unsubscribe!"])
 def test_is_opt_out_recognises_stop(text):
     assert is_opt_out(text) is True

@@ -21,6 +21,9 @@ if not (os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")):
         "REDIS_URL (or CELERY_BROKER_URL) must be set in production: the background jobs' broker"
     )
 DEBUG = False
+# Text messages go to the gateway (SMS_GATEWAY_URL...). Never base's console default here: it
+# would print each family's message, its confirm-or-cancel link included, into the logs.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "appointments.reminders.channels.HttpGatewaySmsBackend")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

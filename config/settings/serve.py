@@ -11,3 +11,6 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+# No gateway or mail server on a laptop: messages to families print in the output, as in make run.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "appointments.reminders.channels.ConsoleSmsBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -29,7 +29,15 @@ PRODUCTION_ENVIRONMENT = {
     "DATABASE_OWNER_URL": "postgres://clinic_owner:unused@db.invalid:5432/clinic",
     "CELERY_BROKER_URL": "redis://broker.invalid:6379/0",
 }
-SETTINGS_READ = "STORAGES", "CACHES", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "SECURE_REDIRECT_EXEMPT"
+SETTINGS_READ = (
+    "STORAGES",
+    "CACHES",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "SECURE_REDIRECT_EXEMPT",
+    "SMS_BACKEND",
+    "EMAIL_BACKEND",
+)
 
 
 def settings_of(module: str, **environment: str) -> dict:
@@ -87,6 +95,21 @@ def test_make_serve_settings_are_productions_over_plain_http(production):
     assert served["STORAGES"] == production["STORAGES"]
     assert (served["SECURE_SSL_REDIRECT"], served["SESSION_COOKIE_SECURE"]) == (False, False)
     assert (production["SECURE_SSL_REDIRECT"], production["SESSION_COOKIE_SECURE"]) == (True, True)
+
+
+def test_production_sends_text_messages_to_the_gateway_and_a_laptop_prints_them(production):
+    served = settings_of("config.settings.serve")
+    laptop = settings_of("config.settings.local")
+
+    assert (production["SMS_BACKEND"], production["EMAIL_BACKEND"]) == (
+        "appointments.reminders.channels.HttpGatewaySmsBackend",
+        "django.core.mail.backends.smtp.EmailBackend",
+    )
+    for printed in (served, laptop):
+        assert (printed["SMS_BACKEND"], printed["EMAIL_BACKEND"]) == (
+            "appointments.reminders.channels.ConsoleSmsBackend",
+            "django.core.mail.backends.console.EmailBackend",
+        )
 
 
 # Stateless processes ------------------------------------------------------------------------
