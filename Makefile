@@ -27,7 +27,8 @@ SERVE_ENVIRONMENT = export DJANGO_SETTINGS_MODULE=config.settings.serve \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$${REDIS_URL:-redis://127.0.0.1:6379/0}}" \
 	SECRET_KEY="$${SECRET_KEY:-insecure-local-development-key-change-me}" \
 	AUDIT_SEAL_KEY="$${AUDIT_SEAL_KEY:-insecure-development-audit-seal-key}" \
-	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}"
 LOADTEST_DURATION ?= 5m
 LOADTEST_USERS ?= 48
 

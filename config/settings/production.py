@@ -20,6 +20,13 @@ if not (os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")):
     raise ImproperlyConfigured(
         "REDIS_URL (or CELERY_BROKER_URL) must be set in production: the background jobs' broker"
     )
+# Every message's confirm-or-cancel link starts with it: base's laptop default would send
+# families links that open nothing.
+if not os.environ.get("PUBLIC_BASE_URL", "").startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "PUBLIC_BASE_URL must be set in production: the origin families open their links at, "
+        "such as https://clinic.example.org"
+    )
 DEBUG = False
 # Text messages go to the gateway (SMS_GATEWAY_URL...). Never base's console default here: it
 # would print each family's message, its confirm-or-cancel link included, into the logs.

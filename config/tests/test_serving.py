@@ -28,6 +28,7 @@ PRODUCTION_ENVIRONMENT = {
     "DATABASE_URL": "postgres://clinic_app:unused@db.invalid:5432/clinic",
     "DATABASE_OWNER_URL": "postgres://clinic_owner:unused@db.invalid:5432/clinic",
     "CELERY_BROKER_URL": "redis://broker.invalid:6379/0",
+    "PUBLIC_BASE_URL": "https://clinic.example.org",
 }
 SETTINGS_READ = (
     "STORAGES",
@@ -110,6 +111,17 @@ def test_production_sends_text_messages_to_the_gateway_and_a_laptop_prints_them(
             "appointments.reminders.channels.ConsoleSmsBackend",
             "django.core.mail.backends.console.EmailBackend",
         )
+
+
+@pytest.mark.parametrize("origin", ["", "clinic.example.org"])
+def test_production_refuses_to_start_without_the_origin_of_the_family_links(origin):
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        settings_of("config.settings.production", PUBLIC_BASE_URL=origin)
+
+    assert refused.value.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: PUBLIC_BASE_URL must be set in production: the "
+        "origin families open their links at, such as https://clinic.example.org"
+    )
 
 
 # Stateless processes ------------------------------------------------------------------------
