@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from appointments.appointment_service import AppointmentService
 from appointments.models import Appointment, Session, SessionParticipant
 from appointments.reminders.models import Reminder
+from appointments.reminders.outbox import ACTIVE_APPOINTMENT, ACTIVE_PARTICIPANT
 from appointments.reminders.tokens import BadToken, read_link_token
 from appointments.session_service import SessionService
 from core import clock
 from core.models import Guardian, Patient, Tenant, in_active_language
 
-ACTIVE_PARTICIPANT = (SessionParticipant.Status.BOOKED, SessionParticipant.Status.CONFIRMED)
-ACTIVE_APPOINTMENT = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 CANCELLED_PARTICIPANT = SessionParticipant.INACTIVE_STATUSES
 CancelCategory = SessionParticipant.CancelCategory
 # The reasons a family gives; the clinic's own (closure, provider away) are not theirs to pick.
