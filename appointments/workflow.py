@@ -9,19 +9,10 @@ from django.utils.translation import gettext as _
 from appointments.exceptions import InvalidTransition
 from appointments.models import Appointment, Session, SessionParticipant
 from core import clock
+from core.history_writes import save_with_history
 from core.models import User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
-
-
-def save_with_history(
-    instance: models.Model, user: User | None, update_fields: Iterable[str] | None = None
-) -> None:
-    """Save, recording ``user`` as the acting user of the history row."""
-    if user is not None:
-        # simple-history (no type information) reads this ad-hoc attribute for the history row.
-        instance._history_user = user  # type: ignore[attr-defined]
-    instance.save(update_fields=list(update_fields) if update_fields is not None else None)
 
 
 def transition(

@@ -22,6 +22,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from core import clock, locks
+from core.history_writes import save_with_history
 from core.models import BreakGlassGrant, Patient, User
 from core.permissions import CLINICIAN_ROLES, effective_tenant_id, is_admin
 
@@ -38,12 +39,6 @@ def can_break_glass(user: User) -> bool:
         and not is_admin(user)
         and effective_tenant_id(user) is not None
     )
-
-
-def _save_with_history(grant: BreakGlassGrant, user: User, update_fields: list[str] | None = None) -> None:
-    # simple-history (no type information) reads this ad-hoc attribute for the history row.
-    grant._history_user = user  # type: ignore[attr-defined]
-    grant.save(update_fields=update_fields)
 
 
 @transaction.atomic
@@ -87,7 +82,7 @@ def start_break_glass(*, user: User, patient: Patient, reason: str) -> BreakGlas
         started_at=started_at,
         expires_at=started_at + GRANT_DURATION,
     )
-    _save_with_history(grant, user)
+    save_with_history(grant, user)
     return grant
 
 
@@ -142,5 +137,5 @@ def acknowledge_grant(grant_id: int, *, user: User) -> BreakGlassGrant:
     grant.acknowledged_by = user
     grant.acknowledged_at = now
     # Written again through save() only for the history row naming the administrator.
-    _save_with_history(grant, user, ["acknowledged_by", "acknowledged_at"])
+    save_with_history(grant, user, ["acknowledged_by", "acknowledged_at"])
     return grant

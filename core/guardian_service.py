@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core import locks
 from core.guardians import normalise_phone
+from core.history_writes import save_with_history
 from core.models import Guardian, Patient, User
 
 # A name with an Arabic letter is written in Arabic (the registration form has one name box).
@@ -68,13 +69,6 @@ def _check(details: GuardianDetails, phone: str) -> None:
         raise GuardianError(_("E-mail needs an e-mail address."), code="email")
 
 
-def _save(guardian: Guardian, user: User | None) -> None:
-    if user is not None:
-        # simple-history (no type information) reads this ad-hoc attribute for the history row.
-        guardian._history_user = user  # type: ignore[attr-defined]
-    guardian.save()
-
-
 def _take_primary(patient: Patient, guardian: Guardian, user: User | None) -> None:
     """Make ``guardian`` the patient's one primary guardian, the previous one no longer."""
     # The patient's row lock queues two desks making different guardians primary at once, so
@@ -82,7 +76,7 @@ def _take_primary(patient: Patient, guardian: Guardian, user: User | None) -> No
     locks.lock_row(Patient, patient.pk)
     for previous in Guardian.objects.filter(patient=patient, is_primary=True).exclude(pk=guardian.pk):
         previous.is_primary = False
-        _save(previous, user)
+        save_with_history(previous, user)
 
 
 def _apply(guardian: Guardian, details: GuardianDetails, phone: str) -> None:
@@ -118,7 +112,7 @@ class GuardianService:
         _apply(guardian, details, phone)
         if details.is_primary:
             _take_primary(patient, guardian, user)
-        _save(guardian, user)
+        save_with_history(guardian, user)
         return guardian
 
     @staticmethod
@@ -133,5 +127,5 @@ class GuardianService:
         if details.is_primary:
             _take_primary(guardian.patient, guardian, user)
         _apply(guardian, details, phone)
-        _save(guardian, user)
+        save_with_history(guardian, user)
         return guardian

@@ -1,6 +1,6 @@
 """A row's write and its simple-history row in one statement, for the hot paths of booking and check-in.
 
-``appointments.workflow.save_with_history`` saves through the ORM, and simple-history's
+``save_with_history`` below saves through the ORM, and simple-history's
 ``post_save`` receiver then builds the history row in Python and inserts it: two
 statements and about a third of a booking's or a check-in's Python. Here the write's
 ``RETURNING`` row feeds the history ``INSERT`` (a data-modifying CTE), as the back-fill
@@ -26,6 +26,14 @@ from simple_history.utils import get_change_reason_from_object
 from core.models import User
 
 ModelT = TypeVar("ModelT", bound=Model)
+
+
+def save_with_history(instance: Model, user: User | None, update_fields: Iterable[str] | None = None) -> None:
+    """Save through the ORM, recording ``user`` as the acting user of the history row."""
+    if user is not None:
+        # simple-history (no type information) reads this ad-hoc attribute for the history row.
+        instance._history_user = user  # type: ignore[attr-defined]
+    instance.save(update_fields=list(update_fields) if update_fields is not None else None)
 
 
 def insert_with_history(instance: ModelT, user: User | None) -> ModelT:

@@ -11,20 +11,12 @@ from django.utils.translation import gettext as _
 
 from core import clock, locks
 from core.guardian_service import GuardianDetails, GuardianService, one_name
+from core.history_writes import save_with_history
 from core.models import Consent, Patient, Tenant, User, check_mrn, normalise_mrn
 
 
 class PatientError(ValidationError):
     """A patient or consent write broke a rule (duplicate MRN, impossible dates, revoked twice)."""
-
-
-def _save_with_history(
-    instance: Patient | Consent, user: User | None, update_fields: list[str] | None = None
-) -> None:
-    if user is not None:
-        # simple-history (no type information) reads this ad-hoc attribute for the history row.
-        instance._history_user = user  # type: ignore[union-attr]
-    instance.save(update_fields=update_fields)
 
 
 class PatientService:
@@ -78,7 +70,7 @@ class PatientService:
         try:
             # The (tenant, MRN) unique index decides between two clerks registering at once.
             with transaction.atomic():
-                _save_with_history(patient, user)
+                save_with_history(patient, user)
         except IntegrityError as error:
             raise PatientError(_("A patient with MRN %(mrn)s already exists.") % {"mrn": mrn}) from error
         if guardian_name.strip() or guardian_phone.strip():
@@ -114,7 +106,7 @@ class PatientService:
             signed_at=signed_at,
             expires_at=expires_at,
         )
-        _save_with_history(consent, user)
+        save_with_history(consent, user)
         return consent
 
     @staticmethod
@@ -126,6 +118,6 @@ class PatientService:
         if locked.revoked_at is not None:
             raise PatientError(_("This consent was already revoked."))
         locked.revoked_at = clock.now()
-        _save_with_history(locked, user, ["revoked_at"])
+        save_with_history(locked, user, ["revoked_at"])
         consent.revoked_at = locked.revoked_at
         return consent
