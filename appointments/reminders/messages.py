@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.reminders.models import MessageTemplate
 from core.hijri import hijri_text, to_hijri
-from core.models import Guardian, Tenant
+from core.models import Guardian, Tenant, in_active_language
 
 PLACEHOLDERS = ("first_name", "date", "hijri_date", "time", "centre", "link", "clinic")
 # The one placeholder a template must opt in to (``MessageTemplate.names_discipline``).
@@ -264,10 +264,9 @@ def _values(
         # Django's weekday names in the message's language; the date itself day-first.
         date_text = date_format(start.date(), "l d/m/Y")
         clinics = _join(list(dict.fromkeys(child.clinic_name for child in children)), language)
+        # Only a sample (the editor) has no tenant.
+        centre = in_active_language(tenant.name_en, tenant.name_ar) if tenant else SAMPLE_CENTRE[language]
     hijri = to_hijri(start.date()) if tenant is None or tenant.show_hijri_dates else None
-    centre = SAMPLE_CENTRE[language]  # only a sample (the editor) has no tenant
-    if tenant is not None:
-        centre = (tenant.name_ar if language == "ar" else "") or tenant.name_en
     return {
         "first_name": _join([child.first_name for child in children], language),
         "date": date_text,

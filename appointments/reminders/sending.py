@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from appointments.exceptions import InvalidTransition
@@ -48,7 +49,7 @@ from appointments.reminders.outbox import (
 )
 from appointments.reminders.planning import plan_due_reminders
 from core import clock, locks
-from core.models import Guardian
+from core.models import Guardian, in_active_language
 
 logger = logging.getLogger(__name__)
 
@@ -236,16 +237,12 @@ def _child(row: Reminder, language: str) -> messages.ChildBooking:
     else:
         assert row.appointment is not None  # noqa: S101 - exactly one of the two (reminder_one_booking)
         patient, clinic = row.appointment.patient, row.appointment.clinic
-    if language == "ar":
-        first_name, clinic_name = (
-            patient.first_name_ar or patient.first_name_en,
-            clinic.name_ar or clinic.name_en,
+    with translation.override(language):
+        return messages.ChildBooking(
+            first_name=in_active_language(patient.first_name_en, patient.first_name_ar),
+            starts_at=row.scheduled_start,
+            clinic_name=in_active_language(clinic.name_en, clinic.name_ar),
         )
-    else:
-        first_name, clinic_name = patient.first_name_en, clinic.name_en
-    return messages.ChildBooking(
-        first_name=first_name, starts_at=row.scheduled_start, clinic_name=clinic_name
-    )
 
 
 def _record_failure(
