@@ -10,6 +10,7 @@ model's admin (``auth.Group``, any library's) to superusers. Historied models us
 through services build on ``ServiceAdmin`` and offer no revert.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ from core.admin_history import ReadableHistoryContextHelper
 from core.admin_input import ReadableAutocompleteAdminMixin, ReadableIdsAdminMixin
 from core.admin_paging import LargeListAdminMixin
 from core.forms import clean_phone
+from core.guardian_service import GuardianDetails, GuardianService
 from core.logins import unlock_logins
 from core.models import (
     Clinic,
@@ -574,6 +576,19 @@ class GuardianAdminForm(forms.ModelForm):
 
     def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not self.errors and not cleaned.get("DELETE"):
+            fields = {field.name for field in dataclasses.fields(GuardianDetails)}
+            try:
+                GuardianService.checked_phone(
+                    GuardianDetails(**{name: value for name, value in cleaned.items() if name in fields})
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
 
 
 class GuardianInline(TenantScopedInline, admin.StackedInline):

@@ -99,6 +99,16 @@ class GuardianService:
     """The only writer of guardians outside the admin and the migration from ``Patient.phone``."""
 
     @staticmethod
+    def checked_phone(details: GuardianDetails) -> str:
+        """The phone of ``details`` in E.164 ("" when none), once they keep the rules; else GuardianError.
+
+        The writes below check with it, and so does the admin's guardian form before it saves.
+        """
+        phone = _phone(details)
+        _check(details, phone)
+        return phone
+
+    @staticmethod
     @transaction.atomic
     def add_guardian(patient: Patient, details: GuardianDetails, user: User | None = None) -> Guardian:
         """Add a guardian of ``patient``; a primary one takes over from the previous primary.
@@ -106,8 +116,7 @@ class GuardianService:
         The phone is stored in E.164. GuardianError: no name; a phone ``normalise_phone`` can't
         read; consent to be contacted by a channel the guardian has no phone or address for.
         """
-        phone = _phone(details)
-        _check(details, phone)
+        phone = GuardianService.checked_phone(details)
         guardian = Guardian(patient=patient)
         _apply(guardian, details, phone)
         if details.is_primary:
@@ -122,8 +131,7 @@ class GuardianService:
 
         Saving settles a phone kept for review: it is replaced by the number typed now.
         """
-        phone = _phone(details)
-        _check(details, phone)
+        phone = GuardianService.checked_phone(details)
         if details.is_primary:
             _take_primary(guardian.patient, guardian, user)
         _apply(guardian, details, phone)

@@ -279,3 +279,26 @@ def test_admin_guardian_inline_refuses_a_phone_that_is_no_number(client, tenant,
     assert response.context["inline_admin_formsets"][0].formset.errors[0] == {
         "phone": ["This is not a mobile number we can read. Type it as 0501234567 or +966501234567."]
     }
+
+
+def test_admin_guardian_inline_keeps_the_services_rules(client, tenant, sara, mother):
+    client.force_login(tenant_admin_staff(tenant))
+    url = admin_url(Patient, "change", sara.pk)
+    data = form_data(client.get(url))
+
+    response = client.post(
+        url,
+        {
+            **data,
+            "guardians-0-phone": "",
+            "guardians-0-consent_to_contact": "on",
+            "guardians-0-preferred_channel": Guardian.Channel.SMS,
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.errors[0] == {
+        "__all__": ["Text messages need a mobile number."]
+    }
+    mother.refresh_from_db()
+    assert mother.phone != ""
